@@ -1,0 +1,272 @@
+//! The one error type of the library, with a stable code per variant.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::Finding;
+
+/// A place in a file: path as given, 1-based line and column (in characters).
+///
+/// ```
+/// use port_convention::Location;
+/// let at = Location::new("ports.yaml", 3, 7);
+/// assert_eq!(at.to_string(), "ports.yaml:3:7");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// The file, as the caller named it (relative paths stay relative).
+    pub file: String,
+    /// 1-based line; 0 when unknown.
+    pub line: u32,
+    /// 1-based column in characters; 0 when unknown.
+    pub column: u32,
+}
+
+impl Location {
+    /// A location in `file` at `line`:`column`.
+    pub fn new(file: impl Into<String>, line: u32, column: u32) -> Self {
+        Location {
+            file: file.into(),
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}", self.file),
+            (l, 0) => write!(f, "{}:{l}", self.file),
+            (l, c) => write!(f, "{}:{l}:{c}", self.file),
+        }
+    }
+}
+
+/// Everything that can go wrong, one variant per kind of failure.
+///
+/// Each variant has a stable code ([`Error::code`]) shared by the CLI's JSON
+/// output and the Python and Node bindings; a code never changes meaning.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A YAML file is not well-formed YAML.
+    #[error("{location}: {message}")]
+    YamlSyntax {
+        /// Where the parser stopped.
+        location: Location,
+        /// What the parser said.
+        message: String,
+    },
+    /// The convention file is YAML but not a valid convention (unknown key,
+    /// wrong type, bad range, bad version ...).
+    #[error("{location}: {message}")]
+    InvalidConvention {
+        /// The offending node.
+        location: Location,
+        /// What is wrong.
+        message: String,
+    },
+    /// A compose port specification is invalid.
+    #[error("invalid port spec {spec:?}: {reason}")]
+    InvalidPortSpec {
+        /// The spec as written (after interpolation).
+        spec: String,
+        /// Why, in compose's words where it has them.
+        reason: String,
+    },
+    /// A host IP is neither empty nor an IP address.
+    #[error("invalid IP address: {value}")]
+    InvalidHostIp {
+        /// The text given.
+        value: String,
+    },
+    /// A port range such as `7000-7999` is invalid.
+    #[error("invalid port range {value:?}: {reason}")]
+    InvalidPortRange {
+        /// The text given.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A single port value (for instance from the environment) is invalid.
+    #[error("invalid port {value:?}: {reason}")]
+    InvalidPort {
+        /// The text given.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// An interpolation template is malformed (`${`, `${VAR`, `${:-x}` ...).
+    #[error("invalid interpolation format for {template:?}: {reason}")]
+    InvalidTemplate {
+        /// The whole value being interpolated.
+        template: String,
+        /// Why.
+        reason: String,
+    },
+    /// `${VAR:?msg}` or `${VAR?msg}` met an unset (or empty) variable.
+    #[error("required variable {variable} is missing a value: {message}")]
+    RequiredVariable {
+        /// The variable.
+        variable: String,
+        /// The message written in the template.
+        message: String,
+    },
+    /// A `.env` file cannot be parsed.
+    #[error("{location}: {reason}")]
+    DotenvSyntax {
+        /// Where (line of the offending entry).
+        location: Location,
+        /// Why.
+        reason: String,
+    },
+    /// A range name is not declared in the convention.
+    #[error("unknown range {name:?}{}", known_list(known))]
+    UnknownRange {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        known: Vec<String>,
+    },
+    /// A range has fewer free ports than asked for.
+    #[error("range {range} ({ports}) has {free} free port(s), {requested} requested; {occupied}")]
+    RangeFull {
+        /// The range name.
+        range: String,
+        /// Its ports.
+        ports: String,
+        /// How many are free.
+        free: u32,
+        /// How many were asked for.
+        requested: u32,
+        /// What fills it.
+        occupied: String,
+    },
+    /// No `ports.yaml` in the start directory or any parent.
+    #[error("no ports.yaml found in {} or any parent directory", start.display())]
+    ConventionNotFound {
+        /// Where the search began.
+        start: PathBuf,
+    },
+    /// The convention requires another version of this tool.
+    #[error("{location}: this convention requires port-convention {required}, this is {actual}")]
+    ToolVersionMismatch {
+        /// The `requires` node.
+        location: Location,
+        /// The requirement.
+        required: String,
+        /// This tool's version.
+        actual: String,
+    },
+    /// Values were checked against the convention and some failed; every
+    /// problem is listed, not just the first.
+    #[error("{}", validation_summary(findings))]
+    Validation {
+        /// One finding per problem.
+        findings: Vec<Finding>,
+    },
+    /// A caller passed an argument that makes no sense.
+    #[error("{message}")]
+    InvalidArgument {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!(" (known ranges: {})", known.join(", "))
+    }
+}
+
+fn validation_summary(findings: &[Finding]) -> String {
+    let mut text = format!("{} problem(s) with port values:", findings.len());
+    for finding in findings {
+        text.push_str("\n  - ");
+        text.push_str(&finding.message);
+    }
+    text
+}
+
+impl Error {
+    /// The stable, kebab-case code of this kind of error.
+    ///
+    /// ```
+    /// use port_convention::Error;
+    /// let e: Error = "99999".parse::<port_convention::PortRange>().unwrap_err();
+    /// assert_eq!(e.code(), "invalid-port-range");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::YamlSyntax { .. } => "yaml-syntax",
+            Error::InvalidConvention { .. } => "invalid-convention",
+            Error::InvalidPortSpec { .. } => "invalid-port-spec",
+            Error::InvalidHostIp { .. } => "invalid-host-ip",
+            Error::InvalidPortRange { .. } => "invalid-port-range",
+            Error::InvalidPort { .. } => "invalid-port",
+            Error::InvalidTemplate { .. } => "invalid-template",
+            Error::RequiredVariable { .. } => "required-variable",
+            Error::DotenvSyntax { .. } => "dotenv-syntax",
+            Error::UnknownRange { .. } => "unknown-range",
+            Error::RangeFull { .. } => "range-full",
+            Error::ConventionNotFound { .. } => "convention-not-found",
+            Error::ToolVersionMismatch { .. } => "tool-version-mismatch",
+            Error::Validation { .. } => "validation-failed",
+            Error::InvalidArgument { .. } => "invalid-argument",
+        }
+    }
+
+    /// Every code, for documentation and cross-language tests.
+    pub const CODES: &'static [&'static str] = &[
+        "io",
+        "yaml-syntax",
+        "invalid-convention",
+        "invalid-port-spec",
+        "invalid-host-ip",
+        "invalid-port-range",
+        "invalid-port",
+        "invalid-template",
+        "required-variable",
+        "dotenv-syntax",
+        "unknown-range",
+        "range-full",
+        "convention-not-found",
+        "tool-version-mismatch",
+        "validation-failed",
+        "invalid-argument",
+    ];
+
+    /// Where in a file the error is, when it is tied to one.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::YamlSyntax { location, .. }
+            | Error::InvalidConvention { location, .. }
+            | Error::DotenvSyntax { location, .. }
+            | Error::ToolVersionMismatch { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+
+    /// The findings of a [`Error::Validation`], empty for other kinds.
+    pub fn findings(&self) -> &[Finding] {
+        match self {
+            Error::Validation { findings } => findings,
+            _ => &[],
+        }
+    }
+}

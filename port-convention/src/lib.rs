@@ -1,0 +1,12 @@
+//! port-convention: declare a team's host-port convention once (`ports.yaml`)
+//! and enforce it across docker-compose files, `.env` files and live sockets.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod finding;
+mod model;
+
+pub use error::{Error, Location};
+pub use finding::{Finding, Related, Rule, Severity, Suggestion};
+pub use model::{HostIp, Mode, PortMapping, PortRange, Protocol, Published};
