@@ -3,9 +3,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod dotenv;
 mod error;
+pub mod interpolation;
+pub mod port_spec;
 mod finding;
 mod model;
+mod yaml;
 
 pub use error::{Error, Location};
 pub use finding::{Finding, Related, Rule, Severity, Suggestion};

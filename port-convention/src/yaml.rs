@@ -1,0 +1,345 @@
+//! A YAML document as a tree of nodes that each know where they are.
+//!
+//! Compose files and the convention are read through serde-saphyr (see
+//! `docs/adr/0001-yaml-library.md`): it gives 1-based line/column and exact
+//! byte spans for every node, resolves aliases to their anchors, rejects
+//! duplicate keys like Docker Compose's YAML reader does, and bounds alias
+//! expansion and nesting depth.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::{Error, Location};
+
+/// Where a node is: its position and the byte span of its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// 1-based line where the node is used.
+    pub line: u32,
+    /// 1-based column (characters) where the node is used.
+    pub column: u32,
+    /// Bytes of the node where it is used (an alias: the `*name` token).
+    pub span: Range<usize>,
+    /// Bytes of the node where it is defined (an alias: the anchored node).
+    pub defined: Range<usize>,
+}
+
+impl Place {
+    pub fn location(&self, file: &str) -> Location {
+        Location::new(file, self.line, self.column)
+    }
+
+    /// Whether the node is written here rather than reached through an alias
+    /// or a merge key.
+    pub fn is_literal(&self) -> bool {
+        self.span == self.defined
+    }
+}
+
+/// One YAML node.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub kind: NodeKind,
+    pub place: Place,
+}
+
+/// What a node holds.
+#[derive(Debug, Clone)]
+pub(crate) enum NodeKind {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys in document order (merge keys already applied).
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            NodeKind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            NodeKind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// A scalar as text (how a key or a port entry reads).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            NodeKind::Null => Some(String::new()),
+            NodeKind::Bool(b) => Some(b.to_string()),
+            NodeKind::Int(i) => Some(i.to_string()),
+            NodeKind::Float(f) => Some(f.to_string()),
+            NodeKind::Str(s) => Some(s.clone()),
+            NodeKind::Seq(_) | NodeKind::Map(_) => None,
+        }
+    }
+
+    /// A short name for the kind of node, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Null => "null",
+            NodeKind::Bool(_) => "a boolean",
+            NodeKind::Int(_) => "an integer",
+            NodeKind::Float(_) => "a number",
+            NodeKind::Str(_) => "a string",
+            NodeKind::Seq(_) => "a sequence",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// The node as deserialized, before its place is attached.
+struct RawNode(RawKind);
+
+enum RawKind {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<RawNode>, Spanned<RawNode>)>),
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = RawNode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any YAML node")
+            }
+            fn visit_unit<E>(self) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Null))
+            }
+            fn visit_none<E>(self) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Null))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Int(i128::from(v))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Int(i128::from(v))))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Int(v)))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<RawNode, E> {
+                i128::try_from(v)
+                    .map(|v| RawNode(RawKind::Int(v)))
+                    .map_err(|_| E::custom("integer too large"))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Float(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Str(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<RawNode, E> {
+                Ok(RawNode(RawKind::Str(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<RawNode>>()? {
+                    items.push(item);
+                }
+                Ok(RawNode(RawKind::Seq(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
+                    let value = map.next_value::<Spanned<RawNode>>()?;
+                    entries.push((key, value));
+                }
+                Ok(RawNode(RawKind::Map(entries)))
+            }
+        }
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+fn to_u32(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn span_of(location: &serde_saphyr::Location) -> Range<usize> {
+    let span = location.span();
+    match (span.byte_offset(), span.byte_len()) {
+        (Some(start), Some(len)) => {
+            let start = usize::try_from(start).unwrap_or(usize::MAX);
+            let len = usize::try_from(len).unwrap_or(0);
+            start..start.saturating_add(len)
+        }
+        _ => 0..0,
+    }
+}
+
+fn convert(raw: Spanned<RawNode>) -> Node {
+    let place = Place {
+        line: to_u32(raw.referenced.line()),
+        column: to_u32(raw.referenced.column()),
+        span: span_of(&raw.referenced),
+        defined: span_of(&raw.defined),
+    };
+    let kind = match raw.value.0 {
+        RawKind::Null => NodeKind::Null,
+        RawKind::Bool(b) => NodeKind::Bool(b),
+        RawKind::Int(i) => NodeKind::Int(i),
+        RawKind::Float(f) => NodeKind::Float(f),
+        RawKind::Str(s) => NodeKind::Str(s),
+        RawKind::Seq(items) => NodeKind::Seq(items.into_iter().map(convert).collect()),
+        RawKind::Map(entries) => NodeKind::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (convert(k), convert(v)))
+                .collect(),
+        ),
+    };
+    Node { kind, place }
+}
+
+/// Parses a YAML document. An empty document is a `Null` node.
+///
+/// # Errors
+///
+/// [`Error::YamlSyntax`] with the parser's position for malformed YAML,
+/// duplicate keys, alias bombs and over-deep nesting.
+pub(crate) fn parse(file: &str, text: &str) -> Result<Node, Error> {
+    if text.trim().is_empty() {
+        return Ok(Node {
+            kind: NodeKind::Null,
+            place: Place {
+                line: 1,
+                column: 1,
+                span: 0..0,
+                defined: 0..0,
+            },
+        });
+    }
+    serde_saphyr::from_str_with_options::<Spanned<RawNode>>(text, compose_options())
+        .map(convert)
+        .map_err(|err| syntax_error(file, &err))
+}
+
+/// Scalar resolution as Docker Compose's YAML reader (go-yaml v3) does it:
+/// only `true`/`false` spellings are booleans (`y`, `on`, `yes` stay strings)
+/// and a leading zero means octal (`010` is 8).
+pub(crate) fn compose_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        legacy_octal_numbers: true,
+    }
+}
+
+/// Turns a serde-saphyr error into ours, keeping its position.
+pub(crate) fn syntax_error(file: &str, err: &serde_saphyr::Error) -> Error {
+    let (line, column) = error_position(err);
+    Error::YamlSyntax {
+        location: Location::new(file, line, column),
+        message: error_message(err),
+    }
+}
+
+pub(crate) fn error_position(err: &serde_saphyr::Error) -> (u32, u32) {
+    err.location()
+        .map(|l| (to_u32(l.line()), to_u32(l.column())))
+        .unwrap_or((0, 0))
+}
+
+/// The parser's message without its `error: line N column M:` prefix and
+/// without the source snippet.
+pub(crate) fn error_message(err: &serde_saphyr::Error) -> String {
+    let text = err.without_snippet().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let text = match text.strip_prefix("line ") {
+        Some(rest) => match rest.split_once(": ") {
+            Some((position, message)) if position.contains("column") => message,
+            _ => text,
+        },
+        None => text,
+    };
+    text.lines().next().unwrap_or(text).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_cover_quotes_and_resolve_aliases() {
+        let src = "x: &p \"5432:5432\"\ny: *p\n";
+        let doc = parse("f.yml", src).unwrap();
+        let y = doc.get("y").unwrap();
+        assert_eq!(y.as_str(), Some("5432:5432"));
+        assert_eq!(&src[y.place.span.clone()], "*p");
+        assert_eq!(&src[y.place.defined.clone()], "\"5432:5432\"");
+        assert!(!y.place.is_literal());
+        assert_eq!((y.place.line, y.place.column), (2, 4));
+    }
+
+    #[test]
+    fn scalars_resolve_like_go_yaml_v3() {
+        let doc = parse("f.yml", "y: on\nn: yes\nt: true\no: 010\n").unwrap();
+        assert_eq!(doc.get("y").and_then(Node::as_str), Some("on"));
+        assert_eq!(doc.get("n").and_then(Node::as_str), Some("yes"));
+        assert!(matches!(doc.get("t").map(|n| &n.kind), Some(NodeKind::Bool(true))));
+        assert!(matches!(doc.get("o").map(|n| &n.kind), Some(NodeKind::Int(8))));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse("bad.yml", "a: 1\na: 2\n").unwrap_err();
+        assert_eq!(err.code(), "yaml-syntax");
+        assert_eq!(err.location().unwrap().to_string(), "bad.yml:2:1");
+        assert!(err.to_string().contains("duplicate mapping key"), "{err}");
+    }
+
+    #[test]
+    fn alias_bombs_are_stopped() {
+        let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            src.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse("bomb.yml", &src).unwrap_err();
+        assert_eq!(err.code(), "yaml-syntax");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let src = "[".repeat(100_000);
+        assert!(parse("deep.yml", &src).is_err());
+    }
+}
