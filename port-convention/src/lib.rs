@@ -4,13 +4,22 @@
 #![deny(missing_docs)]
 
 pub mod dotenv;
+mod allocate;
+mod convention;
 mod error;
 pub mod interpolation;
 pub mod port_spec;
 mod finding;
 mod model;
+mod validate;
 mod yaml;
 
 pub use error::{Error, Location};
 pub use finding::{Finding, Related, Rule, Severity, Suggestion};
 pub use model::{HostIp, Mode, PortMapping, PortRange, Protocol, Published};
+pub use convention::{
+    AlternativeGroup, BindPolicy, Convention, Discovery, PortAssignment, RangeDef, ServiceDef,
+    TOOL_VERSION, convention_schema,
+};
+pub use allocate::{allocate, allocate_replica};
+pub use validate::{EPHEMERAL_PORTS, validate_convention};

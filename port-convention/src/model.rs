@@ -49,6 +49,20 @@ impl PortRange {
         Ok(PortRange { start, end })
     }
 
+    /// The smallest range holding both ports, whatever their order.
+    ///
+    /// ```
+    /// # use port_convention::PortRange;
+    /// assert_eq!(PortRange::spanning(9, 3).to_string(), "3-9");
+    /// ```
+    pub const fn spanning(a: u16, b: u16) -> Self {
+        if a <= b {
+            PortRange { start: a, end: b }
+        } else {
+            PortRange { start: b, end: a }
+        }
+    }
+
     /// The range holding exactly one port.
     ///
     /// ```

@@ -1,0 +1,744 @@
+//! The convention file `ports.yaml`: its shape as written by hand (with a
+//! JSON Schema for editors) and the resolved model every rule works on.
+//!
+//! ```yaml
+//! version: 1.0.0                 # the convention's own version (semver)
+//! name: trading-system
+//! requires: ">=0.1"              # optional: versions of port-convention it needs
+//! ranges:
+//!   databases:
+//!     ports: 7000-7999
+//!     protected: true            # only services declared in it may publish here
+//!     bind: loopback             # publish on 127.0.0.1 only
+//!     ranges:                    # sub-ranges nest
+//!       primary: { ports: 7000-7099 }
+//!       backups: { ports: 7300-7999, reserved: true }
+//! services:
+//!   timescaledb:
+//!     range: primary
+//!     compose: { file: tools/compose/docker-compose.database.yml, service: timescaledb }
+//!     ports:
+//!       postgres: { port: 7000, env: TIMESCALEDB_PORT, container: 5432, legacy: 5433 }
+//! alternatives:                  # compose files that never run together
+//!   rag: [tools/compose/docker-compose.rag.yml, tools/compose/docker-compose.rag-gpu.yml]
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::{Error, Location, PortRange, Protocol, yaml};
+
+// ---------------------------------------------------------------------------
+// The file as written. These types define the YAML shape and the JSON Schema;
+// `Convention` below is what the rest of the crate uses.
+// ---------------------------------------------------------------------------
+
+/// A port convention: named port ranges and which service owns which host port.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "port-convention ports.yaml")]
+struct ConventionFile {
+    /// The convention's own version, in semver (e.g. `1.0.0`). Bump it when
+    /// assignments change.
+    #[schemars(with = "String")]
+    version: Spanned<String>,
+    /// A short name for the convention (usually the repository's).
+    #[serde(default)]
+    name: Option<String>,
+    /// What the convention is for.
+    #[serde(default)]
+    description: Option<String>,
+    /// A semver requirement on the port-convention tool reading this file,
+    /// e.g. `">=0.1, <2"`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    requires: Option<Spanned<String>>,
+    /// Named port ranges. Range names are unique across all nesting levels.
+    #[serde(default, deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, RangeFile>")]
+    ranges: Vec<(Spanned<String>, RangeFile)>,
+    /// Services and the host ports assigned to them, by service name.
+    #[serde(default, deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, ServiceFile>")]
+    services: Vec<(Spanned<String>, ServiceFile)>,
+    /// Named groups of compose files that are alternatives of each other and
+    /// never run together (e.g. the CPU and GPU flavours of one stack): their
+    /// ports never clash with each other. Paths are relative to the scanned root.
+    #[serde(default, deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    alternatives: Vec<(Spanned<String>, Vec<Spanned<String>>)>,
+    /// Which files `check` reads.
+    #[serde(default)]
+    discovery: Option<DiscoveryFile>,
+}
+
+/// A named range of host ports.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RangeFile {
+    /// The ports, `START-END` inclusive (e.g. `7000-7999`).
+    #[schemars(with = "PortRange")]
+    ports: Spanned<PortRange>,
+    /// What the range is for.
+    #[serde(default)]
+    description: Option<String>,
+    /// Only services declared in this range (or its sub-ranges) may publish
+    /// a port inside it.
+    #[serde(default)]
+    protected: bool,
+    /// Nobody may be assigned a port here (kept free for later use).
+    #[serde(default)]
+    reserved: bool,
+    /// Where ports of this range may be published; inherited by sub-ranges.
+    #[serde(default)]
+    bind: Option<BindPolicy>,
+    /// Sub-ranges, which must lie inside this range and not overlap each other.
+    #[serde(default, deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, RangeFile>")]
+    ranges: Vec<(Spanned<String>, RangeFile)>,
+}
+
+/// A service of the convention.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ServiceFile {
+    /// The range (by name) the service's ports belong to.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    range: Option<Spanned<String>>,
+    /// What the service is.
+    #[serde(default)]
+    description: Option<String>,
+    /// How to find the service in compose files. Defaults to a compose service
+    /// with the same name in any file.
+    #[serde(default)]
+    compose: Option<ComposeRefFile>,
+    /// This service is a replica (backup instance) of another one: each of its
+    /// ports is the base service's port of the same name + 1.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    replica_of: Option<Spanned<String>>,
+    /// Named ports (e.g. `http`, `grpc`, `postgres`).
+    #[serde(default, deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, PortFile>")]
+    ports: Vec<(Spanned<String>, PortFile)>,
+}
+
+/// Where a convention service lives in compose files.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ComposeRefFile {
+    /// The compose service name, when it differs from the convention's name.
+    #[serde(default)]
+    service: Option<String>,
+    /// The compose file (relative to the scanned root) that defines it; needed
+    /// when several files define a service of that name.
+    #[serde(default)]
+    file: Option<String>,
+}
+
+/// One host port assignment.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PortFile {
+    /// The host port assigned.
+    #[schemars(with = "u16")]
+    port: Spanned<u16>,
+    /// The environment variable that carries it (e.g. `TIMESCALEDB_PORT`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    env: Option<Spanned<String>>,
+    /// The container port it maps to.
+    #[serde(default)]
+    container: Option<u16>,
+    /// The host port it moves away from (used by `migrate`).
+    #[serde(default)]
+    #[schemars(with = "Option<u16>")]
+    legacy: Option<Spanned<u16>>,
+    /// `tcp` (default), `udp` or `sctp`.
+    #[serde(default)]
+    protocol: Protocol,
+}
+
+/// Which files `check` reads, as globs relative to the scanned root.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DiscoveryFile {
+    /// Extra compose files to read (beyond Docker Compose's file names).
+    #[serde(default)]
+    include: Vec<String>,
+    /// Files or directories to skip.
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+/// Reads a YAML mapping into a `Vec` of pairs, keeping document order and
+/// the position of every key.
+fn ordered_map<'de, D, T>(deserializer: D) -> Result<Vec<(Spanned<String>, T)>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct OrderedVisitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedVisitor<T> {
+        type Value = Vec<(Spanned<String>, T)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(key) = map.next_key::<Spanned<String>>()? {
+                let value = map.next_value::<T>()?;
+                entries.push((key, value));
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_map(OrderedVisitor(std::marker::PhantomData))
+}
+
+/// The JSON Schema of `ports.yaml`, for editors (`port-convention schema`).
+///
+/// ```
+/// let schema = port_convention::convention_schema();
+/// assert_eq!(schema["title"], "port-convention ports.yaml");
+/// assert!(schema["properties"]["ranges"].is_object());
+/// ```
+pub fn convention_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(ConventionFile);
+    schema.to_value()
+}
+
+// ---------------------------------------------------------------------------
+// The resolved model.
+// ---------------------------------------------------------------------------
+
+/// Where ports of a range may be published.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum BindPolicy {
+    /// Any host address (the default).
+    #[default]
+    Any,
+    /// Loopback addresses only (`127.0.0.1`, `::1`): nothing reachable from
+    /// the network.
+    Loopback,
+}
+
+/// A named port range, flattened out of its nesting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeDef {
+    /// Its name, unique in the convention.
+    pub name: String,
+    /// Its ports.
+    pub ports: PortRange,
+    /// Index of the enclosing range in [`Convention::ranges`].
+    pub parent: Option<usize>,
+    /// The text after `description:`.
+    pub description: Option<String>,
+    /// Only services declared in it may publish inside it.
+    pub protected: bool,
+    /// Nobody may be assigned a port inside it.
+    pub reserved: bool,
+    /// The bind policy in force (its own, else its parent's, else `any`).
+    pub bind: BindPolicy,
+    /// Where the range's `ports:` value is.
+    pub location: Location,
+}
+
+/// One named host port of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortAssignment {
+    /// The port's name within the service (`http`, `postgres` ...).
+    pub name: String,
+    /// The assigned host port.
+    pub port: u16,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The environment variable carrying the port.
+    pub env: Option<String>,
+    /// The container port it maps to.
+    pub container: Option<u16>,
+    /// The host port it moves away from.
+    pub legacy: Option<u16>,
+    /// Where the `port:` value is.
+    pub location: Location,
+    /// Where the `env:` value is.
+    pub env_location: Option<Location>,
+}
+
+/// A service of the convention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDef {
+    /// The convention's name for it.
+    pub name: String,
+    /// The range it belongs to, by name.
+    pub range: Option<String>,
+    /// Where `range:` is.
+    pub range_location: Option<Location>,
+    /// The text after `description:`.
+    pub description: Option<String>,
+    /// Its compose service name (defaults to `name`).
+    pub compose_service: String,
+    /// The compose file that defines it, relative to the scanned root.
+    pub compose_file: Option<String>,
+    /// The service it is a replica of.
+    pub replica_of: Option<String>,
+    /// Where `replica_of:` is.
+    pub replica_location: Option<Location>,
+    /// Its ports.
+    pub ports: Vec<PortAssignment>,
+    /// Where the service's key is.
+    pub location: Location,
+}
+
+/// Compose files that never run together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlternativeGroup {
+    /// The group's name.
+    pub name: String,
+    /// The files, relative to the scanned root, as written.
+    pub files: Vec<String>,
+    /// Where the group is.
+    pub location: Location,
+}
+
+/// Include and exclude globs for repository discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Discovery {
+    /// Extra compose files to read.
+    pub include: Vec<String>,
+    /// Files or directories to skip.
+    pub exclude: Vec<String>,
+}
+
+/// A loaded convention: ranges flattened (parents before children), services
+/// in file order, every value with its place in the file.
+///
+/// Loading checks the shape (types, unknown keys, semver, range names);
+/// the rules about the values are [`crate::validate_convention`]'s.
+///
+/// ```
+/// use port_convention::Convention;
+/// let text = "version: 1.0.0
+/// ranges:
+///   databases: { ports: 7000-7999, protected: true }
+/// services:
+///   postgres:
+///     range: databases
+///     ports: { sql: { port: 7000, env: POSTGRES_PORT, container: 5432 } }
+/// ";
+/// let convention = Convention::from_yaml("ports.yaml", text)?;
+/// assert_eq!(convention.range("databases").unwrap().ports.to_string(), "7000-7999");
+/// assert_eq!(convention.services[0].ports[0].port, 7000);
+/// # Ok::<(), port_convention::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Convention {
+    /// The file it was read from, as named by the caller.
+    pub file: String,
+    /// The convention's version.
+    pub version: semver::Version,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// The tool versions it accepts.
+    pub requires: Option<semver::VersionReq>,
+    /// All ranges, parents before their children.
+    pub ranges: Vec<RangeDef>,
+    /// All services.
+    pub services: Vec<ServiceDef>,
+    /// Groups of alternative compose files.
+    pub alternatives: Vec<AlternativeGroup>,
+    /// Discovery globs.
+    pub discovery: Discovery,
+}
+
+/// The version of this library, which conventions' `requires` is checked against.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn location_of(file: &str, location: &serde_saphyr::Location) -> Location {
+    Location::new(
+        file,
+        u32::try_from(location.line()).unwrap_or(u32::MAX),
+        u32::try_from(location.column()).unwrap_or(u32::MAX),
+    )
+}
+
+impl Convention {
+    /// Reads a convention from YAML text. `file` only names it in locations.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::YamlSyntax`]: not well-formed YAML.
+    /// - [`Error::InvalidConvention`]: an unknown key, a value of the wrong
+    ///   type, a port range such as `7999-7000`, a version that is not semver,
+    ///   a range name used twice, an empty file.
+    /// - [`Error::ToolVersionMismatch`]: `requires` excludes this version.
+    pub fn from_yaml(file: &str, text: &str) -> Result<Convention, Error> {
+        // A first pass finds YAML syntax errors, so that they get their own code.
+        let document = yaml::parse(file, text)?;
+        if document.as_map().is_none() {
+            return Err(Error::InvalidConvention {
+                location: document.place.location(file),
+                message: format!(
+                    "a convention is a mapping with `version`, `ranges` and `services`, found {}",
+                    document.kind_name()
+                ),
+            });
+        }
+        let raw: ConventionFile =
+            serde_saphyr::from_str_with_options(text, yaml::compose_options()).map_err(|err| {
+                let (line, column) = yaml::error_position(&err);
+                Error::InvalidConvention {
+                    location: Location::new(file, line, column),
+                    message: yaml::error_message(&err),
+                }
+            })?;
+        resolve(file, raw)
+    }
+
+    /// The range called `name`.
+    pub fn range(&self, name: &str) -> Option<&RangeDef> {
+        self.ranges.iter().find(|r| r.name == name)
+    }
+
+    /// The index of the range called `name`.
+    pub fn range_index(&self, name: &str) -> Option<usize> {
+        self.ranges.iter().position(|r| r.name == name)
+    }
+
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&ServiceDef> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The names of all ranges, in file order.
+    pub fn range_names(&self) -> Vec<String> {
+        self.ranges.iter().map(|r| r.name.clone()).collect()
+    }
+
+    /// The innermost range that contains `port`, if any.
+    pub fn innermost_range(&self, port: u16) -> Option<&RangeDef> {
+        self.ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.ports.contains(port))
+            .max_by_key(|(i, _)| self.depth(*i))
+            .map(|(_, r)| r)
+    }
+
+    /// How deep range `index` is nested (0 for top-level ranges).
+    pub fn depth(&self, index: usize) -> usize {
+        let mut depth = 0;
+        let mut current = self.ranges.get(index).and_then(|r| r.parent);
+        while let Some(parent) = current {
+            depth += 1;
+            current = self.ranges.get(parent).and_then(|r| r.parent);
+        }
+        depth
+    }
+
+    /// Whether range `inner` is `outer` or nested inside it.
+    pub fn is_within(&self, inner: usize, outer: usize) -> bool {
+        let mut current = Some(inner);
+        while let Some(index) = current {
+            if index == outer {
+                return true;
+            }
+            current = self.ranges.get(index).and_then(|r| r.parent);
+        }
+        false
+    }
+
+    /// Every assigned port with its service.
+    pub fn assignments(&self) -> impl Iterator<Item = (&ServiceDef, &PortAssignment)> {
+        self.services
+            .iter()
+            .flat_map(|s| s.ports.iter().map(move |p| (s, p)))
+    }
+
+    /// The alternative group that holds `file`, if any.
+    pub fn alternative_group_of(&self, file: &str) -> Option<&AlternativeGroup> {
+        let file = normalize_path(file);
+        self.alternatives
+            .iter()
+            .find(|g| g.files.iter().any(|f| normalize_path(f) == file))
+    }
+
+    /// Whether two compose files are alternatives of each other (in one group).
+    pub fn are_alternatives(&self, a: &str, b: &str) -> bool {
+        let (a, b) = (normalize_path(a), normalize_path(b));
+        a != b
+            && self.alternatives.iter().any(|g| {
+                g.files.iter().any(|f| normalize_path(f) == a)
+                    && g.files.iter().any(|f| normalize_path(f) == b)
+            })
+    }
+}
+
+/// Compares relative paths written in different ways (`./a/b`, `a//b`, `a\b`).
+pub(crate) fn normalize_path(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    path.split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
+    let version = semver::Version::parse(raw.version.value.trim()).map_err(|err| {
+        Error::InvalidConvention {
+            location: location_of(file, &raw.version.referenced),
+            message: format!(
+                "version {:?} is not a semantic version (like 1.0.0): {err}",
+                raw.version.value
+            ),
+        }
+    })?;
+    let requires = match &raw.requires {
+        None => None,
+        Some(req) => {
+            let location = location_of(file, &req.referenced);
+            let parsed = semver::VersionReq::parse(req.value.trim()).map_err(|err| {
+                Error::InvalidConvention {
+                    location: location.clone(),
+                    message: format!(
+                        "requires {:?} is not a semver requirement (like \">=0.1, <2\"): {err}",
+                        req.value
+                    ),
+                }
+            })?;
+            let tool = semver::Version::parse(TOOL_VERSION).map_err(|err| Error::InvalidArgument {
+                message: format!("tool version {TOOL_VERSION} is not semver: {err}"),
+            })?;
+            if !parsed.matches(&tool) {
+                return Err(Error::ToolVersionMismatch {
+                    location,
+                    required: req.value.clone(),
+                    actual: TOOL_VERSION.to_owned(),
+                });
+            }
+            Some(parsed)
+        }
+    };
+
+    let mut ranges = Vec::new();
+    flatten_ranges(file, &raw.ranges, None, BindPolicy::Any, &mut ranges)?;
+
+    let services = raw
+        .services
+        .iter()
+        .map(|(name, service)| resolve_service(file, name, service))
+        .collect::<Result<Vec<_>, Error>>()?;
+
+    let alternatives = raw
+        .alternatives
+        .iter()
+        .map(|(name, files)| AlternativeGroup {
+            name: name.value.clone(),
+            files: files.iter().map(|f| f.value.clone()).collect(),
+            location: location_of(file, &name.referenced),
+        })
+        .collect();
+
+    let discovery = raw
+        .discovery
+        .map(|d| Discovery {
+            include: d.include,
+            exclude: d.exclude,
+        })
+        .unwrap_or_default();
+
+    Ok(Convention {
+        file: file.to_owned(),
+        version,
+        name: raw.name,
+        description: raw.description,
+        requires,
+        ranges,
+        services,
+        alternatives,
+        discovery,
+    })
+}
+
+fn flatten_ranges(
+    file: &str,
+    raw: &[(Spanned<String>, RangeFile)],
+    parent: Option<usize>,
+    inherited_bind: BindPolicy,
+    out: &mut Vec<RangeDef>,
+) -> Result<(), Error> {
+    for (name, range) in raw {
+        if let Some(existing) = out.iter().find(|r| r.name == name.value) {
+            return Err(Error::InvalidConvention {
+                location: location_of(file, &name.referenced),
+                message: format!(
+                    "range name {:?} is already used at {}; range names must be unique",
+                    name.value, existing.location
+                ),
+            });
+        }
+        let bind = range.bind.unwrap_or(inherited_bind);
+        out.push(RangeDef {
+            name: name.value.clone(),
+            ports: range.ports.value,
+            parent,
+            description: range.description.clone(),
+            protected: range.protected,
+            reserved: range.reserved,
+            bind,
+            location: location_of(file, &range.ports.referenced),
+        });
+        let index = out.len() - 1;
+        flatten_ranges(file, &range.ranges, Some(index), bind, out)?;
+    }
+    Ok(())
+}
+
+fn resolve_service(
+    file: &str,
+    name: &Spanned<String>,
+    raw: &ServiceFile,
+) -> Result<ServiceDef, Error> {
+    let ports = raw
+        .ports
+        .iter()
+        .map(|(port_name, port)| PortAssignment {
+            name: port_name.value.clone(),
+            port: port.port.value,
+            protocol: port.protocol,
+            env: port.env.as_ref().map(|e| e.value.clone()),
+            container: port.container,
+            legacy: port.legacy.as_ref().map(|l| l.value),
+            location: location_of(file, &port.port.referenced),
+            env_location: port.env.as_ref().map(|e| location_of(file, &e.referenced)),
+        })
+        .collect::<Vec<_>>();
+    if let Some(bad) = ports.iter().find(|p| p.port == 0) {
+        return Err(Error::InvalidConvention {
+            location: bad.location.clone(),
+            message: "port 0 cannot be assigned (it means \"any free port\")".into(),
+        });
+    }
+    let compose = raw.compose.as_ref();
+    Ok(ServiceDef {
+        name: name.value.clone(),
+        range: raw.range.as_ref().map(|r| r.value.clone()),
+        range_location: raw.range.as_ref().map(|r| location_of(file, &r.referenced)),
+        description: raw.description.clone(),
+        compose_service: compose
+            .and_then(|c| c.service.clone())
+            .unwrap_or_else(|| name.value.clone()),
+        compose_file: compose.and_then(|c| c.file.clone()),
+        replica_of: raw.replica_of.as_ref().map(|r| r.value.clone()),
+        replica_location: raw
+            .replica_of
+            .as_ref()
+            .map(|r| location_of(file, &r.referenced)),
+        ports,
+        location: location_of(file, &name.referenced),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = "version: 1.2.0
+name: demo
+ranges:
+  db:
+    ports: 7000-7999
+    protected: true
+    bind: loopback
+    ranges:
+      primary: { ports: 7000-7099 }
+      spare: { ports: 7300-7999, reserved: true, bind: any }
+services:
+  pg:
+    range: primary
+    ports:
+      sql: { port: 7000, env: PG_PORT, container: 5432, legacy: 5433 }
+";
+
+    #[test]
+    fn ranges_are_flattened_with_inherited_bind_policy() {
+        let c = Convention::from_yaml("ports.yaml", SMALL).unwrap();
+        assert_eq!(c.range_names(), ["db", "primary", "spare"]);
+        assert_eq!(c.range("primary").unwrap().parent, Some(0));
+        assert_eq!(c.range("primary").unwrap().bind, BindPolicy::Loopback);
+        assert_eq!(c.range("spare").unwrap().bind, BindPolicy::Any);
+        assert_eq!(c.innermost_range(7001).unwrap().name, "primary");
+        assert_eq!(c.innermost_range(7200).unwrap().name, "db");
+        let p = &c.services[0].ports[0];
+        assert_eq!((p.port, p.legacy, p.container), (7000, Some(5433), Some(5432)));
+        assert_eq!(p.location.to_string(), "ports.yaml:15:20");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_locations() {
+        let err = Convention::from_yaml("p.yaml", "version: 1.0.0\nrangez: {}\n").unwrap_err();
+        assert_eq!(err.code(), "invalid-convention");
+        assert_eq!(err.location().unwrap().line, 2);
+        assert!(err.to_string().contains("rangez"), "{err}");
+    }
+
+    #[test]
+    fn bad_version_and_requirement() {
+        let err = Convention::from_yaml("p.yaml", "version: one\n").unwrap_err();
+        assert_eq!(err.code(), "invalid-convention");
+        assert_eq!(err.location().unwrap().to_string(), "p.yaml:1:10");
+        let err =
+            Convention::from_yaml("p.yaml", "version: 1.0.0\nrequires: \">=99\"\n").unwrap_err();
+        assert_eq!(err.code(), "tool-version-mismatch");
+        assert_eq!(err.location().unwrap().to_string(), "p.yaml:2:11");
+    }
+
+    #[test]
+    fn inverted_range_is_an_error_at_its_value() {
+        let err = Convention::from_yaml(
+            "p.yaml",
+            "version: 1.0.0\nranges:\n  a:\n    ports: 7999-7000\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "invalid-convention");
+        assert_eq!(err.location().unwrap().line, 4);
+    }
+
+    #[test]
+    fn duplicate_range_names_across_levels_are_errors() {
+        let text = "version: 1.0.0\nranges:\n  a:\n    ports: 1-100\n    ranges:\n      a: { ports: 1-10 }\n";
+        let err = Convention::from_yaml("p.yaml", text).unwrap_err();
+        assert_eq!(err.code(), "invalid-convention");
+        assert_eq!(err.location().unwrap().line, 6);
+    }
+
+    #[test]
+    fn not_a_mapping() {
+        let err = Convention::from_yaml("p.yaml", "- a\n").unwrap_err();
+        assert_eq!(err.code(), "invalid-convention");
+        let err = Convention::from_yaml("p.yaml", "").unwrap_err();
+        assert_eq!(err.code(), "invalid-convention");
+    }
+
+    #[test]
+    fn schema_describes_the_file() {
+        let schema = convention_schema();
+        let text = schema.to_string();
+        assert!(text.contains("replica_of"));
+        assert!(text.contains("loopback"));
+    }
+}

@@ -1,0 +1,339 @@
+//! The convention's own rules: what `check` reports about `ports.yaml` itself.
+
+use std::collections::BTreeMap;
+
+use crate::{Convention, Finding, PortRange, Rule, allocate};
+
+/// Linux's default ephemeral port range (`net.ipv4.ip_local_port_range`).
+pub const EPHEMERAL_PORTS: PortRange = PortRange::spanning(32768, 60999);
+
+/// Checks a convention against its own rules and returns every finding, in
+/// file order. An empty list means the convention is sound.
+///
+/// Rules: `overlapping-ranges`, `range-outside-parent`, `duplicate-assignment`,
+/// `port-outside-range`, `port-in-reserved-range`, `replica-not-adjacent`,
+/// `duplicate-env-var`, `unknown-range`, `unknown-service` (errors);
+/// `privileged-port`, `ephemeral-port` (warnings).
+///
+/// ```
+/// use port_convention::{Convention, validate_convention};
+/// let convention = Convention::from_yaml("ports.yaml", "version: 1.0.0
+/// ranges: { db: { ports: 7000-7099 } }
+/// services:
+///   a: { range: db, ports: { sql: { port: 7000 } } }
+///   b: { range: db, ports: { sql: { port: 7000 } } }
+/// ")?;
+/// let findings = validate_convention(&convention);
+/// assert_eq!(findings[0].rule.id(), "duplicate-assignment");
+/// assert_eq!(findings[0].suggestion.as_ref().unwrap().port, 7001);
+/// # Ok::<(), port_convention::Error>(())
+/// ```
+pub fn validate_convention(convention: &Convention) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    check_ranges(convention, &mut findings);
+    check_services(convention, &mut findings);
+    findings.sort_by(|a, b| {
+        (a.line, a.column, a.rule.id()).cmp(&(b.line, b.column, b.rule.id()))
+    });
+    findings
+}
+
+fn check_ranges(convention: &Convention, findings: &mut Vec<Finding>) {
+    for (i, range) in convention.ranges.iter().enumerate() {
+        if let Some(parent) = range.parent.and_then(|p| convention.ranges.get(p))
+            && !parent.ports.contains_range(&range.ports)
+        {
+            findings.push(
+                Finding::new(
+                    Rule::RangeOutsideParent,
+                    format!(
+                        "range {} ({}) is not inside its parent {} ({})",
+                        range.name, range.ports, parent.name, parent.ports
+                    ),
+                )
+                .at(&range.location)
+                .with_port(range.ports.start())
+                .with_related(&parent.location, None),
+            );
+        }
+        for other in convention.ranges.iter().skip(i + 1) {
+            if other.parent == range.parent && other.ports.overlaps(&range.ports) {
+                findings.push(
+                    Finding::new(
+                        Rule::OverlappingRanges,
+                        format!(
+                            "range {} ({}) overlaps range {} ({})",
+                            other.name, other.ports, range.name, range.ports
+                        ),
+                    )
+                    .at(&other.location)
+                    .with_port(other.ports.start().max(range.ports.start()))
+                    .with_related(&range.location, None),
+                );
+            }
+        }
+        if range.parent.is_none() && range.ports.start() < 1024 {
+            findings.push(
+                Finding::new(
+                    Rule::PrivilegedPort,
+                    format!(
+                        "range {} ({}) includes privileged ports (below 1024), which need root or CAP_NET_BIND_SERVICE to bind",
+                        range.name, range.ports
+                    ),
+                )
+                .at(&range.location)
+                .with_port(range.ports.start()),
+            );
+        }
+        if range.parent.is_none() && range.ports.overlaps(&EPHEMERAL_PORTS) {
+            findings.push(
+                Finding::new(
+                    Rule::EphemeralPort,
+                    format!(
+                        "range {} ({}) overlaps Linux's ephemeral range {EPHEMERAL_PORTS}, where outgoing connections take ports at random",
+                        range.name, range.ports
+                    ),
+                )
+                .at(&range.location)
+                .with_port(range.ports.start().max(EPHEMERAL_PORTS.start())),
+            );
+        }
+    }
+}
+
+/// A free port to suggest for `service`: in its range if it has a known one.
+fn suggest(convention: &Convention, range: Option<&str>) -> Option<u16> {
+    let range = range?;
+    allocate(convention, range, 1, &[])
+        .ok()
+        .and_then(|p| p.first().copied())
+}
+
+fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
+    let mut by_port: BTreeMap<(u16, crate::Protocol), Vec<(usize, usize)>> = BTreeMap::new();
+    let mut by_env: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for (si, service) in convention.services.iter().enumerate() {
+        let range = match (&service.range, &service.range_location) {
+            (Some(name), Some(location)) => match convention.range(name) {
+                Some(r) => Some(r),
+                None => {
+                    let mut f = Finding::new(
+                        Rule::UnknownRange,
+                        format!(
+                            "service {} names range {name:?}, which is not declared (ranges: {})",
+                            service.name,
+                            convention.range_names().join(", ")
+                        ),
+                    )
+                    .at(location)
+                    .with_service(&service.name);
+                    f.value = Some(name.clone());
+                    findings.push(f);
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let (Some(base_name), Some(location)) = (&service.replica_of, &service.replica_location) {
+            match convention.service(base_name) {
+                None => findings.push(
+                    Finding::new(
+                        Rule::UnknownService,
+                        format!(
+                            "service {} is a replica of {base_name:?}, which is not declared",
+                            service.name
+                        ),
+                    )
+                    .at(location)
+                    .with_service(&service.name),
+                ),
+                Some(base) => {
+                    for port in &service.ports {
+                        let base_port = base.ports.iter().find(|b| b.name == port.name);
+                        let expected = base_port.and_then(|b| b.port.checked_add(1));
+                        if expected != Some(port.port) {
+                            let message = match (base_port, expected) {
+                                (Some(b), Some(e)) => format!(
+                                    "replica {} has {} {} on {}, but a replica takes its base's port + 1: {} {} is {}, so {e}",
+                                    service.name, port.name, port.port, port.port, base.name, port.name, b.port
+                                ),
+                                _ => format!(
+                                    "replica {} has port {} but its base {} has no port of that name",
+                                    service.name, port.name, base.name
+                                ),
+                            };
+                            let mut f = Finding::new(Rule::ReplicaNotAdjacent, message)
+                                .at(&port.location)
+                                .with_service(&service.name)
+                                .with_port(port.port);
+                            if let Some(b) = base_port {
+                                f = f.with_related(&b.location, Some(base.name.clone()));
+                            }
+                            if let Some(e) = expected {
+                                f = f.with_suggestion(e);
+                            }
+                            findings.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        for (pi, port) in service.ports.iter().enumerate() {
+            by_port.entry((port.port, port.protocol)).or_default().push((si, pi));
+            if let Some(env) = &port.env {
+                by_env.entry(env).or_default().push((si, pi));
+            }
+            if let Some(range) = range
+                && !range.ports.contains(port.port)
+            {
+                findings.push(
+                    Finding::new(
+                        Rule::PortOutsideRange,
+                        format!(
+                            "service {} port {} ({}) is outside its range {} ({})",
+                            service.name, port.name, port.port, range.name, range.ports
+                        ),
+                    )
+                    .at(&port.location)
+                    .with_service(&service.name)
+                    .with_port(port.port)
+                    .with_related(&range.location, None),
+                );
+                if let Some(s) = suggest(convention, service.range.as_deref()) {
+                    if let Some(last) = findings.last_mut() {
+                        last.suggestion = Some(crate::Suggestion { port: s });
+                    }
+                }
+            }
+            if let Some(reserved) = convention
+                .ranges
+                .iter()
+                .find(|r| r.reserved && r.ports.contains(port.port))
+            {
+                let mut f = Finding::new(
+                    Rule::PortInReservedRange,
+                    format!(
+                        "service {} port {} ({}) is inside reserved range {} ({})",
+                        service.name, port.name, port.port, reserved.name, reserved.ports
+                    ),
+                )
+                .at(&port.location)
+                .with_service(&service.name)
+                .with_port(port.port)
+                .with_related(&reserved.location, None);
+                if let Some(s) = suggest(convention, service.range.as_deref()) {
+                    f = f.with_suggestion(s);
+                }
+                findings.push(f);
+            }
+            if port.port < 1024 {
+                findings.push(
+                    Finding::new(
+                        Rule::PrivilegedPort,
+                        format!(
+                            "service {} port {} ({}) is privileged (below 1024): binding it needs root or CAP_NET_BIND_SERVICE",
+                            service.name, port.name, port.port
+                        ),
+                    )
+                    .at(&port.location)
+                    .with_service(&service.name)
+                    .with_port(port.port),
+                );
+            }
+            if EPHEMERAL_PORTS.contains(port.port) {
+                findings.push(
+                    Finding::new(
+                        Rule::EphemeralPort,
+                        format!(
+                            "service {} port {} ({}) is in Linux's ephemeral range {EPHEMERAL_PORTS}: an outgoing connection may hold it when the service starts",
+                            service.name, port.name, port.port
+                        ),
+                    )
+                    .at(&port.location)
+                    .with_service(&service.name)
+                    .with_port(port.port),
+                );
+            }
+        }
+    }
+    for ((port, protocol), owners) in &by_port {
+        for (n, &(si, pi)) in owners.iter().enumerate().skip(1) {
+            let (Some(service), Some(assignment)) = (
+                convention.services.get(si),
+                convention.services.get(si).and_then(|s| s.ports.get(pi)),
+            ) else {
+                continue;
+            };
+            let earlier: Vec<_> = owners
+                .iter()
+                .take(n)
+                .filter_map(|&(osi, opi)| {
+                    let other = convention.services.get(osi)?;
+                    // Services living in alternative compose files never run together.
+                    let alternatives = match (&service.compose_file, &other.compose_file) {
+                        (Some(a), Some(b)) => convention.are_alternatives(a, b),
+                        _ => false,
+                    };
+                    (!alternatives && osi != si || osi == si)
+                        .then(|| Some((other, other.ports.get(opi)?)))
+                        .flatten()
+                })
+                .collect();
+            let Some((first, first_port)) = earlier.first() else {
+                continue;
+            };
+            let mut f = Finding::new(
+                Rule::DuplicateAssignment,
+                format!(
+                    "{port}/{protocol} is assigned to {} ({}) and to {} ({})",
+                    first.name, first_port.name, service.name, assignment.name
+                ),
+            )
+            .at(&assignment.location)
+            .with_service(&service.name)
+            .with_port(*port);
+            f.protocol = Some(*protocol);
+            for (other, other_port) in &earlier {
+                f = f.with_related(&other_port.location, Some(other.name.clone()));
+            }
+            if let Some(s) = suggest(convention, service.range.as_deref()) {
+                f = f.with_suggestion(s);
+            }
+            findings.push(f);
+        }
+    }
+    for (env, owners) in &by_env {
+        for (n, &(si, pi)) in owners.iter().enumerate().skip(1) {
+            let (Some(service), Some(assignment)) = (
+                convention.services.get(si),
+                convention.services.get(si).and_then(|s| s.ports.get(pi)),
+            ) else {
+                continue;
+            };
+            let mut f = Finding::new(
+                Rule::DuplicateEnvVar,
+                format!(
+                    "environment variable {env} carries more than one port ({} {} here)",
+                    service.name, assignment.name
+                ),
+            )
+            .at(assignment.env_location.as_ref().unwrap_or(&assignment.location))
+            .with_service(&service.name)
+            .with_port(assignment.port)
+            .with_variable(*env, None);
+            for &(osi, opi) in owners.iter().take(n) {
+                if let Some((other, op)) = convention
+                    .services
+                    .get(osi)
+                    .and_then(|o| Some((o, o.ports.get(opi)?)))
+                {
+                    f = f.with_related(
+                        op.env_location.as_ref().unwrap_or(&op.location),
+                        Some(other.name.clone()),
+                    );
+                }
+            }
+            findings.push(f);
+        }
+    }
+}
