@@ -1,1 +1,133 @@
-fn main(){}
+//! The `port-convention` command line: a thin shell over the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use port_convention::report::Color;
+use port_convention::{Convention, Error, allocate, convention_schema, io};
+
+mod check;
+mod parse_ports;
+mod scan;
+
+/// Make a team's host-port convention real across docker-compose files,
+/// .env files and live sockets.
+#[derive(Parser)]
+#[command(name = "port-convention", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the JSON Schema of ports.yaml (for editors).
+    Schema,
+    /// Parse compose port specs and print one JSON object per spec.
+    ParsePorts(parse_ports::Args),
+    /// Print the lowest free ports of a named range, one a line.
+    Allocate {
+        /// The range name, as declared in ports.yaml.
+        range: String,
+        /// How many ports.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// The convention file (default: ports.yaml here or in a parent directory).
+        #[arg(short = 'c', long = "convention")]
+        convention: Option<PathBuf>,
+    },
+    /// Check the repository (every compose and .env file) and the convention.
+    Check(check::Args),
+    /// List every published host port, sorted, with its owner and source.
+    Scan(scan::Args),
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub(crate) fn resolve(self) -> Color {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        match self {
+            _ if no_color => Color::Never,
+            ColorChoice::Always => Color::Always,
+            ColorChoice::Never => Color::Never,
+            ColorChoice::Auto if std::io::stdout().is_terminal() => Color::Always,
+            ColorChoice::Auto => Color::Never,
+        }
+    }
+}
+
+/// Exit codes: 0 clean, 1 error findings (or a failed spec), 2 could not run.
+pub(crate) const EXIT_FINDINGS: u8 = 1;
+const EXIT_FAILURE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("port-convention: error[{}]: {err}", err.code());
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Schema => {
+            let text = serde_json::to_string_pretty(&convention_schema()).unwrap_or_default();
+            print_out(&format!("{text}\n"));
+            Ok(0)
+        }
+        Command::ParsePorts(args) => Ok(parse_ports::run(&args)),
+        Command::Allocate {
+            range,
+            count,
+            convention,
+        } => {
+            let (_, convention) = load_convention(convention.as_deref())?;
+            let ports = allocate(&convention, &range, count, &[])?;
+            let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
+            print_out(&text);
+            Ok(0)
+        }
+        Command::Check(args) => check::run(&args),
+        Command::Scan(args) => scan::run(&args),
+    }
+}
+
+/// The convention at `path`, or the nearest `ports.yaml` upward.
+pub(crate) fn load_convention(path: Option<&Path>) -> Result<(PathBuf, Convention), Error> {
+    let path = match path {
+        Some(p) => p.to_owned(),
+        None => {
+            let cwd = std::env::current_dir().map_err(|source| Error::Io {
+                path: PathBuf::from("."),
+                source,
+            })?;
+            let found = io::find_convention(&cwd)?;
+            // Name it relative to the working directory when it is below it.
+            found
+                .strip_prefix(&cwd)
+                .map(Path::to_owned)
+                .unwrap_or(found)
+        }
+    };
+    let convention = io::load_convention(&path)?;
+    Ok((path, convention))
+}
+
+/// Writes to stdout, ignoring a closed pipe (`| head`).
+pub(crate) fn print_out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}

@@ -154,6 +154,9 @@ pub struct Related {
 pub struct Suggestion {
     /// A free port in the right range.
     pub port: u16,
+    /// The host IP to publish on, where that is the fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
 }
 
 /// One problem, with everything needed to show and fix it.
@@ -270,7 +273,7 @@ impl Finding {
 
     /// The same finding suggesting `port` as the fix.
     pub fn with_suggestion(mut self, port: u16) -> Self {
-        self.suggestion = Some(Suggestion { port });
+        self.suggestion = Some(Suggestion { port, host_ip: None });
         self
     }
 

@@ -5,10 +5,15 @@
 
 pub mod dotenv;
 mod allocate;
+pub mod check;
+pub mod compose;
 mod convention;
+mod env_ports;
 mod error;
 pub mod interpolation;
+pub mod io;
 pub mod port_spec;
+pub mod report;
 mod finding;
 mod model;
 mod validate;
@@ -23,3 +28,4 @@ pub use convention::{
 };
 pub use allocate::{allocate, allocate_replica};
 pub use validate::{EPHEMERAL_PORTS, validate_convention};
+pub use env_ports::{ConventionInfo, LoadedPorts, parse_env_port, resolve_ports};

@@ -201,7 +201,7 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                 );
                 if let Some(s) = suggest(convention, service.range.as_deref()) {
                     if let Some(last) = findings.last_mut() {
-                        last.suggestion = Some(crate::Suggestion { port: s });
+                        last.suggestion = Some(crate::Suggestion { port: s, host_ip: None });
                     }
                 }
             }

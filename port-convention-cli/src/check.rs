@@ -1,0 +1,80 @@
+//! `port-convention check`: the main job.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use port_convention::report::{render_github, render_human, render_sarif};
+use port_convention::{Error, io};
+
+use crate::{ColorChoice, EXIT_FINDINGS, print_out};
+
+/// Output formats of `check`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Grouped by file, with source lines and carets.
+    Human,
+    /// The versioned JSON contract (docs/json-output.md).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// Arguments of `check`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directories to scan (default: the directory of ports.yaml, else the
+    /// current directory).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The convention file (default: ports.yaml in the scanned directory or a parent).
+    #[arg(short = 'c', long = "convention")]
+    convention: Option<PathBuf>,
+    /// Interpolation variables from this file instead of each project's .env
+    /// (repeatable; later files win; the process environment wins over all).
+    #[arg(long = "env-file", value_name = "FILE")]
+    env_files: Vec<PathBuf>,
+    /// Only validate ports.yaml itself; read no compose or .env file.
+    #[arg(long)]
+    convention_only: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to colour human output (never when NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+/// Runs `check`; returns the exit code.
+pub fn run(args: &Args) -> Result<u8, Error> {
+    let outcome = io::check(&io::CheckOptions {
+        paths: args.paths.clone(),
+        convention: args.convention.clone(),
+        env_files: args.env_files.clone(),
+        env: None,
+        convention_only: args.convention_only,
+    })?;
+    let report = &outcome.report;
+    match args.format {
+        Format::Json => print_out(&format!("{}\n", report.to_json())),
+        Format::Sarif => {
+            let text = serde_json::to_string_pretty(&render_sarif(report)).unwrap_or_default();
+            print_out(&format!("{text}\n"));
+        }
+        Format::Github => print_out(&render_github(report)),
+        Format::Human => {
+            let mut sources = BTreeMap::new();
+            for file in report.findings.iter().filter_map(|f| f.file.as_ref()) {
+                if !sources.contains_key(file)
+                    && let Ok(text) = io::read_text(&outcome.path_of(file))
+                {
+                    sources.insert(file.clone(), text);
+                }
+            }
+            print_out(&render_human(report, &sources, args.color.resolve()));
+        }
+    }
+    Ok(if report.has_errors() { EXIT_FINDINGS } else { 0 })
+}

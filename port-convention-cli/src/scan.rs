@@ -1,0 +1,162 @@
+//! `port-convention scan`: the inventory of published host ports.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use port_convention::Error;
+use port_convention::compose::{Claim, PortSource};
+use serde_json::json;
+
+use crate::print_out;
+
+/// Output formats of `scan`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Aligned columns.
+    Table,
+    /// A JSON array.
+    Json,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// Arguments of `scan`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directories to scan (default: the directory of ports.yaml, else the
+    /// current directory).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The convention file (only its discovery globs are used).
+    #[arg(short = 'c', long = "convention")]
+    convention: Option<PathBuf>,
+    /// Interpolation variables from this file instead of each project's .env.
+    #[arg(long = "env-file", value_name = "FILE")]
+    env_files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn source_text(source: &PortSource) -> String {
+    match source {
+        PortSource::Literal => "literal".into(),
+        PortSource::Variable { name } => format!("${name}"),
+        PortSource::TemplateDefault { name } => format!("default of ${{{name}}}"),
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Runs `scan`; returns the exit code (0, or 1 when nothing is published).
+pub fn run(args: &Args) -> Result<u8, Error> {
+    let outcome = port_convention::io::check(&port_convention::io::CheckOptions {
+        paths: args.paths.clone(),
+        convention: args.convention.clone(),
+        env_files: args.env_files.clone(),
+        env: None,
+        convention_only: false,
+    })?;
+    let scan = outcome.scan.unwrap_or_default();
+    let mut rows: Vec<&Claim> = scan
+        .claims()
+        .filter(|c| c.mapping.published.range().is_some())
+        .collect();
+    rows.sort_by(|a, b| {
+        (a.mapping.published.range(), a.mapping.protocol, &a.file, a.line)
+            .cmp(&(b.mapping.published.range(), b.mapping.protocol, &b.file, b.line))
+    });
+    let mut out = String::new();
+    match args.format {
+        Format::Json => {
+            let items: Vec<_> = rows
+                .iter()
+                .map(|c| {
+                    json!({
+                        "host_port": c.mapping.published.to_string(),
+                        "protocol": c.mapping.protocol,
+                        "host_ip": c.mapping.host_ip.to_string(),
+                        "target": c.mapping.target,
+                        "service": c.service,
+                        "file": c.file,
+                        "line": c.line,
+                        "column": c.column,
+                        "source": c.source,
+                        "raw": c.raw,
+                    })
+                })
+                .collect();
+            out = format!("{}\n", serde_json::Value::Array(items));
+        }
+        Format::Csv => {
+            out.push_str("host_port,protocol,host_ip,target,service,file,line,column,source\n");
+            for c in &rows {
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{},{}",
+                    c.mapping.published,
+                    c.mapping.protocol,
+                    csv_field(&c.mapping.host_ip.to_string()),
+                    c.mapping.target,
+                    csv_field(&c.service),
+                    csv_field(&c.file),
+                    c.line,
+                    c.column,
+                    csv_field(&source_text(&c.source)),
+                );
+            }
+        }
+        Format::Table => {
+            let table: Vec<[String; 6]> = rows
+                .iter()
+                .map(|c| {
+                    [
+                        format!("{}/{}", c.mapping.published, c.mapping.protocol),
+                        if c.mapping.host_ip.to_string().is_empty() {
+                            "*".into()
+                        } else {
+                            c.mapping.host_ip.to_string()
+                        },
+                        c.mapping.target.to_string(),
+                        c.service.clone(),
+                        format!("{}:{}:{}", c.file, c.line, c.column),
+                        source_text(&c.source),
+                    ]
+                })
+                .collect();
+            let header = ["HOST PORT", "HOST IP", "TARGET", "SERVICE", "WHERE", "SOURCE"];
+            let mut widths = header.map(str::len);
+            for row in &table {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+            let mut line = |cells: &[&str]| {
+                let mut text = String::new();
+                for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                    if i + 1 == cells.len() {
+                        text.push_str(cell);
+                    } else {
+                        let _ = write!(text, "{cell:<w$}  ");
+                    }
+                }
+                out.push_str(text.trim_end());
+                out.push('\n');
+            };
+            line(&header);
+            for row in &table {
+                let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+                line(&cells);
+            }
+        }
+    }
+    print_out(&out);
+    Ok(0)
+}

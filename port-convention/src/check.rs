@@ -1,0 +1,381 @@
+//! The repository rules: conflicts and convention violations across every
+//! compose file and `.env` file of a tree.
+//!
+//! Pure: [`check_repository`] takes what the edge read ([`Scan`]) and returns
+//! findings; `io::scan_tree` does the reading.
+
+use std::collections::BTreeSet;
+
+use crate::compose::{Claim, ComposeFile};
+use crate::convention::normalize_path;
+use crate::dotenv::Dotenv;
+use crate::{
+    BindPolicy, Convention, Error, Finding, PortRange, Rule, ServiceDef, allocate,
+    validate_convention,
+};
+
+/// A `.env`-style file as read.
+#[derive(Debug)]
+pub struct EnvFile {
+    /// The file, relative to the scanned root.
+    pub file: String,
+    /// Its entries, or why it could not be parsed.
+    pub parsed: Result<Dotenv, Error>,
+}
+
+/// Everything read from a tree.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Compose files, in path order.
+    pub compose_files: Vec<ComposeFile>,
+    /// `.env` files, in path order.
+    pub env_files: Vec<EnvFile>,
+}
+
+impl Scan {
+    /// Every claim of every file.
+    pub fn claims(&self) -> impl Iterator<Item = &Claim> {
+        self.compose_files.iter().flat_map(|f| f.claims.iter())
+    }
+
+    /// Every claim that publishes a host port.
+    pub fn published(&self) -> impl Iterator<Item = (&Claim, PortRange)> {
+        self.claims()
+            .filter_map(|c| c.mapping.published.range().map(|r| (c, r)))
+    }
+}
+
+/// The convention service a claim belongs to: same compose service name and,
+/// where the convention names one, the same file.
+pub fn declared_service<'c>(convention: &'c Convention, claim: &Claim) -> Option<&'c ServiceDef> {
+    let file = normalize_path(&claim.file);
+    convention.services.iter().find(|s| {
+        s.compose_service == claim.service
+            && s.compose_file
+                .as_deref()
+                .is_none_or(|f| normalize_path(f) == file)
+    })
+}
+
+/// Ports no claim and no assignment uses.
+struct FreePorts {
+    taken: BTreeSet<u16>,
+}
+
+impl FreePorts {
+    fn new(convention: Option<&Convention>, scan: &Scan) -> Self {
+        let mut taken = BTreeSet::new();
+        for (_, range) in scan.published() {
+            taken.extend(range.iter());
+        }
+        if let Some(c) = convention {
+            taken.extend(c.assignments().map(|(_, p)| p.port));
+        }
+        FreePorts { taken }
+    }
+
+    /// The lowest free port of `range` (by name) in the convention.
+    fn in_range(&self, convention: &Convention, range: &str) -> Option<u16> {
+        let claims: Vec<u16> = self.taken.iter().copied().collect();
+        allocate(convention, range, 1, &claims).ok()?.first().copied()
+    }
+
+    /// The lowest free port at or above `from` outside every protected and
+    /// reserved range (for services the convention does not know).
+    fn unprotected_from(&self, convention: Option<&Convention>, from: u16) -> Option<u16> {
+        (from.max(1024)..=u16::MAX).find(|p| {
+            !self.taken.contains(p)
+                && convention.is_none_or(|c| {
+                    !c.ranges
+                        .iter()
+                        .any(|r| (r.protected || r.reserved) && r.ports.contains(*p))
+                })
+        })
+    }
+}
+
+/// Checks a scanned tree against the convention (or, with none, for clashes
+/// and file problems only). Returns every finding; the convention's own rules
+/// are included.
+pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(c) = convention {
+        findings.extend(validate_convention(c));
+    }
+    for file in &scan.compose_files {
+        findings.extend(file.findings.iter().cloned());
+    }
+    let free = FreePorts::new(convention, scan);
+    duplicate_host_ports(convention, scan, &free, &mut findings);
+    if let Some(c) = convention {
+        for (claim, range) in scan.published() {
+            convention_rules(c, claim, range, &free, &mut findings);
+        }
+    }
+    env_files(convention, scan, &mut findings);
+    crate::report::sort_findings(&mut findings);
+    findings
+}
+
+fn suggestion_for(convention: Option<&Convention>, claim: &Claim, free: &FreePorts, port: u16) -> Option<u16> {
+    if let Some(c) = convention
+        && let Some(service) = declared_service(c, claim)
+    {
+        if let Some(assignment) = assignment_for(service, claim)
+            && assignment.port != port
+        {
+            return Some(assignment.port);
+        }
+        if let Some(range) = &service.range {
+            return free.in_range(c, range);
+        }
+    }
+    if let Some(c) = convention
+        && let Some(range) = c.innermost_range(port)
+        && !range.protected
+        && !range.reserved
+        && let Some(p) = free.in_range(c, &range.name)
+    {
+        return Some(p);
+    }
+    free.unprotected_from(convention, port)
+}
+
+fn duplicate_host_ports(convention: Option<&Convention>, scan: &Scan, free: &FreePorts, findings: &mut Vec<Finding>) {
+    let published: Vec<(&Claim, PortRange)> = scan.published().collect();
+    for (i, (claim, range)) in published.iter().enumerate() {
+        let others: Vec<&Claim> = published
+            .iter()
+            .enumerate()
+            .filter(|(j, (other, other_range))| {
+                *j != i
+                    && other.mapping.protocol == claim.mapping.protocol
+                    && other_range.overlaps(range)
+                    && other.mapping.host_ip.overlaps(&claim.mapping.host_ip)
+                    // One entry expanded into several mappings never clashes with itself.
+                    && !(other.file == claim.file && other.line == claim.line && other.column == claim.column)
+                    && !convention.is_some_and(|c| c.are_alternatives(&claim.file, &other.file))
+            })
+            .map(|(_, (other, _))| *other)
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = others
+            .iter()
+            .map(|o| format!("{} ({}:{})", o.service, o.file, o.line))
+            .collect();
+        let mut f = Finding::new(
+            Rule::DuplicateHostPort,
+            format!(
+                "host port {range}/{} of {} is also published by {}",
+                claim.mapping.protocol,
+                claim.service,
+                names.join(", ")
+            ),
+        );
+        f = with_claim(f, claim, range.start());
+        for other in &others {
+            f = f.with_related(&other.location(), Some(other.service.clone()));
+        }
+        if let Some(p) = suggestion_for(convention, claim, free, range.start()) {
+            f = f.with_suggestion(p);
+        }
+        findings.push(f);
+    }
+}
+
+fn with_claim(mut finding: Finding, claim: &Claim, port: u16) -> Finding {
+    finding = finding
+        .at(&claim.location())
+        .with_service(&claim.service)
+        .with_port(port);
+    finding.protocol = Some(claim.mapping.protocol);
+    finding.host_ip = Some(claim.mapping.host_ip.to_string());
+    finding
+}
+
+/// The assignment a claim of a declared service stands for: by container
+/// port, else the service's only port of that protocol.
+pub fn assignment_for<'s>(service: &'s ServiceDef, claim: &Claim) -> Option<&'s crate::PortAssignment> {
+    let by_container = service
+        .ports
+        .iter()
+        .find(|p| p.container == Some(claim.mapping.target) && p.protocol == claim.mapping.protocol);
+    by_container.or_else(|| {
+        let mut same_protocol = service
+            .ports
+            .iter()
+            .filter(|p| p.protocol == claim.mapping.protocol);
+        match (same_protocol.next(), same_protocol.next()) {
+            (Some(only), None) if only.container.is_none() => Some(only),
+            _ => None,
+        }
+    })
+}
+
+fn convention_rules(c: &Convention, claim: &Claim, range: PortRange, free: &FreePorts, findings: &mut Vec<Finding>) {
+    let port = range.start();
+    let declared = declared_service(c, claim);
+    let suggestion = suggestion_for(Some(c), claim, free, port);
+    let finish = |mut f: Finding| {
+        f = with_claim(f, claim, port);
+        if let Some(p) = suggestion {
+            f = f.with_suggestion(p);
+        }
+        f
+    };
+    // Protected ranges: only services declared in them may publish there.
+    for (index, protected) in c.ranges.iter().enumerate().filter(|(_, r)| r.protected) {
+        if !protected.ports.overlaps(&range) {
+            continue;
+        }
+        let allowed = declared.is_some_and(|s| {
+            s.range
+                .as_deref()
+                .and_then(|r| c.range_index(r))
+                .is_some_and(|ri| c.is_within(ri, index))
+        });
+        if !allowed {
+            let who = match declared {
+                Some(s) => format!("{} is declared in range {}", claim.service, s.range.as_deref().unwrap_or("(none)")),
+                None => format!("{} is not declared in the convention", claim.service),
+            };
+            findings.push(
+                finish(Finding::new(
+                    Rule::ProtectedRangeViolation,
+                    format!(
+                        "{} publishes {range} inside protected range {} ({}), but {who}",
+                        claim.service, protected.name, protected.ports
+                    ),
+                ))
+                .with_related(&protected.location, None),
+            );
+        }
+    }
+    // Loopback-only ranges.
+    let innermost = c.innermost_range(port);
+    if let Some(r) = innermost
+        && r.bind == BindPolicy::Loopback
+        && claim.mapping.host_ip.is_all_interfaces()
+    {
+        let on = if claim.mapping.host_ip.to_string().is_empty() {
+            "all interfaces (no host IP)".to_owned()
+        } else {
+            claim.mapping.host_ip.to_string()
+        };
+        let mut f = Finding::new(
+            Rule::ExposedOnAllInterfaces,
+            format!(
+                "{} publishes {range} on {on}, but range {} is loopback-only: write \"127.0.0.1:{}:{}\"",
+                claim.service, r.name, claim.mapping.published, claim.mapping.target
+            ),
+        );
+        f = with_claim(f, claim, port);
+        f.suggestion = Some(crate::Suggestion {
+            port,
+            host_ip: Some("127.0.0.1".into()),
+        });
+        findings.push(f.with_related(&r.location, None));
+    }
+    let Some(service) = declared else {
+        return;
+    };
+    match assignment_for(service, claim) {
+        Some(assignment) => {
+            if !(range.len() == 1 && assignment.port == port) {
+                let via = match &assignment.env {
+                    Some(env) => format!(" ({env})"),
+                    None => String::new(),
+                };
+                let mut f = Finding::new(
+                    Rule::Drift,
+                    format!(
+                        "{} publishes {range} for {}, but the convention assigns {}{via}",
+                        claim.service, assignment.name, assignment.port
+                    ),
+                );
+                f = with_claim(f, claim, port)
+                    .with_related(&assignment.location, Some(service.name.clone()))
+                    .with_suggestion(assignment.port);
+                findings.push(f);
+            }
+        }
+        None => {
+            if let Some(r) = service.range.as_deref().and_then(|r| c.range(r))
+                && !r.ports.contains_range(&range)
+            {
+                findings.push(
+                    finish(Finding::new(
+                        Rule::OutOfRange,
+                        format!(
+                            "{} publishes {range}, outside its range {} ({})",
+                            claim.service, r.name, r.ports
+                        ),
+                    ))
+                    .with_related(&r.location, None),
+                );
+            }
+        }
+    }
+}
+
+fn env_files(convention: Option<&Convention>, scan: &Scan, findings: &mut Vec<Finding>) {
+    for env_file in &scan.env_files {
+        let dotenv = match &env_file.parsed {
+            Ok(d) => d,
+            Err(err) => {
+                let location = err
+                    .location()
+                    .cloned()
+                    .unwrap_or_else(|| crate::Location::new(env_file.file.clone(), 0, 0));
+                findings.push(Finding::new(Rule::InvalidEnvFile, err.to_string()).at(&location));
+                continue;
+            }
+        };
+        for duplicate in &dotenv.duplicates {
+            let first = crate::Location::new(env_file.file.clone(), duplicate.first_line, 1);
+            let second = crate::Location::new(env_file.file.clone(), duplicate.second_line, 1);
+            findings.push(
+                Finding::new(
+                    Rule::DuplicateEnvKey,
+                    format!(
+                        "{} is set on line {} and again on line {}; the last one wins",
+                        duplicate.key, duplicate.first_line, duplicate.second_line
+                    ),
+                )
+                .at(&second)
+                .with_variable(&duplicate.key, None)
+                .with_related(&first, None),
+            );
+        }
+        let Some(c) = convention else { continue };
+        for entry in &dotenv.entries {
+            let Some((service, assignment)) = c
+                .assignments()
+                .find(|(_, p)| p.env.as_deref() == Some(entry.key.as_str()))
+            else {
+                continue;
+            };
+            if entry.value == assignment.port.to_string() {
+                continue;
+            }
+            let location = crate::Location::new(env_file.file.clone(), entry.line, entry.column);
+            findings.push(
+                Finding::new(
+                    Rule::EnvDrift,
+                    format!(
+                        "{}={} but the convention assigns {} to {} ({})",
+                        entry.key, entry.value, assignment.port, service.name, assignment.name
+                    ),
+                )
+                .at(&location)
+                .with_service(&service.name)
+                .with_port(assignment.port)
+                .with_variable(&entry.key, Some(entry.value.clone()))
+                .with_related(&assignment.location, Some(service.name.clone()))
+                .with_suggestion(assignment.port),
+            );
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! Reading one compose file: its services and every port they publish, with
+//! where each number came from.
+//!
+//! Pure: the caller gives the file's text and its interpolation variables
+//! (process environment over the project's `.env`, as Docker Compose does).
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::interpolation::{Interpolated, Operator, interpolate};
+use crate::port_spec::{Scalar, parse_long_syntax, parse_port_number, parse_port_spec};
+use crate::yaml::{self, Node, NodeKind};
+use crate::{Error, Finding, Location, PortMapping, Rule};
+
+/// Where the host port of a mapping came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PortSource {
+    /// Written as a number in the compose file.
+    Literal,
+    /// The value of an interpolation variable (from the environment or `.env`).
+    Variable {
+        /// The variable.
+        name: String,
+    },
+    /// The default of a template such as `${VAR:-5433}`, the variable being unset.
+    TemplateDefault {
+        /// The variable.
+        name: String,
+    },
+}
+
+/// One published port mapping of a compose service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    /// The compose file, relative to the scanned root.
+    pub file: String,
+    /// 1-based line of the port entry (or of `published:` in long syntax).
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// The compose service.
+    pub service: String,
+    /// The mapping, after interpolation.
+    pub mapping: PortMapping,
+    /// Where the host port came from.
+    pub source: PortSource,
+    /// The entry as written (before interpolation).
+    pub raw: String,
+    /// Byte range of the entry's scalar in the file, quotes included.
+    #[serde(skip)]
+    pub span: Range<usize>,
+    /// Whether the entry is reached through a YAML alias or merge key.
+    #[serde(skip)]
+    pub via_alias: bool,
+}
+
+impl Claim {
+    /// Where the claim is.
+    pub fn location(&self) -> Location {
+        Location::new(self.file.clone(), self.line, self.column)
+    }
+}
+
+/// A compose file read for ports.
+#[derive(Debug, Clone, Default)]
+pub struct ComposeFile {
+    /// The file, relative to the scanned root.
+    pub file: String,
+    /// Service names with the place of their key.
+    pub services: Vec<(String, Location)>,
+    /// Every port mapping, published or not, in file order.
+    pub claims: Vec<Claim>,
+    /// Problems found while reading (invalid specs, interpolation errors ...).
+    pub findings: Vec<Finding>,
+}
+
+/// What reading a YAML file as compose gave.
+#[derive(Debug, Clone)]
+pub enum ComposeRead {
+    /// A compose file.
+    Compose(ComposeFile),
+    /// YAML without a `services` mapping (Kong, Prometheus ...): not ours.
+    NotCompose,
+}
+
+/// Reads a compose file. `lookup` answers interpolation variables.
+///
+/// Malformed YAML and a `services` key that is not a mapping are reported as
+/// `invalid-compose-file` findings (a file named like a compose file is
+/// expected to be one); a YAML file without `services` is [`ComposeRead::NotCompose`].
+///
+/// ```
+/// use port_convention::compose::{read_compose, ComposeRead};
+/// let text = "services:\n  db:\n    ports:\n      - \"${DB_PORT:-5433}:5432\"\n";
+/// let ComposeRead::Compose(file) = read_compose("compose.yml", text, &|_| None) else { panic!() };
+/// assert_eq!(file.claims[0].mapping.to_string(), "5433:5432/tcp");
+/// assert_eq!((file.claims[0].line, file.claims[0].column), (4, 9));
+/// ```
+pub fn read_compose(file: &str, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> ComposeRead {
+    let document = match yaml::parse(file, text) {
+        Ok(doc) => doc,
+        Err(err) => {
+            let location = err
+                .location()
+                .cloned()
+                .unwrap_or_else(|| Location::new(file, 0, 0));
+            let message = match &err {
+                Error::YamlSyntax { message, .. } => format!("not valid YAML: {message}"),
+                other => other.to_string(),
+            };
+            return ComposeRead::Compose(ComposeFile {
+                file: file.to_owned(),
+                findings: vec![Finding::new(Rule::InvalidComposeFile, message).at(&location)],
+                ..ComposeFile::default()
+            });
+        }
+    };
+    let Some(services) = document.get("services") else {
+        return ComposeRead::NotCompose;
+    };
+    let mut out = ComposeFile {
+        file: file.to_owned(),
+        ..ComposeFile::default()
+    };
+    let Some(entries) = services.as_map() else {
+        if matches!(services.kind, NodeKind::Null) {
+            return ComposeRead::Compose(out);
+        }
+        // Kong's declarative config has a `services` list: not a compose file.
+        return ComposeRead::NotCompose;
+    };
+    for (key, service) in entries {
+        let name = key.scalar_text().unwrap_or_default();
+        let key_location = key.place.location(file);
+        out.services.push((name.clone(), key_location.clone()));
+        if service.as_map().is_none() && !matches!(service.kind, NodeKind::Null) {
+            out.findings.push(
+                Finding::new(
+                    Rule::InvalidComposeFile,
+                    format!(
+                        "service {name:?} must be a mapping, found {} (is a service key commented out above it?)",
+                        service.kind_name()
+                    ),
+                )
+                .at(&key_location)
+                .with_service(&name),
+            );
+            continue;
+        }
+        let Some(ports) = service.get("ports") else {
+            continue;
+        };
+        match &ports.kind {
+            NodeKind::Seq(items) => {
+                for item in items {
+                    read_entry(file, text, &name, item, lookup, &mut out);
+                }
+            }
+            NodeKind::Null => {}
+            _ => out.findings.push(
+                Finding::new(
+                    Rule::InvalidPortSpec,
+                    format!("ports of service {name} must be a list, found {}", ports.kind_name()),
+                )
+                .at(&ports.place.location(file))
+                .with_service(&name),
+            ),
+        }
+    }
+    ComposeRead::Compose(out)
+}
+
+fn interpolation_finding(err: &Error, location: &Location, service: &str) -> Finding {
+    Finding::new(Rule::InterpolationError, err.to_string())
+        .at(location)
+        .with_service(service)
+}
+
+/// Reports `${VAR}` / `$VAR` uses that had no value and no default.
+fn unset_findings(interpolated: &Interpolated, location: &Location, service: &str) -> Vec<Finding> {
+    interpolated
+        .uses
+        .iter()
+        .filter(|u| u.value.is_none() && u.operator == Operator::Plain)
+        .map(|u| {
+            Finding::new(
+                Rule::UnsetVariable,
+                format!(
+                    "variable {} is not set and has no default; it becomes an empty string",
+                    u.name
+                ),
+            )
+            .at(location)
+            .with_service(service)
+            .with_variable(&u.name, None)
+        })
+        .collect()
+}
+
+/// Splits a template at the colons that separate port-spec parts, ignoring
+/// colons inside `${...}`; returns the byte range of each part.
+fn top_level_parts(template: &str) -> Vec<Range<usize>> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = template.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                parts.push(start..i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(start..template.len());
+    parts
+}
+
+/// Where the host port of a short-syntax template came from.
+fn short_syntax_source(template: &str, interpolated: &Interpolated) -> PortSource {
+    let parts = top_level_parts(template);
+    // `[ip:]host:container[/proto]`: the host part is the second to last.
+    let host_part = if parts.len() >= 2 {
+        parts.get(parts.len() - 2).cloned()
+    } else {
+        None
+    };
+    let Some(host_part) = host_part else {
+        return PortSource::Literal;
+    };
+    source_of(interpolated, &host_part)
+}
+
+fn source_of(interpolated: &Interpolated, within: &Range<usize>) -> PortSource {
+    match interpolated
+        .uses
+        .iter()
+        .find(|u| u.span.start >= within.start && u.span.end <= within.end)
+    {
+        None => PortSource::Literal,
+        Some(u) if u.default_taken => PortSource::TemplateDefault {
+            name: u.name.clone(),
+        },
+        Some(u) => PortSource::Variable {
+            name: u.name.clone(),
+        },
+    }
+}
+
+fn read_entry(
+    file: &str,
+    text: &str,
+    service: &str,
+    item: &Node,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut ComposeFile,
+) {
+    let location = item.place.location(file);
+    let raw_text = text
+        .get(item.place.defined.clone())
+        .unwrap_or_default()
+        .to_owned();
+    let claim = |mapping: PortMapping, source: PortSource, location: &Location, span: Range<usize>| Claim {
+        file: file.to_owned(),
+        line: location.line,
+        column: location.column,
+        service: service.to_owned(),
+        mapping,
+        source,
+        raw: raw_text.clone(),
+        span,
+        via_alias: !item.place.is_literal(),
+    };
+    let invalid = |err: &Error, location: &Location| {
+        let mut f = Finding::new(Rule::InvalidPortSpec, err.to_string())
+            .at(location)
+            .with_service(service);
+        f.value = Some(raw_text.clone());
+        f
+    };
+    match &item.kind {
+        NodeKind::Str(template) => {
+            let interpolated = match interpolate(template, lookup) {
+                Ok(i) => i,
+                Err(err) => {
+                    out.findings.push(interpolation_finding(&err, &location, service));
+                    return;
+                }
+            };
+            out.findings.extend(unset_findings(&interpolated, &location, service));
+            match parse_port_spec(&interpolated.value) {
+                Ok(mappings) => {
+                    let source = short_syntax_source(template, &interpolated);
+                    for mapping in mappings {
+                        out.claims.push(claim(mapping, source.clone(), &location, item.place.span.clone()));
+                    }
+                }
+                Err(err) => out.findings.push(invalid(&err, &location)),
+            }
+        }
+        NodeKind::Int(number) => match parse_port_number(*number) {
+            Ok(mappings) => {
+                for mapping in mappings {
+                    out.claims.push(claim(mapping, PortSource::Literal, &location, item.place.span.clone()));
+                }
+            }
+            Err(err) => out.findings.push(invalid(&err, &location)),
+        },
+        NodeKind::Map(entries) => {
+            let mut fields = Vec::new();
+            let mut source = PortSource::Literal;
+            let mut at = location.clone();
+            let mut span = item.place.span.clone();
+            for (key, value) in entries {
+                let key = key.scalar_text().unwrap_or_default();
+                let scalar = match &value.kind {
+                    NodeKind::Null => Scalar::Null,
+                    NodeKind::Bool(b) => Scalar::Bool(*b),
+                    NodeKind::Int(i) => Scalar::Int(*i),
+                    NodeKind::Float(f) => Scalar::Float(*f),
+                    NodeKind::Str(s) => {
+                        let value_location = value.place.location(file);
+                        match interpolate(s, lookup) {
+                            Ok(interpolated) => {
+                                out.findings
+                                    .extend(unset_findings(&interpolated, &value_location, service));
+                                if key == "published" {
+                                    source = source_of(&interpolated, &(0..s.len()));
+                                }
+                                Scalar::Str(interpolated.value)
+                            }
+                            Err(err) => {
+                                out.findings
+                                    .push(interpolation_finding(&err, &value_location, service));
+                                return;
+                            }
+                        }
+                    }
+                    NodeKind::Seq(_) | NodeKind::Map(_) => {
+                        let err = Error::InvalidPortSpec {
+                            spec: key.clone(),
+                            reason: format!("{key} must be a scalar, found {}", value.kind_name()),
+                        };
+                        out.findings.push(invalid(&err, &value.place.location(file)));
+                        return;
+                    }
+                };
+                if key == "published" {
+                    at = value.place.location(file);
+                    span = value.place.span.clone();
+                }
+                fields.push((key, scalar));
+            }
+            match parse_long_syntax(&fields) {
+                Ok(mapping) => out.claims.push(claim(mapping, source, &at, span)),
+                Err(err) => out.findings.push(invalid(&err, &location)),
+            }
+        }
+        _ => {
+            let err = Error::InvalidPortSpec {
+                spec: raw_text.clone(),
+                reason: format!("a port entry must be a string, a number or a mapping, found {}", item.kind_name()),
+            };
+            out.findings.push(invalid(&err, &location));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, env: &[(&str, &str)]) -> ComposeFile {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        match read_compose("c.yml", text, &lookup) {
+            ComposeRead::Compose(f) => f,
+            ComposeRead::NotCompose => panic!("not compose"),
+        }
+    }
+
+    #[test]
+    fn sources_are_told_apart() {
+        let text = "services:\n  a:\n    ports:\n      - \"5433:5432\"\n      - '${A_PORT:-7000}:80'\n      - \"127.0.0.1:${B_PORT:-1}:${C_PORT:-2}\"\n";
+        let f = read(text, &[("B_PORT", "9000")]);
+        assert_eq!(f.claims[0].source, PortSource::Literal);
+        assert_eq!(f.claims[1].source, PortSource::TemplateDefault { name: "A_PORT".into() });
+        assert_eq!(f.claims[2].source, PortSource::Variable { name: "B_PORT".into() });
+        assert_eq!(f.claims[2].mapping.to_string(), "127.0.0.1:9000:2/tcp");
+        assert_eq!(&text[f.claims[1].span.clone()], "'${A_PORT:-7000}:80'");
+    }
+
+    #[test]
+    fn long_syntax_points_at_published() {
+        let text = "services:\n  a:\n    ports:\n      - target: 80\n        published: \"${P:-8080}\"\n";
+        let f = read(text, &[]);
+        assert_eq!(f.claims[0].mapping.to_string(), "8080:80/tcp");
+        assert_eq!((f.claims[0].line, f.claims[0].column), (5, 20));
+        assert_eq!(f.claims[0].source, PortSource::TemplateDefault { name: "P".into() });
+    }
+
+    #[test]
+    fn problems_become_findings() {
+        let text = "services:\n  a:\n    ports:\n      - \"${X}:80\"\n      - \"localhost:80:80\"\n      - \"${Y:?need Y}:1\"\n  b: [oops]\n";
+        let f = read(text, &[]);
+        let rules: Vec<_> = f.findings.iter().map(|f| f.rule.id()).collect();
+        assert_eq!(rules, ["unset-variable", "invalid-port-spec", "interpolation-error", "invalid-compose-file"]);
+        // "${X}:80" with X unset is ":80": a container-only port, as in compose.
+        assert_eq!(f.claims.len(), 1);
+    }
+
+    #[test]
+    fn non_compose_yaml_is_skipped() {
+        assert!(matches!(read_compose("k.yml", "services:\n  - name: x\n", &|_| None), ComposeRead::NotCompose));
+        assert!(matches!(read_compose("p.yml", "scrape_configs: []\n", &|_| None), ComposeRead::NotCompose));
+        let ComposeRead::Compose(f) = read_compose("b.yml", "services: [\n", &|_| None) else { panic!() };
+        assert_eq!(f.findings[0].rule, Rule::InvalidComposeFile);
+    }
+}

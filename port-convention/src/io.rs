@@ -1,0 +1,494 @@
+//! The edge of the library: everything that touches the file system or the
+//! process environment. The other modules are pure functions over values;
+//! the CLI and both bindings call these functions for their input.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::dotenv::{Dotenv, parse_dotenv};
+use crate::{Convention, Error, LoadedPorts, resolve_ports};
+
+/// The file name looked for by [`find_convention`].
+pub const CONVENTION_FILE_NAME: &str = "ports.yaml";
+
+/// Reads a UTF-8 text file.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file cannot be read or is not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|err| Error::Io {
+        path: path.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+        ),
+    })
+}
+
+/// The nearest `ports.yaml`: in `start` or the closest parent directory.
+///
+/// # Errors
+///
+/// [`Error::ConventionNotFound`] when no directory up to the root has one.
+pub fn find_convention(start: &Path) -> Result<PathBuf, Error> {
+    let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
+    let mut dir = Some(absolute.as_path());
+    while let Some(current) = dir {
+        let candidate = current.join(CONVENTION_FILE_NAME);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        dir = current.parent();
+    }
+    Err(Error::ConventionNotFound {
+        start: start.to_owned(),
+    })
+}
+
+/// Reads and parses a convention file; locations name `path` as given.
+///
+/// # Errors
+///
+/// [`Error::Io`] and every error of [`Convention::from_yaml`].
+pub fn load_convention(path: &Path) -> Result<Convention, Error> {
+    let text = read_text(path)?;
+    Convention::from_yaml(&path.display().to_string(), &text)
+}
+
+/// Reads and parses a `.env` file; `${VAR}` inside it is expanded from
+/// earlier keys, then from `lookup`.
+///
+/// # Errors
+///
+/// [`Error::Io`] and [`Error::DotenvSyntax`].
+pub fn read_dotenv(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Dotenv, Error> {
+    let text = read_text(path)?;
+    parse_dotenv(&path.display().to_string(), &text, lookup)
+}
+
+/// The process environment as a map (variables that are not UTF-8 are skipped).
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// What [`load_ports`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The convention file; default: `ports.yaml` found upward from `cwd`.
+    pub convention: Option<PathBuf>,
+    /// The environment; default: the process environment.
+    pub env: Option<BTreeMap<String, String>>,
+    /// `.env` files read in order (later wins); the environment wins over all.
+    pub env_files: Vec<PathBuf>,
+    /// Where the upward search starts; default: the current directory.
+    pub cwd: Option<PathBuf>,
+}
+
+/// Loads the convention and returns its ports with environment overrides,
+/// every value validated: the one call behind `loadPorts` (Node),
+/// `load_ports` (Python) and Rust programs.
+///
+/// Precedence, lowest first: the convention, each env file in order, the
+/// environment.
+///
+/// # Errors
+///
+/// [`Error::ConventionNotFound`], [`Error::Io`], convention errors,
+/// [`Error::DotenvSyntax`], and [`Error::Validation`] with every problem.
+pub fn load_ports(options: &LoadOptions) -> Result<LoadedPorts, Error> {
+    let path = match &options.convention {
+        Some(path) => path.clone(),
+        None => {
+            let cwd = match &options.cwd {
+                Some(cwd) => cwd.clone(),
+                None => std::env::current_dir().map_err(|source| Error::Io {
+                    path: PathBuf::from("."),
+                    source,
+                })?,
+            };
+            find_convention(&cwd)?
+        }
+    };
+    let convention = load_convention(&path)?;
+    let env = options.env.clone().unwrap_or_else(process_env);
+    let mut layered: BTreeMap<String, String> = BTreeMap::new();
+    for file in &options.env_files {
+        let lookup = |name: &str| env.get(name).or_else(|| layered.get(name)).cloned();
+        let dotenv = read_dotenv(file, &lookup)?;
+        layered.extend(dotenv.to_map());
+    }
+    layered.extend(env);
+    resolve_ports(&convention, &|name| layered.get(name).cloned())
+}
+
+/// Whether a file name is one Docker Compose reads, or a common variant:
+/// `compose.yaml`, `docker-compose.yml`, `docker-compose.prod.yml`,
+/// `compose.override.yaml`, `monitoring.compose.yml` ...
+///
+/// ```
+/// use port_convention::io::is_compose_file_name;
+/// assert!(is_compose_file_name("docker-compose.kong.yml"));
+/// assert!(is_compose_file_name("stack.compose.yaml"));
+/// assert!(!is_compose_file_name("kong-declarative.yml"));
+/// ```
+pub fn is_compose_file_name(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_suffix(".yml")
+        .or_else(|| name.strip_suffix(".yaml"))
+    else {
+        return false;
+    };
+    stem == "compose"
+        || stem == "docker-compose"
+        || stem.starts_with("compose.")
+        || stem.starts_with("docker-compose.")
+        || stem.ends_with(".compose")
+}
+
+/// Whether a file name is a dotenv file worth checking: `.env`, `.env.*`
+/// (`.env.example`, `.env.local`), `*.env` and `*.env.example`.
+///
+/// ```
+/// use port_convention::io::is_env_file_name;
+/// assert!(is_env_file_name(".env") && is_env_file_name(".env.example"));
+/// assert!(is_env_file_name("tp-capital.env.example"));
+/// assert!(!is_env_file_name("environment.ts"));
+/// ```
+pub fn is_env_file_name(name: &str) -> bool {
+    name == ".env"
+        || name.starts_with(".env.")
+        || name.ends_with(".env")
+        || name.ends_with(".env.example")
+}
+
+/// How to read a tree.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// `--env-file`s: when given, they replace each compose project's `.env`
+    /// as interpolation input (later files win).
+    pub env_files: Vec<PathBuf>,
+    /// The process environment; default: the real one. It wins over `.env`.
+    pub env: Option<BTreeMap<String, String>>,
+    /// Include and exclude globs (relative to the root).
+    pub discovery: crate::Discovery,
+}
+
+fn build_globs(globs: &[String], root: &Path) -> Result<globset::GlobSet, Error> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        let parsed = globset::GlobBuilder::new(glob)
+            .literal_separator(false)
+            .build()
+            .map_err(|err| Error::InvalidArgument {
+                message: format!("invalid discovery glob {glob:?}: {err}"),
+            })?;
+        builder.add(parsed);
+    }
+    builder.build().map_err(|err| Error::InvalidArgument {
+        message: format!("invalid discovery globs under {}: {err}", root.display()),
+    })
+}
+
+/// The name of `path` relative to `root`, with `/` separators.
+fn relative_name(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads every compose file and `.env` file under `root`, in parallel,
+/// respecting `.gitignore` (also outside a git checkout) and the discovery
+/// globs. File names in the result are relative to `root`.
+///
+/// # Errors
+///
+/// [`Error::Io`] when `root` cannot be read, [`Error::InvalidArgument`] for
+/// a bad glob, and errors reading `--env-file`s. Problems inside files are
+/// findings in the result, not errors.
+pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Scan, Error> {
+    use rayon::prelude::*;
+
+    let metadata = std::fs::metadata(root).map_err(|source| Error::Io {
+        path: root.to_owned(),
+        source,
+    })?;
+    if !metadata.is_dir() {
+        return Err(Error::InvalidArgument {
+            message: format!("{} is not a directory", root.display()),
+        });
+    }
+    let include = build_globs(&options.discovery.include, root)?;
+    let exclude = build_globs(&options.discovery.exclude, root)?;
+    let mut compose_paths = Vec::new();
+    let mut env_paths = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                return Err(Error::Io {
+                    path: root.to_owned(),
+                    source: std::io::Error::other(err.to_string()),
+                });
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let name = relative_name(root, entry.path());
+        if exclude.is_match(&name) {
+            continue;
+        }
+        let file_name = entry.file_name().to_string_lossy();
+        if is_compose_file_name(&file_name) || include.is_match(&name) {
+            compose_paths.push((name, entry.path().to_owned()));
+        } else if is_env_file_name(&file_name) {
+            env_paths.push((name, entry.path().to_owned()));
+        }
+    }
+    compose_paths.sort();
+    env_paths.sort();
+
+    let process = options.env.clone().unwrap_or_else(process_env);
+    let overrides = if options.env_files.is_empty() {
+        None
+    } else {
+        let mut merged = BTreeMap::new();
+        for file in &options.env_files {
+            let lookup = |name: &str| process.get(name).or_else(|| merged.get(name)).cloned();
+            let dotenv = read_dotenv(file, &lookup)?;
+            merged.extend(dotenv.to_map());
+        }
+        Some(merged)
+    };
+
+    let env_files: Vec<crate::check::EnvFile> = env_paths
+        .par_iter()
+        .map(|(name, path)| crate::check::EnvFile {
+            file: name.clone(),
+            parsed: read_text(path).and_then(|text| {
+                parse_dotenv(name, &text, &|var| process.get(var).cloned())
+            }),
+        })
+        .collect();
+
+    let compose_files = compose_paths
+        .par_iter()
+        .filter_map(|(name, path)| {
+            let text = match read_text(path) {
+                Ok(t) => t,
+                Err(err) => {
+                    return Some(crate::compose::ComposeFile {
+                        file: name.clone(),
+                        findings: vec![
+                            crate::Finding::new(crate::Rule::InvalidComposeFile, err.to_string())
+                                .at(&crate::Location::new(name.clone(), 0, 0)),
+                        ],
+                        ..Default::default()
+                    });
+                }
+            };
+            // Interpolation input: the process environment over the
+            // project's `.env` (the compose file's directory), or over the
+            // `--env-file`s when given. `env_file:` is container environment
+            // and plays no part.
+            let project_env = match &overrides {
+                Some(map) => map.clone(),
+                None => {
+                    let dir = path.parent().unwrap_or(root);
+                    let dotenv_path = dir.join(".env");
+                    let project_name = relative_name(root, &dotenv_path);
+                    env_files
+                        .iter()
+                        .find(|e| e.file == project_name)
+                        .and_then(|e| e.parsed.as_ref().ok())
+                        .map(Dotenv::to_map)
+                        .unwrap_or_default()
+                }
+            };
+            let lookup = |var: &str| process.get(var).or_else(|| project_env.get(var)).cloned();
+            match crate::compose::read_compose(name, &text, &lookup) {
+                crate::compose::ComposeRead::Compose(file) => Some(file),
+                crate::compose::ComposeRead::NotCompose => None,
+            }
+        })
+        .collect();
+
+    Ok(crate::check::Scan {
+        compose_files,
+        env_files,
+    })
+}
+
+/// What [`check`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Directories to scan; default: the directory of the convention, else
+    /// the current directory.
+    pub paths: Vec<PathBuf>,
+    /// The convention file; default: `ports.yaml` found upward from the first
+    /// path (or the current directory). None found: clashes and file problems
+    /// are still checked.
+    pub convention: Option<PathBuf>,
+    /// `--env-file`s replacing each project's `.env` for interpolation.
+    pub env_files: Vec<PathBuf>,
+    /// The process environment; default: the real one.
+    pub env: Option<BTreeMap<String, String>>,
+    /// Only validate the convention; read no compose or `.env` file.
+    pub convention_only: bool,
+}
+
+/// Everything a check produced.
+#[derive(Debug)]
+pub struct CheckOutcome {
+    /// Findings and counts.
+    pub report: crate::report::Report,
+    /// What was read (none with `convention_only`).
+    pub scan: Option<crate::check::Scan>,
+    /// The convention used, with the path it was read from.
+    pub convention: Option<(PathBuf, Convention)>,
+    /// The directories scanned.
+    pub roots: Vec<PathBuf>,
+}
+
+impl CheckOutcome {
+    /// The path of a file a finding names (files are named relative to the
+    /// scanned root; the convention by its path).
+    pub fn path_of(&self, file: &str) -> PathBuf {
+        if let Some((path, c)) = &self.convention
+            && c.file == file
+        {
+            return path.clone();
+        }
+        match self.roots.as_slice() {
+            [root] => root.join(file),
+            _ => PathBuf::from(file),
+        }
+    }
+}
+
+/// Shows `path` relative to the working directory when it is below it.
+fn shown(path: PathBuf) -> PathBuf {
+    match std::env::current_dir() {
+        Ok(cwd) => path.strip_prefix(&cwd).map(Path::to_owned).unwrap_or(path),
+        Err(_) => path,
+    }
+}
+
+/// Runs the whole check: finds the convention and the roots, reads every
+/// compose and `.env` file, applies every rule. File names are relative to
+/// the scanned root; with several roots they carry the root as a prefix.
+///
+/// # Errors
+///
+/// Whatever keeps the check from running: an unreadable or invalid
+/// convention, a missing directory, a bad glob, an unreadable `--env-file`.
+pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
+    let convention = match &options.convention {
+        Some(path) => Some((path.clone(), load_convention(path)?)),
+        None => {
+            let start = options
+                .paths
+                .first()
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            match find_convention(&start) {
+                Ok(found) => {
+                    let path = shown(found);
+                    let convention = load_convention(&path)?;
+                    Some((path, convention))
+                }
+                Err(Error::ConventionNotFound { .. }) => None,
+                Err(other) => return Err(other),
+            }
+        }
+    };
+    let roots = if options.paths.is_empty() {
+        match &convention {
+            Some((path, _)) => vec![
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(Path::to_owned)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            ],
+            None => vec![PathBuf::from(".")],
+        }
+    } else {
+        options.paths.clone()
+    };
+    let conv = convention.as_ref().map(|(_, c)| c);
+    if options.convention_only {
+        let Some(c) = conv else {
+            return Err(Error::ConventionNotFound {
+                start: roots.first().cloned().unwrap_or_default(),
+            });
+        };
+        let summary = crate::report::Summary {
+            files: 1,
+            services: c.services.len(),
+            mappings: c.assignments().count(),
+            ..Default::default()
+        };
+        let report = crate::report::Report::new(crate::validate_convention(c), summary);
+        return Ok(CheckOutcome {
+            report,
+            scan: None,
+            convention,
+            roots,
+        });
+    }
+    let scan_options = ScanOptions {
+        env_files: options.env_files.clone(),
+        env: options.env.clone(),
+        discovery: conv.map(|c| c.discovery.clone()).unwrap_or_default(),
+    };
+    let mut scan = crate::check::Scan::default();
+    let prefix_names = roots.len() > 1;
+    for root in &roots {
+        let mut part = scan_tree(root, &scan_options)?;
+        if prefix_names {
+            let prefix = root.display().to_string();
+            for file in &mut part.compose_files {
+                file.file = format!("{prefix}/{}", file.file);
+                for claim in &mut file.claims {
+                    claim.file = file.file.clone();
+                }
+                for finding in &mut file.findings {
+                    finding.file = Some(file.file.clone());
+                }
+            }
+            for env in &mut part.env_files {
+                env.file = format!("{prefix}/{}", env.file);
+            }
+        }
+        scan.compose_files.extend(part.compose_files);
+        scan.env_files.extend(part.env_files);
+    }
+    let findings = crate::check::check_repository(conv, &scan);
+    let summary = crate::report::Summary {
+        files: scan.compose_files.len() + scan.env_files.len() + usize::from(conv.is_some()),
+        services: scan.compose_files.iter().map(|f| f.services.len()).sum(),
+        mappings: scan.claims().count(),
+        ..Default::default()
+    };
+    Ok(CheckOutcome {
+        report: crate::report::Report::new(findings, summary),
+        scan: Some(scan),
+        convention,
+        roots,
+    })
+}

@@ -1,0 +1,378 @@
+//! Rendering findings for people and machines: the human text with source
+//! lines and carets, and the versioned JSON contract (`docs/json-output.md`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::{Finding, Severity};
+
+/// Counts over a check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files read (compose files, `.env` files and the convention).
+    pub files: usize,
+    /// Compose services seen.
+    pub services: usize,
+    /// Port mappings seen.
+    pub mappings: usize,
+    /// Findings of severity error.
+    pub errors: usize,
+    /// Findings of severity warning.
+    pub warnings: usize,
+}
+
+/// The result of a check: the JSON contract, version 1.
+///
+/// ```
+/// use port_convention::report::Report;
+/// let report = Report::new(Vec::new(), Default::default());
+/// assert_eq!(report.to_json(), r#"{"version":1,"findings":[],"summary":{"files":0,"services":0,"mappings":0,"errors":0,"warnings":0}}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The version of this JSON shape; changes only when a field changes meaning.
+    pub version: u32,
+    /// Every finding, sorted by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+impl Report {
+    /// A report over `findings`; `summary`'s error and warning counts are
+    /// recomputed from them and the findings are sorted.
+    pub fn new(mut findings: Vec<Finding>, mut summary: Summary) -> Self {
+        sort_findings(&mut findings);
+        summary.errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        summary.warnings = findings.len() - summary.errors;
+        Report {
+            version: 1,
+            findings,
+            summary,
+        }
+    }
+
+    /// Whether any finding is an error (the check fails).
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+
+    /// The JSON text (one line).
+    pub fn to_json(&self) -> String {
+        // Serializing plain data into a String cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Sorts findings by file, line, column, rule id and message: the order of
+/// every output format.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.rule.id(), &a.message).cmp(&(
+            &b.file,
+            b.line,
+            b.column,
+            b.rule.id(),
+            &b.message,
+        ))
+    });
+}
+
+/// ANSI colours, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    /// Plain text.
+    Never,
+    /// ANSI escapes.
+    Always,
+}
+
+impl Color {
+    fn paint(self, code: &str, text: &str) -> String {
+        match self {
+            Color::Never => text.to_owned(),
+            Color::Always => format!("\x1b[{code}m{text}\x1b[0m"),
+        }
+    }
+}
+
+/// The human format: findings grouped by file, each with its source line and
+/// a caret under the column, then a summary line. `sources` maps a finding's
+/// file to its text (files missing from it are shown without source lines).
+pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: Color) -> String {
+    let mut out = String::new();
+    let mut current_file: Option<&str> = None;
+    for finding in &report.findings {
+        let file = finding.file.as_deref();
+        if file != current_file {
+            if current_file.is_some() || !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", color.paint("1", file.unwrap_or("(environment)")));
+            current_file = file;
+        }
+        let severity = match finding.severity {
+            Severity::Error => color.paint("1;31", "error"),
+            Severity::Warning => color.paint("1;33", "warning"),
+        };
+        let position = match (finding.line, finding.column) {
+            (Some(l), Some(c)) => format!("{l}:{c}: "),
+            (Some(l), None) => format!("{l}: "),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {position}{severity}[{}]: {}",
+            color.paint("36", finding.rule.id()),
+            finding.message
+        );
+        if let (Some(file), Some(line)) = (file, finding.line)
+            && let Some(text) = sources.get(file)
+            && let Some(source_line) = text.lines().nth(line as usize - 1)
+        {
+            let source_line = source_line.trim_end_matches('\r');
+            let gutter = line.to_string();
+            let _ = writeln!(out, "  {gutter} | {source_line}");
+            if let Some(column) = finding.column {
+                // Columns count characters; tabs keep their width in the caret line.
+                let pad: String = source_line
+                    .chars()
+                    .take(column.saturating_sub(1) as usize)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  {} | {pad}{}",
+                    " ".repeat(gutter.len()),
+                    color.paint("1;31", "^")
+                );
+            }
+        }
+        for related in &finding.related {
+            let service = related
+                .service
+                .as_ref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    also: {}:{}:{}{service}",
+                related.file, related.line, related.column
+            );
+        }
+        if let Some(suggestion) = &finding.suggestion {
+            let _ = writeln!(
+                out,
+                "    {} use port {}",
+                color.paint("32", "suggestion:"),
+                suggestion.port
+            );
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{} error(s), {} warning(s) in {} file(s), {} service(s), {} port mapping(s)",
+        s.errors, s.warnings, s.files, s.services, s.mappings
+    );
+    out
+}
+
+/// The SARIF 2.1.0 log of a report, for code-scanning dashboards.
+///
+/// ```
+/// use port_convention::report::{Report, render_sarif};
+/// let sarif = render_sarif(&Report::new(Vec::new(), Default::default()));
+/// assert_eq!(sarif["version"], "2.1.0");
+/// ```
+pub fn render_sarif(report: &Report) -> serde_json::Value {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = crate::Rule::ALL
+        .iter()
+        .map(|rule| {
+            json!({
+                "id": rule.id(),
+                "name": rule.id(),
+                "shortDescription": { "text": rule_description(*rule) },
+                "helpUri": format!("https://github.com/port-convention/port-convention/blob/main/docs/rules.md#{}", rule.id()),
+                "defaultConfiguration": { "level": sarif_level(rule.severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut result = json!({
+                "ruleId": f.rule.id(),
+                "ruleIndex": crate::Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0),
+                "level": sarif_level(f.severity),
+                "message": { "text": f.message },
+            });
+            if let Some(file) = &f.file {
+                result["locations"] = json!([physical_location(file, f.line, f.column)]);
+            }
+            if !f.related.is_empty() {
+                let related: Vec<serde_json::Value> = f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut loc = physical_location(&r.file, Some(r.line), Some(r.column));
+                        loc["id"] = json!(i);
+                        if let Some(service) = &r.service {
+                            loc["message"] = json!({ "text": format!("service {service}") });
+                        }
+                        loc
+                    })
+                    .collect();
+                result["relatedLocations"] = json!(related);
+            }
+            let mut properties = serde_json::Map::new();
+            if let Some(service) = &f.service {
+                properties.insert("service".into(), json!(service));
+            }
+            if let Some(port) = f.port {
+                properties.insert("port".into(), json!(port));
+            }
+            if let Some(s) = &f.suggestion {
+                properties.insert("suggestion".into(), json!(s));
+            }
+            if !properties.is_empty() {
+                result["properties"] = serde_json::Value::Object(properties);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "port-convention",
+                "version": crate::TOOL_VERSION,
+                "informationUri": "https://github.com/port-convention/port-convention",
+                "rules": rules,
+            }},
+            "originalUriBaseIds": { "SRCROOT": { "description": { "text": "the scanned root" } } },
+            "results": results,
+        }],
+    })
+}
+
+fn physical_location(file: &str, line: Option<u32>, column: Option<u32>) -> serde_json::Value {
+    let mut physical = serde_json::json!({
+        "artifactLocation": { "uri": file, "uriBaseId": "SRCROOT" },
+    });
+    if let Some(line) = line.filter(|l| *l > 0) {
+        let mut region = serde_json::json!({ "startLine": line });
+        if let Some(column) = column.filter(|c| *c > 0) {
+            region["startColumn"] = serde_json::json!(column);
+        }
+        physical["region"] = region;
+    }
+    serde_json::json!({ "physicalLocation": physical })
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// One sentence per rule, for SARIF and the docs.
+pub fn rule_description(rule: crate::Rule) -> &'static str {
+    use crate::Rule as R;
+    match rule {
+        R::OverlappingRanges => "Two sibling ranges of the convention share ports.",
+        R::RangeOutsideParent => "A nested range is not inside its parent range.",
+        R::DuplicateAssignment => "Two services are assigned the same port.",
+        R::PortOutsideRange => "A service's assigned port is outside its range.",
+        R::PortInReservedRange => "A port lies inside a reserved range.",
+        R::ReplicaNotAdjacent => "A replica's port is not its base service's port + 1.",
+        R::DuplicateEnvVar => "Two ports are carried by the same environment variable.",
+        R::UnknownRange => "A service names a range that is not declared.",
+        R::UnknownService => "A replica names a base service that is not declared.",
+        R::PrivilegedPort => "A port below 1024 needs privileges to bind.",
+        R::EphemeralPort => "A port in Linux's ephemeral range can be taken by outgoing connections.",
+        R::InvalidEnvPort => "An environment value for a port is not a valid port.",
+        R::EnvOverride => "An environment value overrides the convention's port.",
+        R::DuplicateHostPort => "Two services publish the same host port on overlapping interfaces.",
+        R::ProtectedRangeViolation => "A service not declared in a protected range publishes inside it.",
+        R::OutOfRange => "A declared service publishes outside its range.",
+        R::Drift => "A declared service publishes a port other than its assignment.",
+        R::EnvDrift => "A .env value of a convention variable differs from the assignment.",
+        R::ExposedOnAllInterfaces => "A port of a loopback-only range is published on all interfaces.",
+        R::InvalidPortSpec => "A compose port specification is invalid.",
+        R::InterpolationError => "An interpolation template is invalid or a required variable is missing.",
+        R::UnsetVariable => "A variable used without a default has no value.",
+        R::InvalidComposeFile => "A compose file is not valid YAML or not a valid compose file.",
+        R::DuplicateEnvKey => "A .env file sets the same key twice.",
+        R::InvalidEnvFile => "A .env file cannot be parsed.",
+    }
+}
+
+/// GitHub Actions workflow commands (`::error file=…,line=…::message`), one
+/// per finding, escaped as the Actions runner expects.
+///
+/// ```
+/// use port_convention::report::escape_github_property;
+/// assert_eq!(escape_github_property("a:b,c"), "a%3Ab%2Cc");
+/// ```
+pub fn render_github(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut properties = Vec::new();
+        if let Some(file) = &f.file {
+            properties.push(format!("file={}", escape_github_property(file)));
+            if let Some(line) = f.line {
+                properties.push(format!("line={line}"));
+                if let Some(col) = f.column {
+                    properties.push(format!("col={col}"));
+                }
+            }
+        }
+        properties.push(format!(
+            "title={}",
+            escape_github_property(&format!("port-convention {}", f.rule.id()))
+        ));
+        let mut message = f.message.clone();
+        if let Some(s) = &f.suggestion {
+            message.push_str(&format!(" (suggestion: port {})", s.port));
+        }
+        let _ = writeln!(
+            out,
+            "::{command} {}::{}",
+            properties.join(","),
+            escape_github_data(&message)
+        );
+    }
+    out
+}
+
+/// Escapes a workflow command's message (`%`, CR, LF).
+pub fn escape_github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (`%`, CR, LF, `:`, `,`).
+pub fn escape_github_property(text: &str) -> String {
+    escape_github_data(text)
+        .replace(':', "%3A")
+        .replace(',', "%2C")
+}
