@@ -106,23 +106,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
 
 /// The convention at `path`, or the nearest `ports.yaml` upward.
 pub(crate) fn load_convention(path: Option<&Path>) -> Result<(PathBuf, Convention), Error> {
-    let path = match path {
-        Some(p) => p.to_owned(),
-        None => {
-            let cwd = std::env::current_dir().map_err(|source| Error::Io {
-                path: PathBuf::from("."),
-                source,
-            })?;
-            let found = io::find_convention(&cwd)?;
-            // Name it relative to the working directory when it is below it.
-            found
-                .strip_prefix(&cwd)
-                .map(Path::to_owned)
-                .unwrap_or(found)
-        }
-    };
-    let convention = io::load_convention(&path)?;
-    Ok((path, convention))
+    io::load_convention_or_find(path)
 }
 
 /// Writes to stdout, ignoring a closed pipe (`| head`).

@@ -492,3 +492,48 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
         roots,
     })
 }
+
+/// A convention from either a path or YAML text: an existing file is read;
+/// anything else with a newline or a `:` is parsed as YAML text; the rest is
+/// a path that does not exist ([`Error::Io`]).
+///
+/// ```
+/// use port_convention::io::convention_from_path_or_text;
+/// let c = convention_from_path_or_text("version: 1.0.0\n")?;
+/// assert_eq!(c.file, "<text>");
+/// assert_eq!(convention_from_path_or_text("missing/ports.yaml").unwrap_err().code(), "io");
+/// # Ok::<(), port_convention::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Io`] and every error of [`Convention::from_yaml`].
+pub fn convention_from_path_or_text(path_or_text: &str) -> Result<Convention, Error> {
+    let path = Path::new(path_or_text);
+    let looks_like_text = path_or_text.contains('\n') || path_or_text.contains(": ");
+    if !looks_like_text || path.is_file() {
+        return load_convention(path);
+    }
+    Convention::from_yaml("<text>", path_or_text)
+}
+
+/// The convention at `path`, or the nearest `ports.yaml` upward from the
+/// current directory.
+///
+/// # Errors
+///
+/// [`Error::ConventionNotFound`], [`Error::Io`] and convention errors.
+pub fn load_convention_or_find(path: Option<&Path>) -> Result<(PathBuf, Convention), Error> {
+    let path = match path {
+        Some(p) => p.to_owned(),
+        None => {
+            let cwd = std::env::current_dir().map_err(|source| Error::Io {
+                path: PathBuf::from("."),
+                source,
+            })?;
+            shown(find_convention(&cwd)?)
+        }
+    };
+    let convention = load_convention(&path)?;
+    Ok((path, convention))
+}
