@@ -20,3 +20,11 @@ export LD_LIBRARY_PATH="${PY_LIBDIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 step "cargo test --workspace"
 cargo test --workspace --locked
+
+step "Python binding (venv, maturin develop, pytest)"
+bash scripts/test-python.sh
+
+step "Node binding (npm ci, napi build, node --test)"
+bash scripts/test-node.sh
+
+printf '\nAll checks and tests passed.\n'

@@ -619,11 +619,44 @@ mod tests {
         let env = parse(text);
         assert_eq!(env.entries[0].raw_value, 2..2);
         assert_eq!(env.entries[1].raw_value, 5..5);
+        assert_eq!(env.entries[1].value, "");
         let text = "B=\r\nC=1\r\n";
         let env = parse(text);
         assert_eq!(env.entries[0].raw_value, 2..2);
         assert_eq!(env.entries[0].column, 3);
-        assert_eq!(env.entries[1].value, "");
+    }
+
+    /// Replacing `raw_value` is how a migration rewrites a value: the file
+    /// must then parse to the new value, everything else unchanged.
+    #[test]
+    fn rewrite_round_trip() {
+        let files = [
+            "PG=5433\r\n",
+            "PG=5433",
+            "export PG=5433 # postgres\r\nX=1\r\n",
+            "PG = \"5433\" # q\r\n",
+            "PG='5433'",
+            "PG=\r\nX=1\r\n",
+            "PG=   \r\nX=1\r\n",
+            "\u{FEFF}PG: 5433\n",
+            "A=\"x\" PG=5433\n",
+        ];
+        for text in files {
+            let env = parse(text);
+            let Some(entry) = env.entry("PG") else {
+                panic!("{text:?}: no PG");
+            };
+            let mut rewritten = text.to_owned();
+            rewritten.replace_range(entry.raw_value.clone(), "7000");
+            let after = parse(&rewritten);
+            assert_eq!(after.get("PG"), Some("7000"), "{text:?} -> {rewritten:?}");
+            assert_eq!(after.entries.len(), env.entries.len(), "{rewritten:?}");
+            assert_eq!(
+                rewritten.len(),
+                text.len() - entry.raw_value.len() + "7000".len(),
+                "{rewritten:?}"
+            );
+        }
     }
 
     #[test]
