@@ -9,6 +9,7 @@ use port_convention::report::Color;
 use port_convention::{Convention, Error, allocate, convention_schema, io};
 
 mod check;
+mod migrate;
 mod parse_ports;
 mod scan;
 

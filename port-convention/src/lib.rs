@@ -15,6 +15,7 @@ pub mod io;
 pub mod port_spec;
 pub mod report;
 mod finding;
+pub mod migrate;
 mod model;
 mod validate;
 mod yaml;

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod migrate;
+
 use crate::dotenv::{Dotenv, parse_dotenv};
 use crate::{Convention, Error, LoadedPorts, resolve_ports};
 
