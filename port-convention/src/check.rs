@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::compose::{Claim, ComposeFile};
+use crate::compose::{Claim, ComposeFile, PortSource};
 use crate::convention::normalize_path;
 use crate::dotenv::Dotenv;
 use crate::{
@@ -132,7 +132,8 @@ fn suggestion_for(convention: Option<&Convention>, claim: &Claim, free: &FreePor
     }
     if let Some(c) = convention
         && let Some(range) = c.innermost_range(port)
-        && !range.protected
+        && let Some(index) = c.range_index(&range.name)
+        && !c.is_protected(index)
         && !range.reserved
         && let Some(p) = free.in_range(c, &range.name)
     {
@@ -284,9 +285,13 @@ fn convention_rules(c: &Convention, claim: &Claim, range: PortRange, free: &Free
     match assignment_for(service, claim) {
         Some(assignment) => {
             if !(range.len() == 1 && assignment.port == port) {
-                let via = match &assignment.env {
-                    Some(env) => format!(" ({env})"),
-                    None => String::new(),
+                let via = match (&assignment.env, &claim.source) {
+                    (
+                        Some(env),
+                        PortSource::Variable { name } | PortSource::TemplateDefault { name },
+                    ) if name != env => format!(" ({env}; the file uses {name})"),
+                    (Some(env), _) => format!(" ({env})"),
+                    (None, _) => String::new(),
                 };
                 let mut f = Finding::new(
                     Rule::Drift,
@@ -329,7 +334,11 @@ fn env_files(convention: Option<&Convention>, scan: &Scan, findings: &mut Vec<Fi
                     .location()
                     .cloned()
                     .unwrap_or_else(|| crate::Location::new(env_file.file.clone(), 0, 0));
-                findings.push(Finding::new(Rule::InvalidEnvFile, err.to_string()).at(&location));
+                let message = match err {
+                    Error::DotenvSyntax { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                };
+                findings.push(Finding::new(Rule::InvalidEnvFile, message).at(&location));
                 continue;
             }
         };

@@ -136,6 +136,15 @@ pub fn read_compose(file: &str, text: &str, lookup: &dyn Fn(&str) -> Option<Stri
         let key_location = key.place.location(file);
         out.services.push((name.clone(), key_location.clone()));
         if service.as_map().is_none() && !matches!(service.kind, NodeKind::Null) {
+            // One finding per file: a commented-out service key turns all of
+            // its settings into bogus "services", and compose rejects the file.
+            if out
+                .findings
+                .iter()
+                .any(|f| f.rule == Rule::InvalidComposeFile)
+            {
+                continue;
+            }
             out.findings.push(
                 Finding::new(
                     Rule::InvalidComposeFile,

@@ -450,6 +450,19 @@ impl Convention {
         depth
     }
 
+    /// Whether range `index` or one of its ancestors is protected.
+    pub fn is_protected(&self, index: usize) -> bool {
+        let mut current = Some(index);
+        while let Some(i) = current {
+            match self.ranges.get(i) {
+                Some(r) if r.protected => return true,
+                Some(r) => current = r.parent,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Whether range `inner` is `outer` or nested inside it.
     pub fn is_within(&self, inner: usize, outer: usize) -> bool {
         let mut current = Some(inner);

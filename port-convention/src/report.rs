@@ -83,6 +83,13 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
+fn suggestion_text(suggestion: &crate::Suggestion) -> String {
+    match &suggestion.host_ip {
+        Some(ip) => format!("publish on {ip}:{}", suggestion.port),
+        None => format!("use port {}", suggestion.port),
+    }
+}
+
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Color {
@@ -168,9 +175,9 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
         if let Some(suggestion) = &finding.suggestion {
             let _ = writeln!(
                 out,
-                "    {} use port {}",
+                "    {} {}",
                 color.paint("32", "suggestion:"),
-                suggestion.port
+                suggestion_text(suggestion)
             );
         }
     }
@@ -351,7 +358,7 @@ pub fn render_github(report: &Report) -> String {
         ));
         let mut message = f.message.clone();
         if let Some(s) = &f.suggestion {
-            message.push_str(&format!(" (suggestion: port {})", s.port));
+            message.push_str(&format!(" (suggestion: {})", suggestion_text(s)));
         }
         let _ = writeln!(
             out,
