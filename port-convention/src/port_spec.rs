@@ -150,7 +150,10 @@ pub fn parse_port_spec(spec: &str) -> Result<Vec<PortMapping>, Error> {
         let published = match host {
             None => Published::None,
             Some((host_start, host_end)) if start == end && host_start != host_end => {
-                Published::Range(PortRange::new(host_start, host_end)?)
+                Published::Range(
+                    PortRange::new(host_start, host_end)
+                        .map_err(|_| invalid(format!("invalid hostPort: {host_port}")))?,
+                )
             }
             // Equal-length ranges (checked above), so this stays <= host_end.
             Some((host_start, _)) => {
@@ -604,7 +607,10 @@ fn long_syntax(fields: &[(&str, Value<'_>)]) -> Result<PortMapping, Error> {
         Some(text) => match go_parse_port_range(text) {
             None => return Err(invalid(format!("invalid hostPort: {text}"))),
             Some((start, end)) if start == end => Published::Port(start),
-            Some((start, end)) => Published::Range(PortRange::new(start, end)?),
+            Some((start, end)) => Published::Range(
+                PortRange::new(start, end)
+                    .map_err(|_| invalid(format!("invalid hostPort: {text}")))?,
+            ),
         },
     };
     let protocol = match protocol.map(str::to_lowercase).as_deref() {

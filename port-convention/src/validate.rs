@@ -154,8 +154,8 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                         if expected != Some(port.port) {
                             let message = match (base_port, expected) {
                                 (Some(b), Some(e)) => format!(
-                                    "replica {} has {} {} on {}, but a replica takes its base's port + 1: {} {} is {}, so {e}",
-                                    service.name, port.name, port.port, port.port, base.name, port.name, b.port
+                                    "replica {} has {} on {}, but a replica takes its base's port + 1: {} {} is {}, so {e}",
+                                    service.name, port.name, port.port, base.name, port.name, b.port
                                 ),
                                 _ => format!(
                                     "replica {} has port {} but its base {} has no port of that name",

@@ -288,7 +288,12 @@ pub(crate) fn error_message(err: &serde_saphyr::Error) -> String {
         },
         None => text,
     };
-    text.lines().next().unwrap_or(text).trim().to_owned()
+    let first = text.lines().next().unwrap_or(text).trim();
+    // The position is reported separately; drop the parser's own copy.
+    match first.rfind(" at line ") {
+        Some(at) if first[at..].contains(", column ") => first[..at].to_owned(),
+        _ => first.to_owned(),
+    }
 }
 
 #[cfg(test)]
