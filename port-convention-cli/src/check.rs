@@ -76,5 +76,9 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             print_out(&render_human(report, &sources, args.color.resolve()));
         }
     }
-    Ok(if report.has_errors() { EXIT_FINDINGS } else { 0 })
+    Ok(if report.has_errors() {
+        EXIT_FINDINGS
+    } else {
+        0
+    })
 }

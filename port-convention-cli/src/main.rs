@@ -43,6 +43,9 @@ enum Command {
     Check(check::Args),
     /// List every published host port, sorted, with its owner and source.
     Scan(scan::Args),
+    /// Move services to their assigned ports across compose and .env files,
+    /// safely (plan, apply, rollback, status).
+    Migrate(migrate::Args),
 }
 
 /// When to colour output.
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::Migrate(args) => migrate::run(&args),
     }
 }
 

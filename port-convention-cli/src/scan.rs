@@ -70,8 +70,18 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         .filter(|c| c.mapping.published.range().is_some())
         .collect();
     rows.sort_by(|a, b| {
-        (a.mapping.published.range(), a.mapping.protocol, &a.file, a.line)
-            .cmp(&(b.mapping.published.range(), b.mapping.protocol, &b.file, b.line))
+        (
+            a.mapping.published.range(),
+            a.mapping.protocol,
+            &a.file,
+            a.line,
+        )
+            .cmp(&(
+                b.mapping.published.range(),
+                b.mapping.protocol,
+                &b.file,
+                b.line,
+            ))
     });
     let mut out = String::new();
     match args.format {
@@ -131,7 +141,14 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                     ]
                 })
                 .collect();
-            let header = ["HOST PORT", "HOST IP", "TARGET", "SERVICE", "WHERE", "SOURCE"];
+            let header = [
+                "HOST PORT",
+                "HOST IP",
+                "TARGET",
+                "SERVICE",
+                "WHERE",
+                "SOURCE",
+            ];
             let mut widths = header.map(str::len);
             for row in &table {
                 for (w, cell) in widths.iter_mut().zip(row) {

@@ -48,16 +48,28 @@ alternatives:
 #[test]
 fn clash_across_files_points_at_each_other_with_a_suggestion() {
     let dir = tree(&[
-        ("a/docker-compose.yml", "services:\n  web:\n    ports:\n      - \"3000:80\"\n"),
-        ("c/compose.yaml", "services:\n  grafana:\n    ports:\n      - 3000:3000\n"),
+        (
+            "a/docker-compose.yml",
+            "services:\n  web:\n    ports:\n      - \"3000:80\"\n",
+        ),
+        (
+            "c/compose.yaml",
+            "services:\n  grafana:\n    ports:\n      - 3000:3000\n",
+        ),
     ]);
     let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
     assert_eq!(code(&out), 1);
     let report = json(&out);
-    let clashes: Vec<&Value> = findings(&report).iter().filter(|f| f["rule"] == "duplicate-host-port").collect();
+    let clashes: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "duplicate-host-port")
+        .collect();
     assert_eq!(clashes.len(), 2, "one finding per claim involved");
     assert_eq!(clashes[0]["file"], "a/docker-compose.yml");
-    assert_eq!((clashes[0]["line"].as_u64(), clashes[0]["column"].as_u64()), (Some(4), Some(9)));
+    assert_eq!(
+        (clashes[0]["line"].as_u64(), clashes[0]["column"].as_u64()),
+        (Some(4), Some(9))
+    );
     assert_eq!(clashes[0]["related"][0]["file"], "c/compose.yaml");
     assert_eq!(clashes[0]["related"][0]["service"], "grafana");
     assert_eq!(clashes[1]["related"][0]["file"], "a/docker-compose.yml");
@@ -86,53 +98,100 @@ fn what_does_not_clash() {
 #[test]
 fn what_does_clash() {
     let dir = tree(&[
-        ("one/compose.yaml", "services:\n  a:\n    ports: [\"0.0.0.0:8080:80\", \"5000-5005:5000\"]\n  b:\n    ports: [\"127.0.0.1:8080:81\", \"5003:5003\"]\n"),
-        ("two/compose.yaml", "services:\n  c:\n    ports: [\"[::]:9090:9090\"]\n  d:\n    ports: [\"9090:9090\"]\n"),
+        (
+            "one/compose.yaml",
+            "services:\n  a:\n    ports: [\"0.0.0.0:8080:80\", \"5000-5005:5000\"]\n  b:\n    ports: [\"127.0.0.1:8080:81\", \"5003:5003\"]\n",
+        ),
+        (
+            "two/compose.yaml",
+            "services:\n  c:\n    ports: [\"[::]:9090:9090\"]\n  d:\n    ports: [\"9090:9090\"]\n",
+        ),
     ]);
     let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
     // all-interfaces vs loopback, a host range vs a port inside it, :: vs unspecified.
-    assert_eq!(ports_of(&report, "duplicate-host-port"), BTreeSet::from([5000, 5003, 8080, 9090]));
+    assert_eq!(
+        ports_of(&report, "duplicate-host-port"),
+        BTreeSet::from([5000, 5003, 8080, 9090])
+    );
 }
 
 #[test]
 fn alternatives_never_clash_and_rules_of_the_convention_fire() {
     let dir = tree(&[
         ("ports.yaml", CONVENTION),
-        ("a/docker-compose.yml", "services:\n  ollama:\n    ports: [\"11434:11434\"]\n"),
-        ("b/docker-compose.yml", "services:\n  ollama:\n    ports: [\"11434:11434\"]\n"),
+        (
+            "a/docker-compose.yml",
+            "services:\n  ollama:\n    ports: [\"11434:11434\"]\n",
+        ),
+        (
+            "b/docker-compose.yml",
+            "services:\n  ollama:\n    ports: [\"11434:11434\"]\n",
+        ),
         (
             "db/compose.yaml",
             "services:\n  pg:\n    ports:\n      - \"${PG_PORT:-5433}:5432\"\n  squatter:\n    ports:\n      - \"127.0.0.1:7050:80\"\n  open:\n    ports: [\"3500:80\"]\n",
         ),
         ("db/.env", "PG_PORT=5433\n"),
         (".env", "PG_PORT=7001\nX=1\nX=2\n"),
-        ("other/compose.yaml", "services:\n  pg:\n    ports: [\"7000:5432\"]\n"),
+        (
+            "other/compose.yaml",
+            "services:\n  pg:\n    ports: [\"7000:5432\"]\n",
+        ),
     ]);
     let out = run_in(dir.path(), &["check", "--format", "json"]);
     assert_eq!(code(&out), 1);
     let report = json(&out);
-    assert!(ports_of(&report, "duplicate-host-port").is_empty(), "{report:#}");
-    let drift: Vec<&Value> = findings(&report).iter().filter(|f| f["rule"] == "drift").collect();
+    assert!(
+        ports_of(&report, "duplicate-host-port").is_empty(),
+        "{report:#}"
+    );
+    let drift: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "drift")
+        .collect();
     assert_eq!(drift.len(), 1);
     assert_eq!(drift[0]["file"], "db/compose.yaml");
     assert_eq!(drift[0]["suggestion"]["port"], 7000);
     assert!(drift[0]["message"].as_str().unwrap().contains("PG_PORT"));
     // pg in other/compose.yaml is not the declared pg (the convention names db/compose.yaml).
-    let violations: Vec<&Value> = findings(&report).iter().filter(|f| f["rule"] == "protected-range-violation").collect();
-    let who: BTreeSet<&str> = violations.iter().map(|f| f["service"].as_str().unwrap()).collect();
+    let violations: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "protected-range-violation")
+        .collect();
+    let who: BTreeSet<&str> = violations
+        .iter()
+        .map(|f| f["service"].as_str().unwrap())
+        .collect();
     assert_eq!(who, BTreeSet::from(["pg", "squatter"]));
-    let exposed: Vec<&Value> = findings(&report).iter().filter(|f| f["rule"] == "exposed-on-all-interfaces").collect();
+    let exposed: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "exposed-on-all-interfaces")
+        .collect();
     assert_eq!(exposed.len(), 1);
     assert_eq!(exposed[0]["file"], "other/compose.yaml");
     assert_eq!(exposed[0]["suggestion"]["host_ip"], "127.0.0.1");
     let env_drift: Vec<(String, u64)> = findings(&report)
         .iter()
         .filter(|f| f["rule"] == "env-drift")
-        .map(|f| (f["file"].as_str().unwrap().to_owned(), f["line"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(env_drift, [(".env".to_owned(), 1), ("db/.env".to_owned(), 1)]);
-    let dup = findings(&report).iter().find(|f| f["rule"] == "duplicate-env-key").unwrap();
-    assert_eq!((dup["file"].as_str(), dup["line"].as_u64()), (Some(".env"), Some(3)));
+    assert_eq!(
+        env_drift,
+        [(".env".to_owned(), 1), ("db/.env".to_owned(), 1)]
+    );
+    let dup = findings(&report)
+        .iter()
+        .find(|f| f["rule"] == "duplicate-env-key")
+        .unwrap();
+    assert_eq!(
+        (dup["file"].as_str(), dup["line"].as_u64()),
+        (Some(".env"), Some(3))
+    );
     assert_eq!(dup["related"][0]["line"], 2);
     assert_eq!(dup["severity"], "warning");
 }
@@ -140,14 +199,20 @@ fn alternatives_never_clash_and_rules_of_the_convention_fire() {
 #[test]
 fn interpolation_follows_compose_precedence() {
     let files = [
-        ("svc/compose.yaml", "services:\n  a:\n    ports: [\"${A_PORT:-1111}:80\"]\n  b:\n    ports: [\"${B_PORT:-2222}:80\"]\n"),
+        (
+            "svc/compose.yaml",
+            "services:\n  a:\n    ports: [\"${A_PORT:-1111}:80\"]\n  b:\n    ports: [\"${B_PORT:-2222}:80\"]\n",
+        ),
         ("svc/.env", "A_PORT=3333\nB_PORT=3333\n"),
         ("alt.env", "A_PORT=4444\n"),
     ];
     let dir = tree(&files);
     // The project's .env: both 3333: a clash.
     let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
-    assert_eq!(ports_of(&report, "duplicate-host-port"), BTreeSet::from([3333]));
+    assert_eq!(
+        ports_of(&report, "duplicate-host-port"),
+        BTreeSet::from([3333])
+    );
     // The process environment wins over .env.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_port-convention"))
         .args(["check", ".", "--format", "json"])
@@ -157,11 +222,22 @@ fn interpolation_follows_compose_precedence() {
         .unwrap();
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     // --env-file replaces the project's .env: A=4444, B falls back to its default.
-    let out = run_in(dir.path(), &["check", ".", "--env-file", "alt.env", "--format", "json"]);
+    let out = run_in(
+        dir.path(),
+        &["check", ".", "--env-file", "alt.env", "--format", "json"],
+    );
     assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let scan = run_in(dir.path(), &["scan", ".", "--env-file", "alt.env", "--format", "json"]);
+    let scan = run_in(
+        dir.path(),
+        &["scan", ".", "--env-file", "alt.env", "--format", "json"],
+    );
     let rows: Value = serde_json::from_slice(&scan.stdout).unwrap();
-    let ports: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["host_port"].as_str().unwrap()).collect();
+    let ports: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["host_port"].as_str().unwrap())
+        .collect();
     assert_eq!(ports, ["2222", "4444"]);
     assert_eq!(rows[0]["source"]["kind"], "template-default");
     assert_eq!(rows[1]["source"]["kind"], "variable");
@@ -170,44 +246,96 @@ fn interpolation_follows_compose_precedence() {
 #[test]
 fn env_file_of_a_service_is_not_interpolation_input() {
     let dir = tree(&[
-        ("s/compose.yaml", "services:\n  a:\n    env_file: [app.env]\n    ports: [\"${A_PORT:-1111}:80\"]\n  b:\n    ports: [\"1111:80\"]\n"),
+        (
+            "s/compose.yaml",
+            "services:\n  a:\n    env_file: [app.env]\n    ports: [\"${A_PORT:-1111}:80\"]\n  b:\n    ports: [\"1111:80\"]\n",
+        ),
         ("s/app.env", "A_PORT=9999\n"),
     ]);
     let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
-    assert_eq!(ports_of(&report, "duplicate-host-port"), BTreeSet::from([1111]));
+    assert_eq!(
+        ports_of(&report, "duplicate-host-port"),
+        BTreeSet::from([1111])
+    );
 }
 
 #[test]
 fn discovery_respects_gitignore_names_and_globs() {
     let dir = tree(&[
         (".gitignore", "ignored/\n"),
-        ("ignored/compose.yaml", "services:\n  x:\n    ports: [\"1:1\"]\n"),
+        (
+            "ignored/compose.yaml",
+            "services:\n  x:\n    ports: [\"1:1\"]\n",
+        ),
         ("k/kong.yml", "services:\n  - name: api\n"),
-        ("k/docker-compose.kong.yml", "_format_version: \"3.0\"\nservices:\n  - name: api\n"),
+        (
+            "k/docker-compose.kong.yml",
+            "_format_version: \"3.0\"\nservices:\n  - name: api\n",
+        ),
         ("p/prometheus.yml", "scrape_configs: []\n"),
-        ("m/stack.compose.yaml", "services:\n  m:\n    ports: [\"2000:1\"]\n"),
-        ("m/compose.override.yml", "services:\n  n:\n    ports: [\"2001:1\"]\n"),
-        ("m/custom-stack.yml", "services:\n  o:\n    ports: [\"2002:1\"]\n"),
-        ("m/docker-compose.skip.yml", "services:\n  p:\n    ports: [\"2003:1\"]\n"),
-        ("ports.yaml", "version: 1.0.0\ndiscovery:\n  include: [\"m/custom-*.yml\"]\n  exclude: [\"**/*.skip.yml\"]\n"),
+        (
+            "m/stack.compose.yaml",
+            "services:\n  m:\n    ports: [\"2000:1\"]\n",
+        ),
+        (
+            "m/compose.override.yml",
+            "services:\n  n:\n    ports: [\"2001:1\"]\n",
+        ),
+        (
+            "m/custom-stack.yml",
+            "services:\n  o:\n    ports: [\"2002:1\"]\n",
+        ),
+        (
+            "m/docker-compose.skip.yml",
+            "services:\n  p:\n    ports: [\"2003:1\"]\n",
+        ),
+        (
+            "ports.yaml",
+            "version: 1.0.0\ndiscovery:\n  include: [\"m/custom-*.yml\"]\n  exclude: [\"**/*.skip.yml\"]\n",
+        ),
     ]);
     let out = run_in(dir.path(), &["scan", "--format", "csv"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "host_port,protocol,host_ip,target,service,file,line,column,source");
-    let files: Vec<&str> = lines[1..].iter().map(|l| l.split(',').nth(5).unwrap()).collect();
-    assert_eq!(files, ["m/stack.compose.yaml", "m/compose.override.yml", "m/custom-stack.yml"]);
+    assert_eq!(
+        lines[0],
+        "host_port,protocol,host_ip,target,service,file,line,column,source"
+    );
+    let files: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(5).unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "m/stack.compose.yaml",
+            "m/compose.override.yml",
+            "m/custom-stack.yml"
+        ]
+    );
     let report = json(&run_in(dir.path(), &["check", "--format", "json"]));
-    assert!(findings(&report).is_empty(), "non-compose YAML is skipped quietly: {report:#}");
+    assert!(
+        findings(&report).is_empty(),
+        "non-compose YAML is skipped quietly: {report:#}"
+    );
 }
 
 #[test]
 fn broken_files_are_findings_and_the_scan_goes_on() {
     let dir = tree(&[
-        ("a/compose.yaml", "services:\n  a:\n    ports:\n      - \"1000:1\"\n  b: [\n"),
-        ("b/compose.yaml", "services:\n  b:\n    ports:\n      - \"${X:?X is required}:1\"\n      - \"${Y}:2\"\n      - \"host.example:1:1\"\n      - \"70000:1\"\n"),
-        ("c/compose.yaml", "services:\n  c:\n    ports: [\"1000:1\"]\n"),
+        (
+            "a/compose.yaml",
+            "services:\n  a:\n    ports:\n      - \"1000:1\"\n  b: [\n",
+        ),
+        (
+            "b/compose.yaml",
+            "services:\n  b:\n    ports:\n      - \"${X:?X is required}:1\"\n      - \"${Y}:2\"\n      - \"host.example:1:1\"\n      - \"70000:1\"\n",
+        ),
+        (
+            "c/compose.yaml",
+            "services:\n  c:\n    ports: [\"1000:1\"]\n",
+        ),
         ("d/.env", "GOOD=1\nBAD=\"open\n"),
     ]);
     let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
@@ -215,7 +343,13 @@ fn broken_files_are_findings_and_the_scan_goes_on() {
     let report = json(&out);
     let got: Vec<(String, String, u64)> = findings(&report)
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap().into(), f["file"].as_str().unwrap().into(), f["line"].as_u64().unwrap_or(0)))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["file"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -236,13 +370,19 @@ fn scan_lists_every_published_port_sorted() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    let ports: Vec<u64> = rows.iter().map(|r| r["host_port"].as_str().unwrap().parse().unwrap()).collect();
+    let ports: Vec<u64> = rows
+        .iter()
+        .map(|r| r["host_port"].as_str().unwrap().parse().unwrap())
+        .collect();
     let mut sorted = ports.clone();
     sorted.sort();
     assert_eq!(ports, sorted);
     let timescale = rows.iter().find(|r| r["service"] == "timescaledb").unwrap();
     assert_eq!(timescale["host_ip"], "127.0.0.1");
-    assert_eq!(timescale["source"], serde_json::json!({"kind": "template-default", "name": "TIMESCALEDB_PORT"}));
+    assert_eq!(
+        timescale["source"],
+        serde_json::json!({"kind": "template-default", "name": "TIMESCALEDB_PORT"})
+    );
     let table = stdout(&run(&["scan", "examples/trading-system"]));
     assert!(table.starts_with("HOST PORT"), "{table}");
     assert!(table.contains("default of ${TIMESCALEDB_PORT}"), "{table}");
@@ -255,9 +395,18 @@ fn the_example_shows_every_kind_of_finding() {
     assert_eq!(code(&out), 1);
     let report = json(&out);
     let want: BTreeSet<String> = [
-        "duplicate-host-port", "protected-range-violation", "out-of-range", "drift", "env-drift",
-        "exposed-on-all-interfaces", "invalid-port-spec", "interpolation-error", "unset-variable",
-        "invalid-compose-file", "duplicate-env-key", "invalid-env-file",
+        "duplicate-host-port",
+        "protected-range-violation",
+        "out-of-range",
+        "drift",
+        "env-drift",
+        "exposed-on-all-interfaces",
+        "invalid-port-spec",
+        "interpolation-error",
+        "unset-variable",
+        "invalid-compose-file",
+        "duplicate-env-key",
+        "invalid-env-file",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -266,16 +415,36 @@ fn the_example_shows_every_kind_of_finding() {
     // rag and rag-gpu are alternatives: their identical ports do not clash.
     assert!(!ports_of(&report, "duplicate-host-port").contains(&11434));
     for f in findings(&report) {
-        assert!(f["file"].is_string() && f["line"].as_u64().unwrap() > 0, "{f}");
-        if f["rule"] != "invalid-port-spec" && f["severity"] == "error"
-            && !["invalid-compose-file", "interpolation-error", "invalid-env-file"].contains(&f["rule"].as_str().unwrap())
+        assert!(
+            f["file"].is_string() && f["line"].as_u64().unwrap() > 0,
+            "{f}"
+        );
+        if f["rule"] != "invalid-port-spec"
+            && f["severity"] == "error"
+            && ![
+                "invalid-compose-file",
+                "interpolation-error",
+                "invalid-env-file",
+            ]
+            .contains(&f["rule"].as_str().unwrap())
         {
-            assert!(f["suggestion"]["port"].is_u64(), "every conflict and violation suggests a port: {f}");
+            assert!(
+                f["suggestion"]["port"].is_u64(),
+                "every conflict and violation suggests a port: {f}"
+            );
         }
     }
-    let human = stdout(&run(&["check", "examples/trading-system", "--color", "never"]));
+    let human = stdout(&run(&[
+        "check",
+        "examples/trading-system",
+        "--color",
+        "never",
+    ]));
     assert!(human.contains("tools/compose/docker-compose.database.yml\n"));
-    assert!(human.contains("suggestion: publish on 127.0.0.1:7020"), "{human}");
+    assert!(
+        human.contains("suggestion: publish on 127.0.0.1:7020"),
+        "{human}"
+    );
 }
 
 // ----- acceptance tests on the real corpus ---------------------------------
@@ -284,17 +453,25 @@ fn the_example_shows_every_kind_of_finding() {
 const SNAPSHOTS: &[(&str, &[u64], usize)] = &[
     (
         "2025-11-02-before-migration",
-        &[3000, 3200, 4005, 5050, 5433, 6333, 6334, 6379, 8080, 8081, 9090, 9093, 9187],
+        &[
+            3000, 3200, 4005, 5050, 5433, 6333, 6334, 6379, 8080, 8081, 9090, 9093, 9187,
+        ],
         60,
     ),
     (
         "2025-11-04-migrated",
-        &[3200, 3402, 4005, 5433, 6333, 6334, 6335, 6336, 6337, 6338, 6379, 6380, 6400, 7676, 8081, 8202, 9090, 9187, 11434],
+        &[
+            3200, 3402, 4005, 5433, 6333, 6334, 6335, 6336, 6337, 6338, 6379, 6380, 6400, 7676,
+            8081, 8202, 9090, 9187, 11434,
+        ],
         101,
     ),
     (
         "2025-11-05-reverted",
-        &[3000, 3200, 3402, 4005, 5433, 5435, 5450, 5454, 6333, 6335, 6336, 6337, 6338, 6379, 6380, 6381, 6382, 6400, 6435, 7676, 8202, 9090, 9898, 11434],
+        &[
+            3000, 3200, 3402, 4005, 5433, 5435, 5450, 5454, 6333, 6335, 6336, 6337, 6338, 6379,
+            6380, 6381, 6382, 6400, 6435, 7676, 8202, 9090, 9898, 11434,
+        ],
         103,
     ),
 ];
@@ -310,12 +487,26 @@ fn corpus_clashes_are_exactly_the_ones_found_by_hand() {
         let report = json(&out);
         let got = ports_of(&report, "duplicate-host-port");
         let want: BTreeSet<u64> = clashes.iter().copied().collect();
-        assert_eq!(got, want, "{snapshot}: missing {:?}, invented {:?}", want.difference(&got), got.difference(&want));
-        assert_eq!(report["summary"]["mappings"], *mappings as u64, "{snapshot}");
+        assert_eq!(
+            got,
+            want,
+            "{snapshot}: missing {:?}, invented {:?}",
+            want.difference(&got),
+            got.difference(&want)
+        );
+        assert_eq!(
+            report["summary"]["mappings"], *mappings as u64,
+            "{snapshot}"
+        );
         // Nothing is reported on non-compose YAML (Kong, Prometheus, alerts ...).
         for f in findings(&report) {
             let file = f["file"].as_str().unwrap_or("");
-            assert!(!file.contains("kong-declarative") && !file.contains("prometheus.yml") && !file.contains("alerts/"), "{f}");
+            assert!(
+                !file.contains("kong-declarative")
+                    && !file.contains("prometheus.yml")
+                    && !file.contains("alerts/"),
+                "{f}"
+            );
         }
     }
 }
@@ -326,14 +517,25 @@ fn corpus_with_the_example_convention() {
     let convention = repo().join("examples/trading-system/ports.yaml");
     let out = run_in(
         &corpus.join("2025-11-04-migrated"),
-        &["check", "-c", convention.to_str().unwrap(), ".", "--format", "json"],
+        &[
+            "check",
+            "-c",
+            convention.to_str().unwrap(),
+            ".",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code(&out), 1);
     let report = json(&out);
     let got = ports_of(&report, "duplicate-host-port");
     // rag / rag-gpu are alternatives: 3402, 8202 and 11434 stop clashing; 6380
     // still clashes with telegram-redis-replica.
-    let want: BTreeSet<u64> = [3200, 4005, 5433, 6333, 6334, 6335, 6336, 6337, 6338, 6379, 6380, 6400, 7676, 8081, 9090, 9187].into();
+    let want: BTreeSet<u64> = [
+        3200, 4005, 5433, 6333, 6334, 6335, 6336, 6337, 6338, 6379, 6380, 6400, 7676, 8081, 9090,
+        9187,
+    ]
+    .into();
     assert_eq!(got, want);
     let r = rules(&report);
     assert!(r.contains("protected-range-violation"), "{r:?}");
@@ -343,7 +545,14 @@ fn corpus_with_the_example_convention() {
     // Before the migration, every declared database drifts from its assignment.
     let out = run_in(
         &corpus.join("2025-11-02-before-migration"),
-        &["check", "-c", convention.to_str().unwrap(), ".", "--format", "json"],
+        &[
+            "check",
+            "-c",
+            convention.to_str().unwrap(),
+            ".",
+            "--format",
+            "json",
+        ],
     );
     let report = json(&out);
     let drifted: BTreeSet<String> = findings(&report)
@@ -352,10 +561,23 @@ fn corpus_with_the_example_convention() {
         .map(|f| format!("{} {}", f["service"].as_str().unwrap(), f["port"]))
         .collect();
     for expected in [
-        "timescaledb 5433", "timescaledb-backup 5434", "postgress-langgraph 5435", "qdrant 6333", "qdrant 6334",
-        "questdb 9000", "questdb 9009", "questdb 8812", "timescaledb-pgadmin 5050", "timescaledb-pgweb 8081",
-        "timescaledb-adminer 8080", "timescaledb-exporter 9187", "rag-redis 6380",
+        "timescaledb 5433",
+        "timescaledb-backup 5434",
+        "postgress-langgraph 5435",
+        "qdrant 6333",
+        "qdrant 6334",
+        "questdb 9000",
+        "questdb 9009",
+        "questdb 8812",
+        "timescaledb-pgadmin 5050",
+        "timescaledb-pgweb 8081",
+        "timescaledb-adminer 8080",
+        "timescaledb-exporter 9187",
+        "rag-redis 6380",
     ] {
-        assert!(drifted.contains(expected), "missing drift {expected}: {drifted:?}");
+        assert!(
+            drifted.contains(expected),
+            "missing drift {expected}: {drifted:?}"
+        );
     }
 }

@@ -73,6 +73,10 @@ pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
 #[track_caller]
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}\nstderr: {}", stdout(output), stderr(output))
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            stdout(output),
+            stderr(output)
+        )
     })
 }

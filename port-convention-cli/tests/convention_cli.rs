@@ -13,19 +13,41 @@ fn schema_is_json_schema_of_the_convention() {
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema["title"], "port-convention ports.yaml");
     assert_eq!(schema["type"], "object");
-    assert!(schema["required"].as_array().unwrap().contains(&Value::from("version")));
-    for key in ["version", "ranges", "services", "alternatives", "requires", "discovery"] {
+    assert!(
+        schema["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("version"))
+    );
+    for key in [
+        "version",
+        "ranges",
+        "services",
+        "alternatives",
+        "requires",
+        "discovery",
+    ] {
         assert!(schema["properties"][key].is_object(), "{key} missing");
     }
 }
 
 #[test]
 fn example_convention_is_clean() {
-    let out = run(&["check", "-c", "examples/trading-system/ports.yaml", "--convention-only"]);
+    let out = run(&[
+        "check",
+        "-c",
+        "examples/trading-system/ports.yaml",
+        "--convention-only",
+    ]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert!(stdout(&out).contains("0 error(s), 0 warning(s)"));
     let out = run(&[
-        "check", "-c", "examples/trading-system/ports.yaml", "--convention-only", "--format", "json",
+        "check",
+        "-c",
+        "examples/trading-system/ports.yaml",
+        "--convention-only",
+        "--format",
+        "json",
     ]);
     let report = json(&out);
     assert_eq!(report["findings"], Value::Array(vec![]));
@@ -37,14 +59,24 @@ fn rules_and_lines(report: &Value) -> Vec<(String, u64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap().to_owned(), f["line"].as_u64().unwrap_or(0)))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
         .collect()
 }
 
 #[test]
 fn broken_ranges_exit_1_with_rules_and_locations() {
     let out = run(&[
-        "check", "-c", "tests/conventions/overlapping-ranges.yaml", "--convention-only", "--format", "json",
+        "check",
+        "-c",
+        "tests/conventions/overlapping-ranges.yaml",
+        "--convention-only",
+        "--format",
+        "json",
     ]);
     assert_eq!(code(&out), 1);
     let report = json(&out);
@@ -67,7 +99,12 @@ fn broken_ranges_exit_1_with_rules_and_locations() {
 #[test]
 fn broken_services_exit_1_with_every_rule() {
     let out = run(&[
-        "check", "-c", "tests/conventions/bad-services.yaml", "--convention-only", "--format", "json",
+        "check",
+        "-c",
+        "tests/conventions/bad-services.yaml",
+        "--convention-only",
+        "--format",
+        "json",
     ]);
     assert_eq!(code(&out), 1);
     let mut got = rules_and_lines(&json(&out));
@@ -94,18 +131,43 @@ fn broken_services_exit_1_with_every_rule() {
 
 #[test]
 fn human_output_shows_source_line_and_caret() {
-    let out = run(&["check", "-c", "tests/conventions/bad-services.yaml", "--convention-only", "--color", "never"]);
+    let out = run(&[
+        "check",
+        "-c",
+        "tests/conventions/bad-services.yaml",
+        "--convention-only",
+        "--color",
+        "never",
+    ]);
     assert_eq!(code(&out), 1);
     let text = stdout(&out);
-    assert!(text.contains("tests/conventions/bad-services.yaml\n"), "{text}");
-    assert!(text.contains("21:20: error[duplicate-assignment]"), "{text}");
-    assert!(text.contains("  21 |       sql: { port: 7000, env: PG_COPY_PORT }\n     |                    ^"), "{text}");
+    assert!(
+        text.contains("tests/conventions/bad-services.yaml\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("21:20: error[duplicate-assignment]"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  21 |       sql: { port: 7000, env: PG_COPY_PORT }\n     |                    ^"
+        ),
+        "{text}"
+    );
     assert!(!text.contains('\x1b'));
 }
 
 #[test]
 fn colour_only_when_asked_and_never_with_no_color() {
-    let args = ["check", "-c", "tests/conventions/bad-services.yaml", "--convention-only", "--color", "always"];
+    let args = [
+        "check",
+        "-c",
+        "tests/conventions/bad-services.yaml",
+        "--convention-only",
+        "--color",
+        "always",
+    ];
     assert!(stdout(&run(&args)).contains("\x1b["));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_port-convention"))
         .args(args)
@@ -115,70 +177,141 @@ fn colour_only_when_asked_and_never_with_no_color() {
         .unwrap();
     assert!(!stdout(&out).contains('\x1b'));
     // Piped output (not a terminal) has no colour by default.
-    let auto = run(&["check", "-c", "tests/conventions/bad-services.yaml", "--convention-only"]);
+    let auto = run(&[
+        "check",
+        "-c",
+        "tests/conventions/bad-services.yaml",
+        "--convention-only",
+    ]);
     assert!(!stdout(&auto).contains('\x1b'));
 }
 
 #[test]
 fn malformed_yaml_exits_2_with_location() {
-    let out = run(&["check", "-c", "tests/conventions/malformed.yaml", "--convention-only"]);
+    let out = run(&[
+        "check",
+        "-c",
+        "tests/conventions/malformed.yaml",
+        "--convention-only",
+    ]);
     assert_eq!(code(&out), 2);
     let err = stderr(&out);
-    assert!(err.contains("error[yaml-syntax]: tests/conventions/malformed.yaml:6:9: illegal placement"), "{err}");
+    assert!(
+        err.contains("error[yaml-syntax]: tests/conventions/malformed.yaml:6:9: illegal placement"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
 }
 
 #[test]
 fn wrong_shape_exits_2_with_location() {
-    let out = run(&["check", "-c", "tests/conventions/wrong-shape.yaml", "--convention-only"]);
+    let out = run(&[
+        "check",
+        "-c",
+        "tests/conventions/wrong-shape.yaml",
+        "--convention-only",
+    ]);
     assert_eq!(code(&out), 2);
     let err = stderr(&out);
-    assert!(err.contains("error[invalid-convention]: tests/conventions/wrong-shape.yaml:5:5"), "{err}");
+    assert!(
+        err.contains("error[invalid-convention]: tests/conventions/wrong-shape.yaml:5:5"),
+        "{err}"
+    );
     assert!(err.contains("protect"), "{err}");
 }
 
 #[test]
 fn missing_convention_file_exits_2() {
-    let out = run(&["check", "-c", "tests/conventions/nope.yaml", "--convention-only"]);
+    let out = run(&[
+        "check",
+        "-c",
+        "tests/conventions/nope.yaml",
+        "--convention-only",
+    ]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("error[io]: tests/conventions/nope.yaml"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[io]: tests/conventions/nope.yaml"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn convention_is_found_upward() {
     let dir = tree(&[
-        ("ports.yaml", "version: 1.0.0\nranges:\n  db: { ports: 7000-7009 }\nservices:\n  pg: { range: db, ports: { sql: { port: 7000 } } }\n"),
+        (
+            "ports.yaml",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7009 }\nservices:\n  pg: { range: db, ports: { sql: { port: 7000 } } }\n",
+        ),
         ("deep/er/.keep", ""),
     ]);
-    let out = run_in(&dir.path().join("deep/er"), &["allocate", "db", "--count", "3"]);
+    let out = run_in(
+        &dir.path().join("deep/er"),
+        &["allocate", "db", "--count", "3"],
+    );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out), "7001\n7002\n7003\n");
     let empty = tempfile::tempdir().unwrap();
     let out = run_in(empty.path(), &["allocate", "db"]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("convention-not-found"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("convention-not-found"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn allocate_skips_reserved_assigned_and_reports_what_fills_a_range() {
-    let out = run(&["allocate", "primary-databases", "--count", "3", "-c", "examples/trading-system/ports.yaml"]);
+    let out = run(&[
+        "allocate",
+        "primary-databases",
+        "--count",
+        "3",
+        "-c",
+        "examples/trading-system/ports.yaml",
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out), "7004\n7005\n7006\n");
-    let out = run(&["allocate", "replication", "-c", "examples/trading-system/ports.yaml"]);
+    let out = run(&[
+        "allocate",
+        "replication",
+        "-c",
+        "examples/trading-system/ports.yaml",
+    ]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("range-full"), "{}", stderr(&out));
     assert!(stderr(&out).contains("reserved"), "{}", stderr(&out));
-    let out = run(&["allocate", "nowhere", "-c", "examples/trading-system/ports.yaml"]);
+    let out = run(&[
+        "allocate",
+        "nowhere",
+        "-c",
+        "examples/trading-system/ports.yaml",
+    ]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("unknown-range"));
-    assert!(stderr(&out).contains("primary-databases"), "lists the known ranges");
+    assert!(
+        stderr(&out).contains("primary-databases"),
+        "lists the known ranges"
+    );
 }
 
 #[test]
 fn parse_ports_prints_one_json_line_per_spec() {
-    let out = run(&["parse-ports", "127.0.0.1:8080:80", "--env", "P=7000", "${P:-1}:5432", "80-81:80-81/udp", "nope:1:2"]);
+    let out = run(&[
+        "parse-ports",
+        "127.0.0.1:8080:80",
+        "--env",
+        "P=7000",
+        "${P:-1}:5432",
+        "80-81:80-81/udp",
+        "nope:1:2",
+    ]);
     assert_eq!(code(&out), 1, "one spec failed");
-    let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(
         lines[0],
         serde_json::json!({"spec":"127.0.0.1:8080:80","mappings":[{"host_ip":"127.0.0.1","published":"8080","target":80,"protocol":"tcp","mode":"ingress"}]})
@@ -186,7 +319,10 @@ fn parse_ports_prints_one_json_line_per_spec() {
     assert_eq!(lines[1]["mappings"][0]["published"], "7000");
     assert_eq!(lines[2]["mappings"].as_array().unwrap().len(), 2);
     assert_eq!(lines[3]["error"]["code"], "invalid-port-spec");
-    let ok = run(&["parse-ports", r#"{"target": 80, "published": "8080", "host_ip": "127.0.0.1"}"#]);
+    let ok = run(&[
+        "parse-ports",
+        r#"{"target": 80, "published": "8080", "host_ip": "127.0.0.1"}"#,
+    ]);
     assert_eq!(code(&ok), 0, "{}", stdout(&ok));
     let line: Value = serde_json::from_str(stdout(&ok).trim()).unwrap();
     assert_eq!(line["mappings"][0]["published"], "8080");
@@ -228,5 +364,10 @@ fn parse_ports_agrees_with_the_case_table() {
             failures.push(format!("{spec}: got {line}"));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -12,7 +12,12 @@ enum Taken {
     Claimed,
 }
 
-fn taken(convention: &Convention, range: PortRange, claims: &BTreeSet<u16>, port: u16) -> Option<Taken> {
+fn taken(
+    convention: &Convention,
+    range: PortRange,
+    claims: &BTreeSet<u16>,
+    port: u16,
+) -> Option<Taken> {
     if let Some((service, _)) = convention.assignments().find(|(_, p)| p.port == port) {
         return Some(Taken::Assigned(service.name.clone()));
     }
@@ -150,9 +155,11 @@ pub fn allocate_replica(
     base: &str,
     claims: &[u16],
 ) -> Result<Vec<(String, u16)>, Error> {
-    let service = convention.service(base).ok_or_else(|| Error::InvalidArgument {
-        message: format!("no service named {base:?} in the convention"),
-    })?;
+    let service = convention
+        .service(base)
+        .ok_or_else(|| Error::InvalidArgument {
+            message: format!("no service named {base:?} in the convention"),
+        })?;
     let claims: BTreeSet<u16> = claims.iter().copied().collect();
     let mut ports = Vec::new();
     for assignment in &service.ports {

@@ -77,7 +77,10 @@ impl FreePorts {
     /// The lowest free port of `range` (by name) in the convention.
     fn in_range(&self, convention: &Convention, range: &str) -> Option<u16> {
         let claims: Vec<u16> = self.taken.iter().copied().collect();
-        allocate(convention, range, 1, &claims).ok()?.first().copied()
+        allocate(convention, range, 1, &claims)
+            .ok()?
+            .first()
+            .copied()
     }
 
     /// The lowest free port at or above `from` outside every protected and
@@ -117,7 +120,12 @@ pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Fin
     findings
 }
 
-fn suggestion_for(convention: Option<&Convention>, claim: &Claim, free: &FreePorts, port: u16) -> Option<u16> {
+fn suggestion_for(
+    convention: Option<&Convention>,
+    claim: &Claim,
+    free: &FreePorts,
+    port: u16,
+) -> Option<u16> {
     if let Some(c) = convention
         && let Some(service) = declared_service(c, claim)
     {
@@ -142,7 +150,12 @@ fn suggestion_for(convention: Option<&Convention>, claim: &Claim, free: &FreePor
     free.unprotected_from(convention, port)
 }
 
-fn duplicate_host_ports(convention: Option<&Convention>, scan: &Scan, free: &FreePorts, findings: &mut Vec<Finding>) {
+fn duplicate_host_ports(
+    convention: Option<&Convention>,
+    scan: &Scan,
+    free: &FreePorts,
+    findings: &mut Vec<Finding>,
+) {
     let published: Vec<(&Claim, PortRange)> = scan.published().collect();
     for (i, (claim, range)) in published.iter().enumerate() {
         let others: Vec<&Claim> = published
@@ -198,11 +211,13 @@ fn with_claim(mut finding: Finding, claim: &Claim, port: u16) -> Finding {
 
 /// The assignment a claim of a declared service stands for: by container
 /// port, else the service's only port of that protocol.
-pub fn assignment_for<'s>(service: &'s ServiceDef, claim: &Claim) -> Option<&'s crate::PortAssignment> {
-    let by_container = service
-        .ports
-        .iter()
-        .find(|p| p.container == Some(claim.mapping.target) && p.protocol == claim.mapping.protocol);
+pub fn assignment_for<'s>(
+    service: &'s ServiceDef,
+    claim: &Claim,
+) -> Option<&'s crate::PortAssignment> {
+    let by_container = service.ports.iter().find(|p| {
+        p.container == Some(claim.mapping.target) && p.protocol == claim.mapping.protocol
+    });
     by_container.or_else(|| {
         let mut same_protocol = service
             .ports
@@ -215,7 +230,13 @@ pub fn assignment_for<'s>(service: &'s ServiceDef, claim: &Claim) -> Option<&'s 
     })
 }
 
-fn convention_rules(c: &Convention, claim: &Claim, range: PortRange, free: &FreePorts, findings: &mut Vec<Finding>) {
+fn convention_rules(
+    c: &Convention,
+    claim: &Claim,
+    range: PortRange,
+    free: &FreePorts,
+    findings: &mut Vec<Finding>,
+) {
     let port = range.start();
     let declared = declared_service(c, claim);
     let suggestion = suggestion_for(Some(c), claim, free, port);
@@ -239,7 +260,11 @@ fn convention_rules(c: &Convention, claim: &Claim, range: PortRange, free: &Free
         });
         if !allowed {
             let who = match declared {
-                Some(s) => format!("{} is declared in range {}", claim.service, s.range.as_deref().unwrap_or("(none)")),
+                Some(s) => format!(
+                    "{} is declared in range {}",
+                    claim.service,
+                    s.range.as_deref().unwrap_or("(none)")
+                ),
                 None => format!("{} is not declared in the convention", claim.service),
             };
             findings.push(

@@ -98,7 +98,11 @@ pub enum ComposeRead {
 /// assert_eq!(file.claims[0].mapping.to_string(), "5433:5432/tcp");
 /// assert_eq!((file.claims[0].line, file.claims[0].column), (4, 9));
 /// ```
-pub fn read_compose(file: &str, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> ComposeRead {
+pub fn read_compose(
+    file: &str,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> ComposeRead {
     let document = match yaml::parse(file, text) {
         Ok(doc) => doc,
         Err(err) => {
@@ -171,7 +175,10 @@ pub fn read_compose(file: &str, text: &str, lookup: &dyn Fn(&str) -> Option<Stri
             _ => out.findings.push(
                 Finding::new(
                     Rule::InvalidPortSpec,
-                    format!("ports of service {name} must be a list, found {}", ports.kind_name()),
+                    format!(
+                        "ports of service {name} must be a list, found {}",
+                        ports.kind_name()
+                    ),
                 )
                 .at(&ports.place.location(file))
                 .with_service(&name),
@@ -279,17 +286,18 @@ fn read_entry(
         .get(item.place.defined.clone())
         .unwrap_or_default()
         .to_owned();
-    let claim = |mapping: PortMapping, source: PortSource, location: &Location, span: Range<usize>| Claim {
-        file: file.to_owned(),
-        line: location.line,
-        column: location.column,
-        service: service.to_owned(),
-        mapping,
-        source,
-        raw: raw_text.clone(),
-        span,
-        via_alias: !item.place.is_literal(),
-    };
+    let claim =
+        |mapping: PortMapping, source: PortSource, location: &Location, span: Range<usize>| Claim {
+            file: file.to_owned(),
+            line: location.line,
+            column: location.column,
+            service: service.to_owned(),
+            mapping,
+            source,
+            raw: raw_text.clone(),
+            span,
+            via_alias: !item.place.is_literal(),
+        };
     let invalid = |err: &Error, location: &Location| {
         let mut f = Finding::new(Rule::InvalidPortSpec, err.to_string())
             .at(location)
@@ -302,16 +310,23 @@ fn read_entry(
             let interpolated = match interpolate(template, lookup) {
                 Ok(i) => i,
                 Err(err) => {
-                    out.findings.push(interpolation_finding(&err, &location, service));
+                    out.findings
+                        .push(interpolation_finding(&err, &location, service));
                     return;
                 }
             };
-            out.findings.extend(unset_findings(&interpolated, &location, service));
+            out.findings
+                .extend(unset_findings(&interpolated, &location, service));
             match parse_port_spec(&interpolated.value) {
                 Ok(mappings) => {
                     let source = short_syntax_source(template, &interpolated);
                     for mapping in mappings {
-                        out.claims.push(claim(mapping, source.clone(), &location, item.place.span.clone()));
+                        out.claims.push(claim(
+                            mapping,
+                            source.clone(),
+                            &location,
+                            item.place.span.clone(),
+                        ));
                     }
                 }
                 Err(err) => out.findings.push(invalid(&err, &location)),
@@ -320,7 +335,12 @@ fn read_entry(
         NodeKind::Int(number) => match parse_port_number(*number) {
             Ok(mappings) => {
                 for mapping in mappings {
-                    out.claims.push(claim(mapping, PortSource::Literal, &location, item.place.span.clone()));
+                    out.claims.push(claim(
+                        mapping,
+                        PortSource::Literal,
+                        &location,
+                        item.place.span.clone(),
+                    ));
                 }
             }
             Err(err) => out.findings.push(invalid(&err, &location)),
@@ -341,16 +361,22 @@ fn read_entry(
                         let value_location = value.place.location(file);
                         match interpolate(s, lookup) {
                             Ok(interpolated) => {
-                                out.findings
-                                    .extend(unset_findings(&interpolated, &value_location, service));
+                                out.findings.extend(unset_findings(
+                                    &interpolated,
+                                    &value_location,
+                                    service,
+                                ));
                                 if key == "published" {
                                     source = source_of(&interpolated, &(0..s.len()));
                                 }
                                 Scalar::Str(interpolated.value)
                             }
                             Err(err) => {
-                                out.findings
-                                    .push(interpolation_finding(&err, &value_location, service));
+                                out.findings.push(interpolation_finding(
+                                    &err,
+                                    &value_location,
+                                    service,
+                                ));
                                 return;
                             }
                         }
@@ -360,7 +386,8 @@ fn read_entry(
                             spec: key.clone(),
                             reason: format!("{key} must be a scalar, found {}", value.kind_name()),
                         };
-                        out.findings.push(invalid(&err, &value.place.location(file)));
+                        out.findings
+                            .push(invalid(&err, &value.place.location(file)));
                         return;
                     }
                 };
@@ -378,7 +405,10 @@ fn read_entry(
         _ => {
             let err = Error::InvalidPortSpec {
                 spec: raw_text.clone(),
-                reason: format!("a port entry must be a string, a number or a mapping, found {}", item.kind_name()),
+                reason: format!(
+                    "a port entry must be a string, a number or a mapping, found {}",
+                    item.kind_name()
+                ),
             };
             out.findings.push(invalid(&err, &location));
         }
@@ -390,7 +420,10 @@ mod tests {
     use super::*;
 
     fn read(text: &str, env: &[(&str, &str)]) -> ComposeFile {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         match read_compose("c.yml", text, &lookup) {
             ComposeRead::Compose(f) => f,
@@ -403,19 +436,33 @@ mod tests {
         let text = "services:\n  a:\n    ports:\n      - \"5433:5432\"\n      - '${A_PORT:-7000}:80'\n      - \"127.0.0.1:${B_PORT:-1}:${C_PORT:-2}\"\n";
         let f = read(text, &[("B_PORT", "9000")]);
         assert_eq!(f.claims[0].source, PortSource::Literal);
-        assert_eq!(f.claims[1].source, PortSource::TemplateDefault { name: "A_PORT".into() });
-        assert_eq!(f.claims[2].source, PortSource::Variable { name: "B_PORT".into() });
+        assert_eq!(
+            f.claims[1].source,
+            PortSource::TemplateDefault {
+                name: "A_PORT".into()
+            }
+        );
+        assert_eq!(
+            f.claims[2].source,
+            PortSource::Variable {
+                name: "B_PORT".into()
+            }
+        );
         assert_eq!(f.claims[2].mapping.to_string(), "127.0.0.1:9000:2/tcp");
         assert_eq!(&text[f.claims[1].span.clone()], "'${A_PORT:-7000}:80'");
     }
 
     #[test]
     fn long_syntax_points_at_published() {
-        let text = "services:\n  a:\n    ports:\n      - target: 80\n        published: \"${P:-8080}\"\n";
+        let text =
+            "services:\n  a:\n    ports:\n      - target: 80\n        published: \"${P:-8080}\"\n";
         let f = read(text, &[]);
         assert_eq!(f.claims[0].mapping.to_string(), "8080:80/tcp");
         assert_eq!((f.claims[0].line, f.claims[0].column), (5, 20));
-        assert_eq!(f.claims[0].source, PortSource::TemplateDefault { name: "P".into() });
+        assert_eq!(
+            f.claims[0].source,
+            PortSource::TemplateDefault { name: "P".into() }
+        );
     }
 
     #[test]
@@ -423,16 +470,32 @@ mod tests {
         let text = "services:\n  a:\n    ports:\n      - \"${X}:80\"\n      - \"localhost:80:80\"\n      - \"${Y:?need Y}:1\"\n  b: [oops]\n";
         let f = read(text, &[]);
         let rules: Vec<_> = f.findings.iter().map(|f| f.rule.id()).collect();
-        assert_eq!(rules, ["unset-variable", "invalid-port-spec", "interpolation-error", "invalid-compose-file"]);
+        assert_eq!(
+            rules,
+            [
+                "unset-variable",
+                "invalid-port-spec",
+                "interpolation-error",
+                "invalid-compose-file"
+            ]
+        );
         // "${X}:80" with X unset is ":80": a container-only port, as in compose.
         assert_eq!(f.claims.len(), 1);
     }
 
     #[test]
     fn non_compose_yaml_is_skipped() {
-        assert!(matches!(read_compose("k.yml", "services:\n  - name: x\n", &|_| None), ComposeRead::NotCompose));
-        assert!(matches!(read_compose("p.yml", "scrape_configs: []\n", &|_| None), ComposeRead::NotCompose));
-        let ComposeRead::Compose(f) = read_compose("b.yml", "services: [\n", &|_| None) else { panic!() };
+        assert!(matches!(
+            read_compose("k.yml", "services:\n  - name: x\n", &|_| None),
+            ComposeRead::NotCompose
+        ));
+        assert!(matches!(
+            read_compose("p.yml", "scrape_configs: []\n", &|_| None),
+            ComposeRead::NotCompose
+        ));
+        let ComposeRead::Compose(f) = read_compose("b.yml", "services: [\n", &|_| None) else {
+            panic!()
+        };
         assert_eq!(f.findings[0].rule, Rule::InvalidComposeFile);
     }
 }

@@ -222,9 +222,7 @@ pub fn convention_schema() -> serde_json::Value {
 // ---------------------------------------------------------------------------
 
 /// Where ports of a range may be published.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum BindPolicy {
     /// Any host address (the default).
@@ -533,9 +531,10 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
                     ),
                 }
             })?;
-            let tool = semver::Version::parse(TOOL_VERSION).map_err(|err| Error::InvalidArgument {
-                message: format!("tool version {TOOL_VERSION} is not semver: {err}"),
-            })?;
+            let tool =
+                semver::Version::parse(TOOL_VERSION).map_err(|err| Error::InvalidArgument {
+                    message: format!("tool version {TOOL_VERSION} is not semver: {err}"),
+                })?;
             if !parsed.matches(&tool) {
                 return Err(Error::ToolVersionMismatch {
                     location,
@@ -697,7 +696,10 @@ services:
         assert_eq!(c.innermost_range(7001).unwrap().name, "primary");
         assert_eq!(c.innermost_range(7200).unwrap().name, "db");
         let p = &c.services[0].ports[0];
-        assert_eq!((p.port, p.legacy, p.container), (7000, Some(5433), Some(5432)));
+        assert_eq!(
+            (p.port, p.legacy, p.container),
+            (7000, Some(5433), Some(5432))
+        );
         assert_eq!(p.location.to_string(), "ports.yaml:15:20");
     }
 

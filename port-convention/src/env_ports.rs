@@ -122,7 +122,10 @@ pub fn resolve_ports(
                     findings.push(
                         Finding::new(
                             Rule::InvalidEnvPort,
-                            format!("{var}: {reason} (service {} port {})", service.name, assignment.name),
+                            format!(
+                                "{var}: {reason} (service {} port {})",
+                                service.name, assignment.name
+                            ),
                         )
                         .with_service(&service.name)
                         .with_variable(var, Some(value)),
@@ -132,7 +135,10 @@ pub fn resolve_ports(
             }
         }
         if let Some((var, value)) = &from_env {
-            let described = format!("{var}={value} (service {} port {})", service.name, assignment.name);
+            let described = format!(
+                "{var}={value} (service {} port {})",
+                service.name, assignment.name
+            );
             let range = service.range.as_deref().and_then(|r| convention.range(r));
             if let Some(range) = range
                 && !range.ports.contains(port)
@@ -140,7 +146,10 @@ pub fn resolve_ports(
                 findings.push(
                     Finding::new(
                         Rule::OutOfRange,
-                        format!("{described} is outside range {} ({})", range.name, range.ports),
+                        format!(
+                            "{described} is outside range {} ({})",
+                            range.name, range.ports
+                        ),
                     )
                     .with_service(&service.name)
                     .with_port(port)
@@ -177,7 +186,11 @@ pub fn resolve_ports(
                     Rule::DuplicateAssignment,
                     format!(
                         "{port}/{} would be used by {} ({}) and by {} ({})",
-                        assignment.protocol, other_service, other_port, service.name, assignment.name
+                        assignment.protocol,
+                        other_service,
+                        other_port,
+                        service.name,
+                        assignment.name
                     ),
                 )
                 .with_service(&service.name)
@@ -193,7 +206,11 @@ pub fn resolve_ports(
             None => {
                 used.insert(
                     key,
-                    (service.name.clone(), assignment.name.clone(), from_env.is_some()),
+                    (
+                        service.name.clone(),
+                        assignment.name.clone(),
+                        from_env.is_some(),
+                    ),
                 );
             }
         }

@@ -183,6 +183,13 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A migration (`migrate apply` / `rollback`) refused to run because a
+    /// safety check failed; nothing was written.
+    #[error("{}", refusal_summary(reasons))]
+    MigrationRefused {
+        /// Every check that failed, one sentence each.
+        reasons: Vec<String>,
+    },
 }
 
 fn known_list(known: &[String]) -> String {
@@ -191,6 +198,15 @@ fn known_list(known: &[String]) -> String {
     } else {
         format!(" (known ranges: {})", known.join(", "))
     }
+}
+
+fn refusal_summary(reasons: &[String]) -> String {
+    let mut text = String::from("refused, nothing was written:");
+    for reason in reasons {
+        text.push_str("\n  - ");
+        text.push_str(reason);
+    }
+    text
 }
 
 fn validation_summary(findings: &[Finding]) -> String {
@@ -228,6 +244,7 @@ impl Error {
             Error::ToolVersionMismatch { .. } => "tool-version-mismatch",
             Error::Validation { .. } => "validation-failed",
             Error::InvalidArgument { .. } => "invalid-argument",
+            Error::MigrationRefused { .. } => "migration-refused",
         }
     }
 
@@ -249,6 +266,7 @@ impl Error {
         "tool-version-mismatch",
         "validation-failed",
         "invalid-argument",
+        "migration-refused",
     ];
 
     /// Where in a file the error is, when it is tied to one.

@@ -273,14 +273,21 @@ impl Finding {
 
     /// The same finding suggesting `port` as the fix.
     pub fn with_suggestion(mut self, port: u16) -> Self {
-        self.suggestion = Some(Suggestion { port, host_ip: None });
+        self.suggestion = Some(Suggestion {
+            port,
+            host_ip: None,
+        });
         self
     }
 
     /// Where the finding is, if it has a file.
     pub fn location(&self) -> Option<Location> {
         self.file.as_ref().map(|file| {
-            Location::new(file.clone(), self.line.unwrap_or(0), self.column.unwrap_or(0))
+            Location::new(
+                file.clone(),
+                self.line.unwrap_or(0),
+                self.column.unwrap_or(0),
+            )
         })
     }
 }

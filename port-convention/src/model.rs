@@ -150,7 +150,8 @@ impl FromStr for PortRange {
             Some((start, end)) => {
                 let start = parse_decimal_port(start).map_err(|reason| invalid(&reason))?;
                 let end = parse_decimal_port(end).map_err(|reason| invalid(&reason))?;
-                PortRange::new(start, end).map_err(|_| invalid("the end of the range is below its start"))
+                PortRange::new(start, end)
+                    .map_err(|_| invalid("the end of the range is below its start"))
             }
         }
     }

@@ -310,17 +310,27 @@ pub fn rule_description(rule: crate::Rule) -> &'static str {
         R::UnknownRange => "A service names a range that is not declared.",
         R::UnknownService => "A replica names a base service that is not declared.",
         R::PrivilegedPort => "A port below 1024 needs privileges to bind.",
-        R::EphemeralPort => "A port in Linux's ephemeral range can be taken by outgoing connections.",
+        R::EphemeralPort => {
+            "A port in Linux's ephemeral range can be taken by outgoing connections."
+        }
         R::InvalidEnvPort => "An environment value for a port is not a valid port.",
         R::EnvOverride => "An environment value overrides the convention's port.",
-        R::DuplicateHostPort => "Two services publish the same host port on overlapping interfaces.",
-        R::ProtectedRangeViolation => "A service not declared in a protected range publishes inside it.",
+        R::DuplicateHostPort => {
+            "Two services publish the same host port on overlapping interfaces."
+        }
+        R::ProtectedRangeViolation => {
+            "A service not declared in a protected range publishes inside it."
+        }
         R::OutOfRange => "A declared service publishes outside its range.",
         R::Drift => "A declared service publishes a port other than its assignment.",
         R::EnvDrift => "A .env value of a convention variable differs from the assignment.",
-        R::ExposedOnAllInterfaces => "A port of a loopback-only range is published on all interfaces.",
+        R::ExposedOnAllInterfaces => {
+            "A port of a loopback-only range is published on all interfaces."
+        }
         R::InvalidPortSpec => "A compose port specification is invalid.",
-        R::InterpolationError => "An interpolation template is invalid or a required variable is missing.",
+        R::InterpolationError => {
+            "An interpolation template is invalid or a required variable is missing."
+        }
         R::UnsetVariable => "A variable used without a default has no value.",
         R::InvalidComposeFile => "A compose file is not valid YAML or not a valid compose file.",
         R::DuplicateEnvKey => "A .env file sets the same key twice.",

@@ -32,9 +32,7 @@ pub fn validate_convention(convention: &Convention) -> Vec<Finding> {
     let mut findings = Vec::new();
     check_ranges(convention, &mut findings);
     check_services(convention, &mut findings);
-    findings.sort_by(|a, b| {
-        (a.line, a.column, a.rule.id()).cmp(&(b.line, b.column, b.rule.id()))
-    });
+    findings.sort_by(|a, b| (a.line, a.column, a.rule.id()).cmp(&(b.line, b.column, b.rule.id())));
     findings
 }
 
@@ -134,7 +132,8 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
             },
             _ => None,
         };
-        if let (Some(base_name), Some(location)) = (&service.replica_of, &service.replica_location) {
+        if let (Some(base_name), Some(location)) = (&service.replica_of, &service.replica_location)
+        {
             match convention.service(base_name) {
                 None => findings.push(
                     Finding::new(
@@ -155,7 +154,12 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                             let message = match (base_port, expected) {
                                 (Some(b), Some(e)) => format!(
                                     "replica {} has {} on {}, but a replica takes its base's port + 1: {} {} is {}, so {e}",
-                                    service.name, port.name, port.port, base.name, port.name, b.port
+                                    service.name,
+                                    port.name,
+                                    port.port,
+                                    base.name,
+                                    port.name,
+                                    b.port
                                 ),
                                 _ => format!(
                                     "replica {} has port {} but its base {} has no port of that name",
@@ -179,7 +183,10 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
             }
         }
         for (pi, port) in service.ports.iter().enumerate() {
-            by_port.entry((port.port, port.protocol)).or_default().push((si, pi));
+            by_port
+                .entry((port.port, port.protocol))
+                .or_default()
+                .push((si, pi));
             if let Some(env) = &port.env {
                 by_env.entry(env).or_default().push((si, pi));
             }
@@ -199,10 +206,13 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                     .with_port(port.port)
                     .with_related(&range.location, None),
                 );
-                if let Some(s) = suggest(convention, service.range.as_deref()) {
-                    if let Some(last) = findings.last_mut() {
-                        last.suggestion = Some(crate::Suggestion { port: s, host_ip: None });
-                    }
+                if let Some(s) = suggest(convention, service.range.as_deref())
+                    && let Some(last) = findings.last_mut()
+                {
+                    last.suggestion = Some(crate::Suggestion {
+                        port: s,
+                        host_ip: None,
+                    });
                 }
             }
             if let Some(reserved) = convention
@@ -274,7 +284,7 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                         (Some(a), Some(b)) => convention.are_alternatives(a, b),
                         _ => false,
                     };
-                    (!alternatives && osi != si || osi == si)
+                    (!alternatives || osi == si)
                         .then(|| Some((other, other.ports.get(opi)?)))
                         .flatten()
                 })
@@ -317,7 +327,10 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                     service.name, assignment.name
                 ),
             )
-            .at(assignment.env_location.as_ref().unwrap_or(&assignment.location))
+            .at(assignment
+                .env_location
+                .as_ref()
+                .unwrap_or(&assignment.location))
             .with_service(&service.name)
             .with_port(assignment.port)
             .with_variable(*env, None);

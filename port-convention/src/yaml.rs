@@ -60,6 +60,7 @@ pub(crate) enum NodeKind {
 }
 
 impl Node {
+    #[cfg(test)]
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Str(s) => Some(s),
@@ -70,13 +71,6 @@ impl Node {
     pub fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.kind {
             NodeKind::Map(m) => Some(m),
-            _ => None,
-        }
-    }
-
-    pub fn as_seq(&self) -> Option<&[Node]> {
-        match &self.kind {
-            NodeKind::Seq(s) => Some(s),
             _ => None,
         }
     }
@@ -317,8 +311,14 @@ mod tests {
         let doc = parse("f.yml", "y: on\nn: yes\nt: true\no: 010\n").unwrap();
         assert_eq!(doc.get("y").and_then(Node::as_str), Some("on"));
         assert_eq!(doc.get("n").and_then(Node::as_str), Some("yes"));
-        assert!(matches!(doc.get("t").map(|n| &n.kind), Some(NodeKind::Bool(true))));
-        assert!(matches!(doc.get("o").map(|n| &n.kind), Some(NodeKind::Int(8))));
+        assert!(matches!(
+            doc.get("t").map(|n| &n.kind),
+            Some(NodeKind::Bool(true))
+        ));
+        assert!(matches!(
+            doc.get("o").map(|n| &n.kind),
+            Some(NodeKind::Int(8))
+        ));
     }
 
     #[test]

@@ -35,7 +35,9 @@ fn convention_vectors() {
                     .map(|f| serde_json::to_value(f).unwrap())
                     .collect();
                 let Some(wanted) = expect["findings"].as_array() else {
-                    failures.push(format!("{name}: expected an error, got findings {findings:?}"));
+                    failures.push(format!(
+                        "{name}: expected an error, got findings {findings:?}"
+                    ));
                     continue;
                 };
                 if findings.len() != wanted.len()
@@ -52,7 +54,12 @@ fn convention_vectors() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failing case(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing case(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -84,7 +91,10 @@ fn load_ports_vectors() {
                     .iter()
                     .map(|f| serde_json::to_value(f).unwrap())
                     .collect();
-                let wanted = expect["error"]["findings"].as_array().cloned().unwrap_or_default();
+                let wanted = expect["error"]["findings"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 if err.code() != expect["error"]["code"]
                     || findings.len() != wanted.len()
                     || !findings.iter().zip(&wanted).all(|(a, e)| matches(a, e))
@@ -94,5 +104,10 @@ fn load_ports_vectors() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failing case(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing case(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

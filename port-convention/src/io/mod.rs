@@ -27,7 +27,10 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
         path: path.to_owned(),
         source: std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                err.utf8_error().valid_up_to()
+            ),
         ),
     })
 }
@@ -282,9 +285,8 @@ pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Sca
         .par_iter()
         .map(|(name, path)| crate::check::EnvFile {
             file: name.clone(),
-            parsed: read_text(path).and_then(|text| {
-                parse_dotenv(name, &text, &|var| process.get(var).cloned())
-            }),
+            parsed: read_text(path)
+                .and_then(|text| parse_dotenv(name, &text, &|var| process.get(var).cloned())),
         })
         .collect();
 
