@@ -100,14 +100,6 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// A single port value (for instance from the environment) is invalid.
-    #[error("invalid port {value:?}: {reason}")]
-    InvalidPort {
-        /// The text given.
-        value: String,
-        /// Why.
-        reason: String,
-    },
     /// An interpolation template is malformed (`${`, `${VAR`, `${:-x}` ...).
     #[error("invalid interpolation format for {template:?}: {reason}")]
     InvalidTemplate {
@@ -234,7 +226,6 @@ impl Error {
             Error::InvalidPortSpec { .. } => "invalid-port-spec",
             Error::InvalidHostIp { .. } => "invalid-host-ip",
             Error::InvalidPortRange { .. } => "invalid-port-range",
-            Error::InvalidPort { .. } => "invalid-port",
             Error::InvalidTemplate { .. } => "invalid-template",
             Error::RequiredVariable { .. } => "required-variable",
             Error::DotenvSyntax { .. } => "dotenv-syntax",
@@ -256,7 +247,6 @@ impl Error {
         "invalid-port-spec",
         "invalid-host-ip",
         "invalid-port-range",
-        "invalid-port",
         "invalid-template",
         "required-variable",
         "dotenv-syntax",

@@ -93,8 +93,6 @@ rules! {
     // --- environment values checked against the convention ---
     /// An environment value for a port variable is not a valid port.
     InvalidEnvPort = "invalid-env-port", Error;
-    /// An environment value for a port variable differs from the convention.
-    EnvOverride = "env-override", Warning;
     // --- repository checks (compose files, .env files) ---
     /// Two services publish overlapping host ports on overlapping interfaces.
     DuplicateHostPort = "duplicate-host-port", Error;

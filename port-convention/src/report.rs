@@ -314,7 +314,6 @@ pub fn rule_description(rule: crate::Rule) -> &'static str {
             "A port in Linux's ephemeral range can be taken by outgoing connections."
         }
         R::InvalidEnvPort => "An environment value for a port is not a valid port.",
-        R::EnvOverride => "An environment value overrides the convention's port.",
         R::DuplicateHostPort => {
             "Two services publish the same host port on overlapping interfaces."
         }

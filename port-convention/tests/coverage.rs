@@ -1,0 +1,74 @@
+//! Every error code and every rule id is produced by some real input.
+
+use std::collections::BTreeSet;
+
+use port_convention::check::{Scan, check_repository};
+use port_convention::compose::{ComposeRead, read_compose};
+use port_convention::dotenv::parse_dotenv;
+use port_convention::interpolation::interpolate;
+use port_convention::port_spec::parse_port_spec;
+use port_convention::{Convention, Error, HostIp, PortRange, Rule, allocate, io, resolve_ports, validate_convention};
+
+fn conv(text: &str) -> Convention {
+    Convention::from_yaml("ports.yaml", text).unwrap()
+}
+
+#[test]
+fn every_error_code_is_reachable() {
+    let small = conv("version: 1.0.0\nranges:\n  r: { ports: 7000-7001 }\n  spare: { ports: 8000-8001, reserved: true }\nservices:\n  a: { range: r, ports: { p: { port: 7000, env: A_PORT } } }\n");
+    let empty_dir = tempfile::tempdir().unwrap();
+    let errors: Vec<Error> = vec![
+        io::load_convention(&empty_dir.path().join("missing.yaml")).unwrap_err(),
+        Convention::from_yaml("p", "a: [").unwrap_err(),
+        Convention::from_yaml("p", "version: 1.0.0\nnope: 1\n").unwrap_err(),
+        parse_port_spec("localhost:80:80").unwrap_err(),
+        "localhost".parse::<HostIp>().unwrap_err(),
+        "9-1".parse::<PortRange>().unwrap_err(),
+        interpolate("${", &|_| None).unwrap_err(),
+        interpolate("${X:?needed}", &|_| None).unwrap_err(),
+        parse_dotenv(".env", "A=\"open\n", &|_| None).unwrap_err(),
+        allocate(&small, "nowhere", 1, &[]).unwrap_err(),
+        allocate(&small, "r", 2, &[]).unwrap_err(),
+        io::find_convention(empty_dir.path()).unwrap_err(),
+        Convention::from_yaml("p", "version: 1.0.0\nrequires: \">=99\"\n").unwrap_err(),
+        resolve_ports(&small, &|_| Some("x".into())).unwrap_err(),
+        allocate(&small, "r", 0, &[]).unwrap_err(),
+    ];
+    let seen: BTreeSet<&str> = errors.iter().map(Error::code).collect();
+    // `migration-refused` is produced by the migration tests (tests/migrate_*.rs).
+    let all: BTreeSet<&str> = Error::CODES
+        .iter()
+        .copied()
+        .filter(|c| *c != "migration-refused")
+        .collect();
+    assert_eq!(seen, all);
+    for err in &errors {
+        assert!(!err.to_string().is_empty());
+    }
+}
+
+#[test]
+fn every_rule_is_reachable() {
+    let mut seen = BTreeSet::new();
+    for file in ["overlapping-ranges.yaml", "bad-services.yaml"] {
+        let path = format!("{}/../tests/conventions/{file}", env!("CARGO_MANIFEST_DIR"));
+        let c = io::load_convention(std::path::Path::new(&path)).unwrap();
+        seen.extend(validate_convention(&c).into_iter().map(|f| f.rule));
+    }
+    let example = format!("{}/../examples/trading-system", env!("CARGO_MANIFEST_DIR"));
+    let outcome = io::check(&io::CheckOptions {
+        paths: vec![example.clone().into()],
+        env: Some(Default::default()),
+        ..Default::default()
+    })
+    .unwrap();
+    seen.extend(outcome.report.findings.iter().map(|f| f.rule));
+    let c = io::load_convention(std::path::Path::new(&format!("{example}/ports.yaml"))).unwrap();
+    let err = resolve_ports(&c, &|v| (v == "TIMESCALEDB_PORT").then(|| "abc".to_owned())).unwrap_err();
+    seen.extend(err.findings().iter().map(|f| f.rule));
+    let ComposeRead::Compose(_) = read_compose("c.yml", "services: {}\n", &|_| None) else { panic!() };
+    let _ = check_repository(None, &Scan::default());
+    let all: BTreeSet<Rule> = Rule::ALL.iter().copied().collect();
+    let missing: Vec<&str> = all.difference(&seen).map(|r| r.id()).collect();
+    assert!(missing.is_empty(), "never produced: {missing:?}");
+}
