@@ -1,6 +1,6 @@
 //! Allocation: the lowest free ports of a named range.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{Convention, Error, PortRange};
 
@@ -66,6 +66,22 @@ pub fn allocate(
     count: usize,
     claims: &[u16],
 ) -> Result<Vec<u16>, Error> {
+    let claims: BTreeSet<u16> = claims.iter().copied().collect();
+    allocate_with(convention, range, count, &|port| claims.contains(&port))
+}
+
+/// [`allocate`] with the claimed ports given as a predicate, for callers
+/// that keep their own index of ports in use (the repository check).
+///
+/// # Errors
+///
+/// As [`allocate`].
+pub fn allocate_with(
+    convention: &Convention,
+    range: &str,
+    count: usize,
+    is_claimed: &dyn Fn(u16) -> bool,
+) -> Result<Vec<u16>, Error> {
     if count == 0 {
         return Err(Error::InvalidArgument {
             message: "count must be at least 1".into(),
@@ -75,49 +91,51 @@ pub fn allocate(
         name: range.to_owned(),
         known: convention.range_names(),
     })?;
-    let claims: BTreeSet<u16> = claims.iter().copied().collect();
-    let mut free = Vec::with_capacity(count);
-    let mut assigned = Vec::new();
-    let mut reserved = BTreeSet::new();
-    let mut claimed = 0u32;
+    let assigned: BTreeMap<u16, &str> = convention
+        .assignments()
+        .map(|(s, p)| (p.port, s.name.as_str()))
+        .collect();
+    let reserved: Vec<&crate::RangeDef> = convention
+        .ranges
+        .iter()
+        .filter(|r| r.reserved && r.ports.overlaps(&def.ports))
+        .collect();
+    let mut free = Vec::with_capacity(count.min(def.ports.len() as usize));
     for port in def.ports.iter() {
-        match taken(convention, def.ports, &claims, port) {
-            None => {
-                if free.len() < count {
-                    free.push(port);
-                }
+        if !assigned.contains_key(&port)
+            && !reserved.iter().any(|r| r.ports.contains(port))
+            && !is_claimed(port)
+        {
+            free.push(port);
+            if free.len() == count {
+                return Ok(free);
             }
-            Some(Taken::Assigned(service)) => assigned.push(format!("{service} {port}")),
-            Some(Taken::Reserved(name)) => {
-                reserved.insert(name);
-            }
-            Some(Taken::Claimed) => claimed += 1,
-        }
-        if free.len() == count && port >= def.ports.end() {
-            break;
         }
     }
-    if free.len() == count {
-        return Ok(free);
-    }
+    // Not enough: say what fills the range.
+    let in_range: Vec<String> = assigned
+        .range(def.ports.start()..=def.ports.end())
+        .map(|(port, service)| format!("{service} {port}"))
+        .collect();
+    let claimed = def
+        .ports
+        .iter()
+        .filter(|p| !assigned.contains_key(p) && !reserved.iter().any(|r| r.ports.contains(*p)))
+        .filter(|p| is_claimed(*p))
+        .count();
     let mut occupied = Vec::new();
-    if !assigned.is_empty() {
+    if !in_range.is_empty() {
         occupied.push(format!(
             "{} assigned to services ({})",
-            assigned.len(),
-            assigned.join(", ")
+            in_range.len(),
+            in_range.join(", ")
         ));
     }
-    for name in &reserved {
-        if let Some(r) = convention.range(name) {
-            occupied.push(format!("reserved range {name} ({})", r.ports));
-        }
+    for r in &reserved {
+        occupied.push(format!("reserved range {} ({})", r.name, r.ports));
     }
     if claimed > 0 {
         occupied.push(format!("{claimed} already in use"));
-    }
-    if def.reserved {
-        occupied.push(format!("{range} itself is reserved"));
     }
     Err(Error::RangeFull {
         range: range.to_owned(),

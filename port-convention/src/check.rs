@@ -4,13 +4,11 @@
 //! Pure: [`check_repository`] takes what the edge read ([`Scan`]) and returns
 //! findings; `io::scan_tree` does the reading.
 
-use std::collections::BTreeSet;
-
 use crate::compose::{Claim, ComposeFile, PortSource};
 use crate::convention::normalize_path;
 use crate::dotenv::Dotenv;
 use crate::{
-    BindPolicy, Convention, Error, Finding, PortRange, Rule, ServiceDef, allocate,
+    BindPolicy, Convention, Error, Finding, PortRange, Rule, ServiceDef, allocate_with,
     validate_convention,
 };
 
@@ -57,43 +55,61 @@ pub fn declared_service<'c>(convention: &'c Convention, claim: &Claim) -> Option
     })
 }
 
-/// Ports no claim and no assignment uses.
+/// Ports in use (claimed by a compose file, assigned by the convention, or
+/// already suggested), so that every suggestion is a different free port.
 struct FreePorts {
-    taken: BTreeSet<u16>,
+    taken: Vec<bool>,
 }
 
 impl FreePorts {
     fn new(convention: Option<&Convention>, scan: &Scan) -> Self {
-        let mut taken = BTreeSet::new();
+        let mut taken = vec![false; usize::from(u16::MAX) + 1];
+        let mut mark = |port: u16| {
+            if let Some(slot) = taken.get_mut(usize::from(port)) {
+                *slot = true;
+            }
+        };
         for (_, range) in scan.published() {
-            taken.extend(range.iter());
+            range.iter().for_each(&mut mark);
         }
         if let Some(c) = convention {
-            taken.extend(c.assignments().map(|(_, p)| p.port));
+            c.assignments().for_each(|(_, p)| mark(p.port));
         }
         FreePorts { taken }
     }
 
+    fn is_taken(&self, port: u16) -> bool {
+        self.taken.get(usize::from(port)).copied().unwrap_or(true)
+    }
+
+    fn take(&mut self, port: u16) -> u16 {
+        if let Some(slot) = self.taken.get_mut(usize::from(port)) {
+            *slot = true;
+        }
+        port
+    }
+
     /// The lowest free port of `range` (by name) in the convention.
-    fn in_range(&self, convention: &Convention, range: &str) -> Option<u16> {
-        let claims: Vec<u16> = self.taken.iter().copied().collect();
-        allocate(convention, range, 1, &claims)
+    fn take_in_range(&mut self, convention: &Convention, range: &str) -> Option<u16> {
+        let port = allocate_with(convention, range, 1, &|p| self.is_taken(p))
             .ok()?
             .first()
-            .copied()
+            .copied()?;
+        Some(self.take(port))
     }
 
     /// The lowest free port at or above `from` outside every protected and
     /// reserved range (for services the convention does not know).
-    fn unprotected_from(&self, convention: Option<&Convention>, from: u16) -> Option<u16> {
-        (from.max(1024)..=u16::MAX).find(|p| {
-            !self.taken.contains(p)
+    fn take_unprotected_from(&mut self, convention: Option<&Convention>, from: u16) -> Option<u16> {
+        let port = (from.max(1024)..=u16::MAX).find(|p| {
+            !self.is_taken(*p)
                 && convention.is_none_or(|c| {
                     !c.ranges
                         .iter()
                         .any(|r| (r.protected || r.reserved) && r.ports.contains(*p))
                 })
-        })
+        })?;
+        Some(self.take(port))
     }
 }
 
@@ -108,11 +124,11 @@ pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Fin
     for file in &scan.compose_files {
         findings.extend(file.findings.iter().cloned());
     }
-    let free = FreePorts::new(convention, scan);
-    duplicate_host_ports(convention, scan, &free, &mut findings);
+    let mut free = FreePorts::new(convention, scan);
+    duplicate_host_ports(convention, scan, &mut free, &mut findings);
     if let Some(c) = convention {
         for (claim, range) in scan.published() {
-            convention_rules(c, claim, range, &free, &mut findings);
+            convention_rules(c, claim, range, &mut free, &mut findings);
         }
     }
     env_files(convention, scan, &mut findings);
@@ -123,7 +139,7 @@ pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Fin
 fn suggestion_for(
     convention: Option<&Convention>,
     claim: &Claim,
-    free: &FreePorts,
+    free: &mut FreePorts,
     port: u16,
 ) -> Option<u16> {
     if let Some(c) = convention
@@ -135,7 +151,7 @@ fn suggestion_for(
             return Some(assignment.port);
         }
         if let Some(range) = &service.range {
-            return free.in_range(c, range);
+            return free.take_in_range(c, range);
         }
     }
     if let Some(c) = convention
@@ -143,38 +159,69 @@ fn suggestion_for(
         && let Some(index) = c.range_index(&range.name)
         && !c.is_protected(index)
         && !range.reserved
-        && let Some(p) = free.in_range(c, &range.name)
+        && let Some(p) = free.take_in_range(c, &range.name)
     {
         return Some(p);
     }
-    free.unprotected_from(convention, port)
+    free.take_unprotected_from(convention, port)
 }
 
 fn duplicate_host_ports(
     convention: Option<&Convention>,
     scan: &Scan,
-    free: &FreePorts,
+    free: &mut FreePorts,
     findings: &mut Vec<Finding>,
 ) {
     let published: Vec<(&Claim, PortRange)> = scan.published().collect();
-    for (i, (claim, range)) in published.iter().enumerate() {
-        let others: Vec<&Claim> = published
-            .iter()
-            .enumerate()
-            .filter(|(j, (other, other_range))| {
-                *j != i
-                    && other.mapping.protocol == claim.mapping.protocol
-                    && other_range.overlaps(range)
-                    && other.mapping.host_ip.overlaps(&claim.mapping.host_ip)
-                    // One entry expanded into several mappings never clashes with itself.
-                    && !(other.file == claim.file && other.line == claim.line && other.column == claim.column)
-                    && !convention.is_some_and(|c| c.are_alternatives(&claim.file, &other.file))
-            })
-            .map(|(_, (other, _))| *other)
-            .collect();
+    // Sweep over claims sorted by protocol and first port: only claims whose
+    // ranges can still intersect are compared, so a large tree stays fast.
+    let mut order: Vec<usize> = (0..published.len()).collect();
+    order.sort_by_key(|&i| {
+        published
+            .get(i)
+            .map(|(c, r)| (c.mapping.protocol, r.start(), r.end()))
+    });
+    let mut clashes: Vec<Vec<usize>> = vec![Vec::new(); published.len()];
+    for (n, &i) in order.iter().enumerate() {
+        let Some((claim, range)) = published.get(i) else {
+            continue;
+        };
+        for &j in order.iter().skip(n + 1) {
+            let Some((other, other_range)) = published.get(j) else {
+                continue;
+            };
+            if other.mapping.protocol != claim.mapping.protocol || other_range.start() > range.end()
+            {
+                break;
+            }
+            let clash = other_range.overlaps(range)
+                && other.mapping.host_ip.overlaps(&claim.mapping.host_ip)
+                // One entry expanded into several mappings never clashes with itself.
+                && !(other.file == claim.file && other.line == claim.line && other.column == claim.column)
+                && !convention.is_some_and(|c| c.are_alternatives(&claim.file, &other.file));
+            if clash {
+                if let Some(list) = clashes.get_mut(i) {
+                    list.push(j);
+                }
+                if let Some(list) = clashes.get_mut(j) {
+                    list.push(i);
+                }
+            }
+        }
+    }
+    for (i, others) in clashes.iter_mut().enumerate() {
         if others.is_empty() {
             continue;
         }
+        let Some((claim, range)) = published.get(i) else {
+            continue;
+        };
+        // Related places in file order, whatever the sweep order was.
+        others.sort_unstable();
+        let others: Vec<&Claim> = others
+            .iter()
+            .filter_map(|&j| published.get(j).map(|(c, _)| *c))
+            .collect();
         let names: Vec<String> = others
             .iter()
             .map(|o| format!("{} ({}:{})", o.service, o.file, o.line))
@@ -234,15 +281,18 @@ fn convention_rules(
     c: &Convention,
     claim: &Claim,
     range: PortRange,
-    free: &FreePorts,
+    free: &mut FreePorts,
     findings: &mut Vec<Finding>,
 ) {
     let port = range.start();
     let declared = declared_service(c, claim);
-    let suggestion = suggestion_for(Some(c), claim, free, port);
-    let finish = |mut f: Finding| {
+    // A suggestion takes a free port, so it is only computed for a finding.
+    let mut suggestion: Option<Option<u16>> = None;
+    let mut finish = |mut f: Finding| {
         f = with_claim(f, claim, port);
-        if let Some(p) = suggestion {
+        let suggested =
+            *suggestion.get_or_insert_with(|| suggestion_for(Some(c), claim, free, port));
+        if let Some(p) = suggested {
             f = f.with_suggestion(p);
         }
         f

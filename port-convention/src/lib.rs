@@ -20,7 +20,7 @@ pub mod report;
 mod validate;
 mod yaml;
 
-pub use allocate::{allocate, allocate_replica};
+pub use allocate::{allocate, allocate_replica, allocate_with};
 pub use convention::{
     AlternativeGroup, BindPolicy, Convention, Discovery, PortAssignment, RangeDef, ServiceDef,
     TOOL_VERSION, convention_schema,
