@@ -105,6 +105,7 @@ impl Dotenv {
     /// assert_eq!(env.get("B"), None);
     /// # Ok::<(), port_convention::Error>(())
     /// ```
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .iter()
@@ -114,11 +115,13 @@ impl Dotenv {
     }
 
     /// The last entry of `key`, with its position in the file.
+    #[must_use]
     pub fn entry(&self, key: &str) -> Option<&DotenvEntry> {
         self.entries.iter().rev().find(|entry| entry.key == key)
     }
 
     /// Every key with its value (the last entry wins).
+    #[must_use]
     pub fn to_map(&self) -> BTreeMap<String, String> {
         self.entries
             .iter()

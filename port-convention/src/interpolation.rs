@@ -40,6 +40,12 @@ use serde::Serialize;
 
 use crate::Error;
 
+/// How deeply references may nest inside operator text before
+/// [`interpolate`] gives up with [`Error::InvalidTemplate`] (Compose has no
+/// limit; real files nest two or three levels). This bounds recursion, so a
+/// hostile template cannot overflow the stack.
+pub const MAX_NESTING: usize = 100;
+
 /// The operator of a variable reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -69,6 +75,7 @@ impl Operator {
     /// assert_eq!(Operator::DefaultIfUnsetOrEmpty.symbol(), ":-");
     /// assert_eq!(Operator::Plain.symbol(), "");
     /// ```
+    #[must_use]
     pub const fn symbol(self) -> &'static str {
         match self {
             Operator::Plain => "",
@@ -83,6 +90,7 @@ impl Operator {
 
     /// Whether the argument is a default used instead of the value
     /// (`:-` and `-`).
+    #[must_use]
     pub const fn is_default(self) -> bool {
         matches!(
             self,
@@ -92,11 +100,13 @@ impl Operator {
 
     /// Whether the argument is an alternative used instead of the value
     /// (`:+` and `+`).
+    #[must_use]
     pub const fn is_alternative(self) -> bool {
         matches!(self, Operator::AltIfSetNonEmpty | Operator::AltIfSet)
     }
 
     /// Whether the variable is required (`:?` and `?`).
+    #[must_use]
     pub const fn is_required(self) -> bool {
         matches!(self, Operator::RequiredNonEmpty | Operator::Required)
     }
@@ -205,6 +215,7 @@ pub fn interpolate(
         template,
         lookup,
         uses: Vec::new(),
+        depth: 0,
     };
     let value = engine.substitute(0, template.len())?;
     Ok(Interpolated {
@@ -259,6 +270,8 @@ struct Engine<'t, 'l> {
     template: &'t str,
     lookup: &'l dyn Fn(&str) -> Option<String>,
     uses: Vec<VariableUse>,
+    /// Current nesting depth of operator text being interpolated.
+    depth: usize,
 }
 
 impl Engine<'_, '_> {
@@ -475,7 +488,18 @@ impl Engine<'_, '_> {
         let arg_end = end_of_use.saturating_sub(1).max(arg_start);
         let slot = self.uses.len();
         // compose-go interpolates the argument before looking the variable up.
-        let argument = self.substitute(arg_start, arg_end)?;
+        if self.depth >= MAX_NESTING {
+            return Err(Error::InvalidTemplate {
+                template: self.template.to_owned(),
+                reason: format!(
+                    "references nested more than {MAX_NESTING} levels deep (at byte {at})"
+                ),
+            });
+        }
+        self.depth += 1;
+        let argument = self.substitute(arg_start, arg_end);
+        self.depth -= 1;
+        let argument = argument?;
         let value = (self.lookup)(&name);
         let (text, default_taken) = match operator {
             Operator::DefaultIfUnsetOrEmpty => match value.as_deref() {
@@ -721,6 +745,18 @@ mod tests {
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = |n: usize| format!("{}x{}", "${A:-".repeat(n), "}".repeat(n));
+        assert_eq!(run(&deep(MAX_NESTING), &[]).value, "x");
+        match interpolate_map(&deep(MAX_NESTING + 1), &env(&[])) {
+            Err(Error::InvalidTemplate { reason, .. }) => assert!(reason.contains("nested")),
+            other => panic!("{other:?}"),
+        }
+        // Far deeper input fails cleanly instead of overflowing the stack.
+        assert!(interpolate_map(&deep(20_000), &env(&[])).is_err());
     }
 
     #[test]

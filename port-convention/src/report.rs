@@ -276,9 +276,7 @@ pub fn render_sarif(report: &Report) -> serde_json::Value {
 }
 
 fn physical_location(file: &str, line: Option<u32>, column: Option<u32>) -> serde_json::Value {
-    let mut physical = serde_json::json!({
-        "artifactLocation": { "uri": file, "uriBaseId": "SRCROOT" },
-    });
+    let mut physical = serde_json::json!({ "artifactLocation": artifact_location(file) });
     if let Some(line) = line.filter(|l| *l > 0) {
         let mut region = serde_json::json!({ "startLine": line });
         if let Some(column) = column.filter(|c| *c > 0) {
@@ -287,6 +285,33 @@ fn physical_location(file: &str, line: Option<u32>, column: Option<u32>) -> serd
         physical["region"] = region;
     }
     serde_json::json!({ "physicalLocation": physical })
+}
+
+/// A file name as a SARIF `artifactLocation`: a relative name becomes a
+/// percent-encoded relative reference against `SRCROOT`, an absolute one a
+/// `file://` URI without `uriBaseId` (SARIF 2.1.0 §3.4.3, §3.4.4).
+fn artifact_location(file: &str) -> serde_json::Value {
+    let path = percent_encode_path(file);
+    if file.starts_with('/') {
+        serde_json::json!({ "uri": format!("file://{path}") })
+    } else {
+        serde_json::json!({ "uri": path, "uriBaseId": "SRCROOT" })
+    }
+}
+
+/// Percent-encodes (RFC 3986 §2.1) every byte of `path` except unreserved
+/// characters and `/`: spaces, `%`, `#`, `?` and `:` (which in a relative
+/// reference's first segment would read as a scheme) stay in the path.
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
 }
 
 fn sarif_level(severity: Severity) -> &'static str {
