@@ -409,11 +409,7 @@ fn env_files(convention: Option<&Convention>, scan: &Scan, findings: &mut Vec<Fi
                     .location()
                     .cloned()
                     .unwrap_or_else(|| crate::Location::new(env_file.file.clone(), 0, 0));
-                let message = match err {
-                    Error::DotenvSyntax { reason, .. } => reason.clone(),
-                    other => other.to_string(),
-                };
-                findings.push(Finding::new(Rule::InvalidEnvFile, message).at(&location));
+                findings.push(Finding::new(Rule::InvalidEnvFile, err.detail()).at(&location));
                 continue;
             }
         };

@@ -111,8 +111,8 @@ pub fn read_compose(
                 .cloned()
                 .unwrap_or_else(|| Location::new(file, 0, 0));
             let message = match &err {
-                Error::YamlSyntax { message, .. } => format!("not valid YAML: {message}"),
-                other => other.to_string(),
+                Error::YamlSyntax { .. } => format!("not valid YAML: {}", err.detail()),
+                other => other.detail(),
             };
             return ComposeRead::Compose(ComposeFile {
                 file: file.to_owned(),

@@ -140,7 +140,7 @@ impl Dotenv {
 ///   containing a space, a quoted value without its closing quote (located
 ///   at the opening quote), or an `export` with nothing after it;
 /// * [`Error::InvalidTemplate`] / [`Error::RequiredVariable`] when
-///   interpolating a value fails (as in Compose, these carry no line).
+///   interpolating a value fails, placed at the value (Compose gives no line).
 ///
 /// # Examples
 ///
@@ -244,6 +244,10 @@ impl Parser<'_> {
             .min(at);
         let chars = self.text.get(start..at).map_or(0, |s| s.chars().count());
         u32::try_from(chars + 1).unwrap_or(u32::MAX)
+    }
+
+    fn location_of(&self, at: usize) -> Location {
+        Location::new(self.file, self.line_of(at), self.column_of(at))
     }
 
     fn error(&self, at: usize, reason: String) -> Error {
@@ -358,7 +362,9 @@ impl Parser<'_> {
                 };
                 let raw = String::from_utf8_lossy(&bytes).into_owned();
                 if q == b'"' {
-                    let value = self.expand(&expand_escapes(&raw))?;
+                    let value = self
+                        .expand(&expand_escapes(&raw))
+                        .map_err(|e| e.located(self.location_of(value_start)))?;
                     (value, value_start + 1..close, Quote::Double, close + 1)
                 } else {
                     (raw, value_start + 1..close, Quote::Single, close + 1)
@@ -378,7 +384,9 @@ impl Parser<'_> {
                     None => line_text,
                 };
                 let written = uncommented.trim_end_matches(char::is_whitespace);
-                let value = self.expand(written)?;
+                let value = self
+                    .expand(written)
+                    .map_err(|e| e.located(self.location_of(value_start)))?;
                 // An empty value is placed right after the separator, so that
                 // writing into it never lands after a `\r` of a CRLF line.
                 let start = if written.is_empty() {

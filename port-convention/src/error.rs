@@ -101,20 +101,31 @@ pub enum Error {
         reason: String,
     },
     /// An interpolation template is malformed (`${`, `${VAR`, `${:-x}` ...).
-    #[error("invalid interpolation format for {template:?}: {reason}")]
+    #[error(
+        "{}invalid interpolation format for {template:?}: {reason}",
+        at(location)
+    )]
     InvalidTemplate {
         /// The whole value being interpolated.
         template: String,
         /// Why.
         reason: String,
+        /// Where, when the template comes from a file (a `.env` value).
+        location: Option<Location>,
     },
     /// `${VAR:?msg}` or `${VAR?msg}` met an unset (or empty) variable.
-    #[error("required variable {variable} is missing a value: {message}")]
+    #[error(
+        "{}required variable {variable} is missing a value{}",
+        at(location),
+        colon(message)
+    )]
     RequiredVariable {
         /// The variable.
         variable: String,
         /// The message written in the template.
         message: String,
+        /// Where, when the template comes from a file (a `.env` value).
+        location: Option<Location>,
     },
     /// A `.env` file cannot be parsed.
     #[error("{location}: {reason}")]
@@ -182,6 +193,21 @@ pub enum Error {
         /// Every check that failed, one sentence each.
         reasons: Vec<String>,
     },
+}
+
+fn at(location: &Option<Location>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!("{l}: "))
+        .unwrap_or_default()
+}
+
+fn colon(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
 }
 
 fn known_list(known: &[String]) -> String {
@@ -266,7 +292,49 @@ impl Error {
             | Error::InvalidConvention { location, .. }
             | Error::DotenvSyntax { location, .. }
             | Error::ToolVersionMismatch { location, .. } => Some(location),
+            Error::InvalidTemplate { location, .. } | Error::RequiredVariable { location, .. } => {
+                location.as_ref()
+            }
             _ => None,
+        }
+    }
+
+    /// The same error placed at `location`, for errors that carry an optional
+    /// place (a template read from a file); others are returned unchanged.
+    pub fn located(self, location: Location) -> Self {
+        match self {
+            Error::InvalidTemplate {
+                template,
+                reason,
+                location: None,
+            } => Error::InvalidTemplate {
+                template,
+                reason,
+                location: Some(location),
+            },
+            Error::RequiredVariable {
+                variable,
+                message,
+                location: None,
+            } => Error::RequiredVariable {
+                variable,
+                message,
+                location: Some(location),
+            },
+            other => other,
+        }
+    }
+
+    /// The message without the `file:line:column: ` prefix of located errors
+    /// (for reports that show the location separately).
+    pub fn detail(&self) -> String {
+        let text = self.to_string();
+        match self.location() {
+            Some(location) => text
+                .strip_prefix(&format!("{location}: "))
+                .map(str::to_owned)
+                .unwrap_or(text),
+            None => text,
         }
     }
 

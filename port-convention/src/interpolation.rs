@@ -494,6 +494,7 @@ impl Engine<'_, '_> {
                 reason: format!(
                     "references nested more than {MAX_NESTING} levels deep (at byte {at})"
                 ),
+                location: None,
             });
         }
         self.depth += 1;
@@ -519,6 +520,7 @@ impl Engine<'_, '_> {
                     return Err(Error::RequiredVariable {
                         variable: name,
                         message: argument,
+                        location: None,
                     });
                 }
                 (value.clone().unwrap_or_default(), false)
@@ -566,6 +568,7 @@ impl Engine<'_, '_> {
                  ${{NAME<op>text}} with op one of :- - :? ? :+ + on one line \
                  (you may need to escape any $ with another $)"
             ),
+            location: None,
         }
     }
 }
@@ -724,7 +727,9 @@ mod tests {
     fn errors() {
         let e = interpolate_map("${A:?need ${B}}", &env(&[("B", "bv")]));
         match e {
-            Err(Error::RequiredVariable { variable, message }) => {
+            Err(Error::RequiredVariable {
+                variable, message, ..
+            }) => {
                 assert_eq!(variable, "A");
                 assert_eq!(message, "need bv");
             }
