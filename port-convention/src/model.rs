@@ -294,8 +294,9 @@ impl FromStr for Protocol {
 ///   `0.0.0.0` and `::`, so it overlaps every address of both families
 ///   (dual stack).
 /// - `0.0.0.0` overlaps every IPv4 address; `::` overlaps every IPv6 address.
-///   `0.0.0.0` and `::` do not overlap each other: Docker opens IPv6 sockets for
-///   `::` bindings with `IPV6_V6ONLY`, so both can hold the same port.
+///   `0.0.0.0` and `::` do not overlap each other: for a port published
+///   without an address Docker opens `0.0.0.0:P` and `[::]:P` as two separate
+///   listeners, the `::` one IPv6-only (docs/adr/0003-check-semantics.md).
 /// - An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is its IPv4 address.
 /// - Two specific addresses overlap only when equal (`127.0.0.1` and
 ///   `127.0.0.2` do not).
