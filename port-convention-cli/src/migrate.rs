@@ -1,1 +1,620 @@
-//! (being written)
+//! `port-convention migrate`: move services to their assigned ports across
+//! compose and `.env` files, with a backup, a journal and a rollback.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+
+use clap::{Subcommand, ValueEnum};
+use port_convention::Error;
+use port_convention::io::migrate::{
+    self as mig, ApplyOptions, ApplyOutcome, FileState, PlanRequest, Progress, State,
+};
+use port_convention::migrate::{Plan, PlanOptions, PortMap, plan_diff};
+
+use crate::{ColorChoice, EXIT_FINDINGS, print_out};
+
+/// Arguments of `migrate`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute every edit that moves the convention's services to their
+    /// assigned ports; write nothing; print a unified diff.
+    Plan(PlanArgs),
+    /// Apply a saved plan (or plan and apply in one go): pre-flight checks,
+    /// backup, journal, atomic writes, re-scan. Resumes an interrupted migration.
+    Apply(ApplyArgs),
+    /// Restore every file of a migration from its backup, byte for byte.
+    Rollback(RollbackArgs),
+    /// Say whether the last migration is complete, interrupted or rolled back.
+    Status(StatusArgs),
+}
+
+/// What a plan may do, shared by `plan` and `apply`.
+#[derive(clap::Args)]
+struct PlanFlags {
+    /// The convention file (default: ports.yaml in the scanned directory or a parent).
+    #[arg(short = 'c', long = "convention")]
+    convention: Option<PathBuf>,
+    /// Also move .env values equal to OLD of the variables of the service
+    /// assigned NEW (repeatable), beyond the convention's `legacy:` ports.
+    #[arg(long = "map", value_name = "OLD=NEW")]
+    maps: Vec<PortMap>,
+    /// Turn literal mappings into ${VAR:-port} with the convention's variable
+    /// (adding VAR=port to the project's .env files) and rename variables
+    /// that differ from the convention's.
+    #[arg(long)]
+    use_env_vars: bool,
+    /// Rename variables that differ from the convention's, in compose and
+    /// the project's .env files alike.
+    #[arg(long)]
+    rename_vars: bool,
+}
+
+impl PlanFlags {
+    fn options(&self) -> PlanOptions {
+        PlanOptions {
+            use_env_vars: self.use_env_vars,
+            rename_vars: self.rename_vars,
+            maps: self.maps.clone(),
+        }
+    }
+}
+
+/// Output formats of `migrate plan`.
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    /// A summary and a unified diff.
+    Human,
+    /// The plan as JSON (the same as --out writes).
+    Json,
+}
+
+#[derive(clap::Args)]
+struct PlanArgs {
+    #[command(flatten)]
+    flags: PlanFlags,
+    /// The directory to migrate (default: the directory of ports.yaml).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Save the plan (with the SHA-256 of every file it would touch) here.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    format: PlanFormat,
+    /// When to colour the diff (never when NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(clap::Args)]
+struct ApplyArgs {
+    /// A plan saved by `migrate plan --out` (default: plan now and apply).
+    #[arg(value_name = "PLAN")]
+    plan: Option<PathBuf>,
+    #[command(flatten)]
+    flags: PlanFlags,
+    /// The directory to migrate (default: the plan's root, else the directory of ports.yaml).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Do not refuse when a target port is listening on this machine (tests, CI).
+    #[arg(long)]
+    skip_port_check: bool,
+}
+
+#[derive(clap::Args)]
+struct RollbackArgs {
+    /// The backup: a directory .port-convention/backups/<id>, or an id
+    /// (default: the last migration).
+    #[arg(value_name = "BACKUP")]
+    backup: Option<String>,
+    /// The migrated directory (default: the nearest directory upward with
+    /// .port-convention/backups, else the directory of ports.yaml).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The convention file used to find the default root.
+    #[arg(short = 'c', long = "convention")]
+    convention: Option<PathBuf>,
+    /// Restore files even if they changed since the migration wrote them.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Output formats of `migrate status`.
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusFormat {
+    /// Sentences.
+    Human,
+    /// JSON.
+    Json,
+}
+
+#[derive(clap::Args)]
+struct StatusArgs {
+    /// The migrated directory (default: the nearest directory upward with
+    /// .port-convention/backups, else the directory of ports.yaml).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The convention file used to find the default root.
+    #[arg(short = 'c', long = "convention")]
+    convention: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
+    format: StatusFormat,
+}
+
+/// Runs `migrate`; returns the exit code.
+pub fn run(args: &Args) -> Result<u8, Error> {
+    match &args.command {
+        Command::Plan(a) => plan(a),
+        Command::Apply(a) => apply(a),
+        Command::Rollback(a) => rollback(a),
+        Command::Status(a) => status(a),
+    }
+}
+
+fn single_root(paths: &[PathBuf]) -> Result<Option<PathBuf>, Error> {
+    match paths {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        _ => Err(Error::InvalidArgument {
+            message: "migrate works on one directory at a time (its backups live under it)".into(),
+        }),
+    }
+}
+
+/// The nearest directory, from the current one upward, that holds
+/// migration backups.
+fn state_root() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .find(|dir| dir.join(mig::STATE_DIR).join("backups").is_dir())
+        .map(Path::to_owned)
+}
+
+/// `--root`, else (for `rollback` and `status`) the nearest directory upward
+/// with migration backups, else the directory of the convention (given or
+/// found upward), else the current directory.
+fn default_root(root: Option<&Path>, convention: Option<&Path>, look_for_state: bool) -> PathBuf {
+    if let Some(root) = root {
+        return root.to_owned();
+    }
+    if look_for_state && let Some(found) = state_root() {
+        return found;
+    }
+    let found = match convention {
+        Some(c) => Some(c.to_owned()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|cwd| port_convention::io::find_convention(&cwd).ok()),
+    };
+    found
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_owned)
+}
+
+fn plan(args: &PlanArgs) -> Result<u8, Error> {
+    let planned = mig::plan_migration(&PlanRequest {
+        root: single_root(&args.paths)?,
+        convention: args.flags.convention.clone(),
+        env: None,
+        options: args.flags.options(),
+    })?;
+    let plan = &planned.plan;
+    if let Some(out) = &args.out {
+        mig::save_plan(plan, out)?;
+    }
+    match args.format {
+        PlanFormat::Json => {
+            let text = serde_json::to_string_pretty(plan).unwrap_or_default();
+            print_out(&format!("{text}\n"));
+        }
+        PlanFormat::Human => {
+            let diff = plan_diff(plan, &planned.texts)?;
+            let color = matches!(args.color.resolve(), port_convention::report::Color::Always);
+            let mut text = describe_plan(plan);
+            text.push_str(&paint_diff(&diff, color));
+            text.push_str(&summary_line(plan));
+            if let Some(out) = &args.out {
+                let _ = writeln!(
+                    text,
+                    "Saved the plan to {}; apply it with: port-convention migrate apply {}",
+                    out.display(),
+                    out.display()
+                );
+            }
+            print_out(&text);
+        }
+    }
+    Ok(if plan.problems.is_empty() {
+        0
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+fn summary_line(plan: &Plan) -> String {
+    let edits: usize = plan.files.iter().map(|f| f.edits.len()).sum();
+    let mut text = format!(
+        "{edits} edit(s) in {} file(s); {} mapping(s) of {} service(s) reach their assigned port",
+        plan.files.len(),
+        plan.targets.len(),
+        plan.services().len()
+    );
+    if !plan.problems.is_empty() {
+        let _ = write!(
+            text,
+            "; {} problem(s): apply refuses until they are fixed",
+            plan.problems.len()
+        );
+    }
+    text.push('\n');
+    text
+}
+
+fn describe_plan(plan: &Plan) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "Migration plan for {} (convention {} {})",
+        plan.root, plan.convention.path, plan.convention.version
+    );
+    let mut last: Option<(&str, &str)> = None;
+    for change in &plan.changes {
+        if last != Some((change.service.as_str(), change.port_name.as_str())) {
+            let port = plan
+                .targets
+                .iter()
+                .find(|t| t.service == change.service && t.port_name == change.port_name)
+                .map(|t| t.port.to_string())
+                .or_else(|| change.to.parse::<u16>().ok().map(|p| p.to_string()));
+            match port {
+                Some(port) => {
+                    let _ = writeln!(text, "  {} {} -> {port}", change.service, change.port_name);
+                }
+                None => {
+                    let _ = writeln!(text, "  {} {}", change.service, change.port_name);
+                }
+            }
+            last = Some((&change.service, &change.port_name));
+        }
+        let var = change
+            .variable
+            .as_deref()
+            .map(|v| format!(" [{v}]"))
+            .unwrap_or_default();
+        let kind = serde_json::to_value(change.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "    {}:{}:{}  {:?} -> {:?}  ({kind}){var}",
+            change.file, change.line, change.column, change.from, change.to
+        );
+    }
+    if !plan.not_found.is_empty() {
+        text.push_str("Not found (nothing to do for them):\n");
+        for n in &plan.not_found {
+            let port = n
+                .port_name
+                .as_deref()
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(text, "  {}{port}: {}", n.service, n.reason);
+        }
+    }
+    if !plan.notes.is_empty() {
+        text.push_str("Left alone:\n");
+        for note in &plan.notes {
+            let _ = writeln!(text, "  warning: {note}");
+        }
+    }
+    if !plan.problems.is_empty() {
+        text.push_str("Problems (apply refuses until they are fixed):\n");
+        for problem in &plan.problems {
+            let _ = writeln!(text, "  error: {problem}");
+        }
+    }
+    if plan.files.is_empty() {
+        text.push_str(
+            "Nothing to change: every service found already publishes its assigned port.\n",
+        );
+    }
+    text
+}
+
+fn paint_diff(diff: &str, color: bool) -> String {
+    if !color {
+        return diff.to_owned();
+    }
+    diff.split_inclusive('\n')
+        .map(|line| {
+            let code = if line.starts_with("+++") || line.starts_with("---") {
+                "1"
+            } else if line.starts_with('+') {
+                "32"
+            } else if line.starts_with('-') {
+                "31"
+            } else if line.starts_with("@@") {
+                "36"
+            } else {
+                return line.to_owned();
+            };
+            let body = line.trim_end_matches('\n');
+            let end = if line.ends_with('\n') { "\n" } else { "" };
+            format!("\x1b[{code}m{body}\x1b[0m{end}")
+        })
+        .collect()
+}
+
+/// A progress indicator on stderr, only when stderr is a terminal.
+fn indicator() -> impl FnMut(Progress<'_>) {
+    let tty = std::io::stderr().is_terminal();
+    move |p: Progress<'_>| {
+        if !tty {
+            return;
+        }
+        let (verb, done, total, file) = match p {
+            Progress::Backup { done, total, file } => ("backing up", done, total, file),
+            Progress::Write { done, total, file } => ("writing", done, total, file),
+            Progress::Restore { done, total, file } => ("restoring", done, total, file),
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[K[{}/{total}] {verb} {file}", done + 1);
+        if done + 1 == total {
+            let _ = writeln!(err);
+        }
+        let _ = err.flush();
+    }
+}
+
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn apply(args: &ApplyArgs) -> Result<u8, Error> {
+    let options = ApplyOptions {
+        skip_port_check: args.skip_port_check,
+        env: None,
+    };
+    let mut progress = indicator();
+    let outcome = match &args.plan {
+        Some(path) => {
+            let mut plan = mig::load_plan(path)?;
+            if let Some(root) = &args.root {
+                plan.root = std::path::absolute(root)
+                    .unwrap_or_else(|_| root.clone())
+                    .display()
+                    .to_string();
+            }
+            mig::apply(&plan, &options, &mut progress)?
+        }
+        None => {
+            let root = default_root(
+                args.root.as_deref(),
+                args.flags.convention.as_deref(),
+                false,
+            );
+            let interrupted =
+                mig::status(&root, None)?.is_some_and(|s| s.state == State::Interrupted);
+            if interrupted {
+                mig::resume(&root, &options, &mut progress)?
+            } else {
+                let planned = mig::plan_migration(&PlanRequest {
+                    root: Some(root),
+                    convention: args.flags.convention.clone(),
+                    env: None,
+                    options: args.flags.options(),
+                })?;
+                if planned.plan.files.is_empty() && planned.plan.problems.is_empty() {
+                    print_out(&describe_plan(&planned.plan));
+                    return Ok(0);
+                }
+                mig::apply(&planned.plan, &options, &mut progress)?
+            }
+        }
+    };
+    print_out(&describe_outcome(&outcome));
+    Ok(if outcome.remaining.is_empty() {
+        0
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+fn describe_outcome(outcome: &ApplyOutcome) -> String {
+    let plan = &outcome.plan;
+    let root = PathBuf::from(&plan.root);
+    let mut text = String::new();
+    if outcome.resumed {
+        let _ = writeln!(text, "Resumed the interrupted migration {}.", outcome.id);
+    }
+    let _ = writeln!(
+        text,
+        "Wrote {} file(s){}; backup in {}",
+        outcome.written.len(),
+        if outcome.already.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} already written before)", outcome.already.len())
+        },
+        shown(&root, &outcome.backup_dir)
+    );
+    for file in &outcome.written {
+        let _ = writeln!(text, "  {file}");
+    }
+    if outcome.remaining.is_empty() {
+        let services: Vec<String> = plan.services().into_iter().collect();
+        let _ = writeln!(
+            text,
+            "Verified: no drift remains for {}.",
+            if services.is_empty() {
+                "the migrated services".to_owned()
+            } else {
+                services.join(", ")
+            }
+        );
+    } else {
+        text.push_str("Drift remains after the migration (roll back with `port-convention migrate rollback`):\n");
+        for finding in &outcome.remaining {
+            let _ = writeln!(text, "  {finding}");
+        }
+    }
+    if !plan.stacks.is_empty() {
+        text.push_str(
+            "\nBefore restarting anything, back up the data volumes of these stacks with the databases' own \
+             tools (pg_dump, redis-cli --rdb, snapshot APIs ...). migrate never runs docker and never touches \
+             volumes.\nThen restart the stacks whose ports changed",
+        );
+        let _ = writeln!(text, " (from {}):", root.display());
+        for stack in &plan.stacks {
+            let _ = writeln!(text, "  docker compose -f {stack} up -d");
+        }
+    }
+    let _ = writeln!(
+        text,
+        "Undo with: port-convention migrate rollback {}",
+        shown(&root, &outcome.backup_dir)
+    );
+    text
+}
+
+fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
+    let (root, id) = match &args.backup {
+        Some(backup) if Path::new(backup).join("plan.json").is_file() => {
+            let dir = std::path::absolute(backup).unwrap_or_else(|_| PathBuf::from(backup));
+            let id = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            let root = match &args.root {
+                Some(r) => r.clone(),
+                None => dir
+                    .ancestors()
+                    .nth(3)
+                    .map_or_else(|| PathBuf::from("."), Path::to_owned),
+            };
+            (root, id)
+        }
+        Some(id) => (
+            default_root(args.root.as_deref(), args.convention.as_deref(), true),
+            Some(id.clone()),
+        ),
+        None => (
+            default_root(args.root.as_deref(), args.convention.as_deref(), true),
+            None,
+        ),
+    };
+    let mut progress = indicator();
+    let outcome = mig::rollback(&root, id.as_deref(), args.force, &mut progress)?;
+    let mut text = String::new();
+    if outcome.already_rolled_back {
+        let _ = writeln!(
+            text,
+            "Migration {} was already rolled back; nothing to do.",
+            outcome.id
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "Rolled back migration {}: restored {} file(s) byte for byte from {}",
+            outcome.id,
+            outcome.restored.len(),
+            shown(&root, &outcome.backup_dir)
+        );
+        for file in &outcome.restored {
+            let _ = writeln!(text, "  {file}");
+        }
+        if !outcome.stacks.is_empty() && !outcome.restored.is_empty() {
+            let _ = writeln!(
+                text,
+                "Restart the stacks to publish the old ports again (from {}):",
+                root.display()
+            );
+            for stack in &outcome.stacks {
+                let _ = writeln!(text, "  docker compose -f {stack} up -d");
+            }
+        }
+    }
+    print_out(&text);
+    Ok(0)
+}
+
+fn status(args: &StatusArgs) -> Result<u8, Error> {
+    let root = default_root(args.root.as_deref(), args.convention.as_deref(), true);
+    let status = mig::status(&root, None)?;
+    let Some(status) = status else {
+        match args.format {
+            StatusFormat::Json => print_out("{\"state\": \"none\"}\n"),
+            StatusFormat::Human => print_out(&format!("No migration under {}.\n", root.display())),
+        }
+        return Ok(0);
+    };
+    match args.format {
+        StatusFormat::Json => {
+            let text = serde_json::to_string_pretty(&status).unwrap_or_default();
+            print_out(&format!("{text}\n"));
+        }
+        StatusFormat::Human => {
+            let mut text = String::new();
+            let count = |s: FileState| status.files.iter().filter(|(_, f)| *f == s).count();
+            let _ = writeln!(
+                text,
+                "Last migration: {} ({})\nState: {}",
+                status.id,
+                shown(&root, &status.dir),
+                status.state.as_str()
+            );
+            let _ = writeln!(
+                text,
+                "Files: {} new, {} old, {} changed since, {} missing (of {})",
+                count(FileState::New),
+                count(FileState::Old),
+                count(FileState::Changed),
+                count(FileState::Missing),
+                status.files.len()
+            );
+            for (file, state) in &status.files {
+                let _ = writeln!(text, "  {state:?}  {file}");
+            }
+            if let Some(ok) = status.verified {
+                let _ = writeln!(
+                    text,
+                    "Re-scan after writing: {}",
+                    if ok { "no drift left" } else { "drift left" }
+                );
+            }
+            let next = match status.state {
+                State::Complete => "Undo with `port-convention migrate rollback`.",
+                State::Interrupted => {
+                    "Run `port-convention migrate apply` to finish it, or `port-convention migrate rollback` to undo it."
+                }
+                State::RollbackInterrupted => {
+                    "Run `port-convention migrate rollback` again to finish the rollback."
+                }
+                State::RolledBack => "Every file is back as before the migration.",
+            };
+            let _ = writeln!(text, "{next}");
+            print_out(&text);
+        }
+    }
+    Ok(
+        if matches!(
+            status.state,
+            State::Interrupted | State::RollbackInterrupted
+        ) {
+            EXIT_FINDINGS
+        } else {
+            0
+        },
+    )
+}

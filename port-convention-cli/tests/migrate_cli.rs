@@ -1,0 +1,475 @@
+//! `port-convention migrate` run as a child process on temporary copies of a
+//! fixture: plan, apply, status, rollback, refusals, and a crash at every
+//! failpoint of `apply` (debug builds honour `PORT_CONVENTION_FAILPOINT`).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_port-convention");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/migrate")
+        .join(name)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` but `.port-convention/` (temporary files of an
+/// interrupted write included).
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() == ".port-convention" {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &path, out);
+            } else {
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(name, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A temporary copy of the fixture tree, with its convention beside it.
+struct Case {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    convention: PathBuf,
+}
+
+fn case() -> Case {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    copy_dir(&fixture("basic/tree"), &root);
+    let convention = dir.path().join("ports.yaml");
+    fs::copy(fixture("basic/ports.yaml"), &convention).unwrap();
+    Case {
+        _dir: dir,
+        root,
+        convention,
+    }
+}
+
+/// Runs the CLI in `cwd` with a clean environment (plus `extra`).
+fn run(cwd: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command.current_dir(cwd).args(args).env_clear();
+    for (k, v) in extra {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "{}", text(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn old_tree() -> BTreeMap<String, Vec<u8>> {
+    snapshot(&fixture("basic/tree"))
+}
+
+fn new_tree() -> BTreeMap<String, Vec<u8>> {
+    snapshot(&fixture("basic/expected"))
+}
+
+fn assert_tree(
+    actual: &BTreeMap<String, Vec<u8>>,
+    expected: &BTreeMap<String, Vec<u8>>,
+    what: &str,
+) {
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "{what}"
+    );
+    for (name, bytes) in expected {
+        assert!(actual.get(name) == Some(bytes), "{what}: {name} differs");
+    }
+}
+
+/// Each file entirely old or entirely new, byte for byte (a temporary file
+/// that a crash left beside it is not the file).
+fn assert_each_old_or_new(actual: &BTreeMap<String, Vec<u8>>, what: &str) {
+    let (old, new) = (old_tree(), new_tree());
+    let actual: BTreeMap<String, Vec<u8>> = actual
+        .iter()
+        .filter(|(name, _)| !name.ends_with(".port-convention.tmp"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        old.keys().collect::<Vec<_>>(),
+        "{what}"
+    );
+    for (name, bytes) in &actual {
+        assert!(
+            old.get(name) == Some(bytes) || new.get(name) == Some(bytes),
+            "{what}: {name} is neither old nor new:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+fn plan_file(c: &Case) -> PathBuf {
+    let plan = c.root.parent().unwrap().join("plan.json");
+    let out = run(
+        &c.root,
+        &[
+            "migrate",
+            "plan",
+            "-c",
+            c.convention.to_str().unwrap(),
+            ".",
+            "--out",
+            plan.to_str().unwrap(),
+        ],
+        &[],
+    );
+    ok(&out);
+    plan
+}
+
+#[test]
+fn plan_apply_status_rollback() {
+    let c = case();
+    let conv = c.convention.to_str().unwrap();
+    let out = run(
+        &c.root,
+        &["migrate", "plan", "-c", conv, ".", "--out", "../plan.json"],
+        &[],
+    );
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains("-      - \"5433:5432\"    # host:container"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+      - \"7000:5432\"    # host:container"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("kong-db: no compose file defines a service named kong-db"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pass --map 9002=7010"), "{stdout}");
+    assert_tree(&snapshot(&c.root), &old_tree(), "plan writes nothing");
+
+    let plan: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(c.root.join("../plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["format"], "port-convention-migration-plan");
+    let files = plan["files"].as_array().unwrap();
+    assert_eq!(files.len(), 5);
+    for file in files {
+        assert_eq!(file["sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(file["new_sha256"].as_str().unwrap().len(), 64);
+    }
+
+    let stdout = ok(&run(
+        &c.root,
+        &["migrate", "apply", "../plan.json", "--skip-port-check"],
+        &[],
+    ));
+    assert!(stdout.contains("Verified: no drift remains"), "{stdout}");
+    assert!(
+        stdout.contains("docker compose -f cache/compose.yaml up -d"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("docker compose -f db/docker-compose.yml up -d"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("back up the data volumes"), "{stdout}");
+    assert_tree(&snapshot(&c.root), &new_tree(), "after apply");
+
+    // `check` agrees: no drift left.
+    let out = run(
+        &c.root,
+        &["check", "-c", conv, ".", "--format", "json"],
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drift: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["rule"] == "drift" || (f["rule"] == "env-drift" && f["file"] != "app.env.example")
+        })
+        .collect();
+    assert!(drift.is_empty(), "{drift:#?}");
+
+    let stdout = ok(&run(&c.root, &["migrate", "status"], &[]));
+    assert!(stdout.contains("State: complete"), "{stdout}");
+    // Applying the same plan twice is refused, with the reason.
+    let out = run(
+        &c.root,
+        &["migrate", "apply", "../plan.json", "--skip-port-check"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already has the text this plan writes"));
+    let stdout = ok(&run(&c.root, &["migrate", "rollback"], &[]));
+    assert!(stdout.contains("restored 5 file(s)"), "{stdout}");
+    assert_tree(&snapshot(&c.root), &old_tree(), "after rollback");
+    let stdout = ok(&run(&c.root, &["migrate", "status"], &[]));
+    assert!(stdout.contains("State: rolled back"), "{stdout}");
+    let stdout = ok(&run(&c.root, &["migrate", "rollback"], &[]));
+    assert!(stdout.contains("already rolled back"), "{stdout}");
+}
+
+#[test]
+fn concurrent_edit_is_detected_and_nothing_is_written() {
+    let c = case();
+    let plan = plan_file(&c);
+    let compose = c.root.join("db/docker-compose.yml");
+    let mut edited = fs::read_to_string(&compose).unwrap();
+    edited.push_str("# edited after planning\n");
+    fs::write(&compose, &edited).unwrap();
+    let before = snapshot(&c.root);
+    let out = run(
+        &c.root,
+        &[
+            "migrate",
+            "apply",
+            plan.to_str().unwrap(),
+            "--skip-port-check",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error[migration-refused]"), "{stderr}");
+    assert!(
+        stderr.contains("db/docker-compose.yml changed since the plan was made"),
+        "{stderr}"
+    );
+    assert_tree(&snapshot(&c.root), &before, "nothing written");
+    assert!(!c.root.join(".port-convention").exists());
+}
+
+#[test]
+fn apply_without_a_plan_plans_and_applies() {
+    let c = case();
+    let conv = c.convention.to_str().unwrap();
+    let stdout = ok(&run(
+        &c.root,
+        &[
+            "migrate",
+            "apply",
+            "-c",
+            conv,
+            "--root",
+            ".",
+            "--skip-port-check",
+        ],
+        &[],
+    ));
+    assert!(stdout.contains("Wrote 5 file(s)"), "{stdout}");
+    assert_tree(&snapshot(&c.root), &new_tree(), "after apply");
+    let stdout = ok(&run(
+        &c.root,
+        &[
+            "migrate",
+            "apply",
+            "-c",
+            conv,
+            "--root",
+            ".",
+            "--skip-port-check",
+        ],
+        &[],
+    ));
+    assert!(stdout.contains("Nothing to change"), "{stdout}");
+}
+
+/// Crashes `apply` at `failpoint`, checks every file is old or new, then
+/// finishes with `apply` (resume) on one copy and `rollback` on another.
+fn crash_then_recover(failpoint: &str) {
+    for recover_with_rollback in [false, true] {
+        let c = case();
+        let plan = plan_file(&c);
+        let plan = plan.to_str().unwrap();
+        let out = run(
+            &c.root,
+            &["migrate", "apply", plan, "--skip-port-check"],
+            &[("PORT_CONVENTION_FAILPOINT", failpoint)],
+        );
+        assert!(
+            !out.status.success(),
+            "{failpoint}: the process should have aborted\n{}",
+            text(&out)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&format!(
+                "failpoint {}",
+                failpoint.split(':').next().unwrap_or("")
+            )),
+            "{failpoint}: {}",
+            text(&out)
+        );
+        assert_each_old_or_new(
+            &snapshot(&c.root),
+            &format!("{failpoint}: right after the crash"),
+        );
+        let status = run(&c.root, &["migrate", "status"], &[]);
+        assert_eq!(
+            status.status.code(),
+            Some(1),
+            "{failpoint}: {}",
+            text(&status)
+        );
+        assert!(String::from_utf8_lossy(&status.stdout).contains("State: interrupted"));
+
+        if recover_with_rollback {
+            ok(&run(&c.root, &["migrate", "rollback"], &[]));
+            assert_tree(
+                &snapshot(&c.root),
+                &old_tree(),
+                &format!("{failpoint}: after rollback"),
+            );
+        } else {
+            // `apply` again, with the same plan file or none: it resumes.
+            let stdout = ok(&run(
+                &c.root,
+                &["migrate", "apply", plan, "--skip-port-check"],
+                &[],
+            ));
+            assert!(
+                stdout.contains("Resumed the interrupted migration"),
+                "{stdout}"
+            );
+            assert_tree(
+                &snapshot(&c.root),
+                &new_tree(),
+                &format!("{failpoint}: after resume"),
+            );
+            let stdout = ok(&run(&c.root, &["migrate", "status"], &[]));
+            assert!(stdout.contains("State: complete"), "{stdout}");
+            // And the resumed migration still rolls back to the original.
+            ok(&run(&c.root, &["migrate", "rollback"], &[]));
+            assert_tree(
+                &snapshot(&c.root),
+                &old_tree(),
+                &format!("{failpoint}: rollback after resume"),
+            );
+        }
+    }
+}
+
+#[test]
+fn failpoint_after_begin() {
+    crash_then_recover("after-begin");
+}
+
+#[test]
+fn failpoint_mid_backup() {
+    crash_then_recover("mid-backup");
+}
+
+#[test]
+fn failpoint_after_backup() {
+    crash_then_recover("after-backup");
+}
+
+#[test]
+fn failpoint_before_rename_first_file() {
+    crash_then_recover("before-rename");
+}
+
+#[test]
+fn failpoint_before_rename_third_file() {
+    crash_then_recover("before-rename:3");
+}
+
+#[test]
+fn failpoint_after_rename_first_file() {
+    crash_then_recover("after-rename");
+}
+
+#[test]
+fn failpoint_after_rename_last_file() {
+    crash_then_recover("after-rename:5");
+}
+
+#[test]
+fn failpoint_before_complete() {
+    crash_then_recover("before-complete");
+}
+
+#[test]
+fn failpoint_in_rollback() {
+    let c = case();
+    let plan = plan_file(&c);
+    ok(&run(
+        &c.root,
+        &[
+            "migrate",
+            "apply",
+            plan.to_str().unwrap(),
+            "--skip-port-check",
+        ],
+        &[],
+    ));
+    let out = run(
+        &c.root,
+        &["migrate", "rollback"],
+        &[("PORT_CONVENTION_FAILPOINT", "rollback-after-restore:2")],
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_each_old_or_new(&snapshot(&c.root), "right after the crash in rollback");
+    let status = run(&c.root, &["migrate", "status"], &[]);
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("State: rollback interrupted"),
+        "{}",
+        text(&status)
+    );
+    // `apply` refuses while a rollback is half done.
+    let out = run(
+        &c.root,
+        &[
+            "migrate",
+            "apply",
+            plan.to_str().unwrap(),
+            "--skip-port-check",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    ok(&run(&c.root, &["migrate", "rollback"], &[]));
+    assert_tree(&snapshot(&c.root), &old_tree(), "after the second rollback");
+}
