@@ -217,7 +217,7 @@ fn unset_findings(interpolated: &Interpolated, location: &Location, service: &st
 
 /// Splits a template at the colons that separate port-spec parts, ignoring
 /// colons inside `${...}`; returns the byte range of each part.
-fn top_level_parts(template: &str) -> Vec<Range<usize>> {
+pub(crate) fn top_level_parts(template: &str) -> Vec<Range<usize>> {
     let mut parts = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;

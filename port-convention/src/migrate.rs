@@ -888,33 +888,6 @@ fn scalar_content(raw: &str) -> Option<(usize, &str)> {
     Some((0, raw))
 }
 
-/// Splits a template at the colons that separate port-spec parts, ignoring
-/// colons inside `${...}` (as the compose reader does).
-fn top_level_parts(template: &str) -> Vec<Range<usize>> {
-    let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    let bytes = template.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if depth > 0 => depth -= 1,
-            b':' if depth == 0 => {
-                parts.push(start..i);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    parts.push(start..template.len());
-    parts
-}
-
 fn lookup_for<'t>(tree: &'t Tree<'_>, compose_file: &str) -> impl Fn(&str) -> Option<String> + 't {
     let project = project_env_name(compose_file);
     let project_env = tree
@@ -1001,7 +974,7 @@ fn plan_entry(
     let host: Range<usize> = if is_long {
         0..inner.len()
     } else {
-        let parts = top_level_parts(inner);
+        let parts = crate::compose::top_level_parts(inner);
         match parts.len().checked_sub(2).and_then(|i| parts.get(i)) {
             Some(part) => part.clone(),
             None => {
