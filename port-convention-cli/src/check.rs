@@ -22,20 +22,40 @@ pub enum Format {
     Github,
 }
 
-/// Arguments of `check`.
+/// Which tree to read, with which convention: shared by `check` and `scan`.
 #[derive(clap::Args)]
-pub struct Args {
+pub struct TreeArgs {
     /// Directories to scan (default: the directory of ports.yaml, else the
     /// current directory).
     #[arg(value_name = "PATH")]
-    paths: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
     /// The convention file (default: ports.yaml in the scanned directory or a parent).
     #[arg(short = 'c', long = "convention")]
-    convention: Option<PathBuf>,
+    pub convention: Option<PathBuf>,
     /// Interpolation variables from this file instead of each project's .env
     /// (repeatable; later files win; the process environment wins over all).
     #[arg(long = "env-file", value_name = "FILE")]
-    env_files: Vec<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+}
+
+impl TreeArgs {
+    /// The check options these arguments stand for.
+    pub fn options(&self, convention_only: bool) -> io::CheckOptions {
+        io::CheckOptions {
+            paths: self.paths.clone(),
+            convention: self.convention.clone(),
+            env_files: self.env_files.clone(),
+            env: None,
+            convention_only,
+        }
+    }
+}
+
+/// Arguments of `check`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    tree: TreeArgs,
     /// Only validate ports.yaml itself; read no compose or .env file.
     #[arg(long)]
     convention_only: bool,
@@ -49,13 +69,7 @@ pub struct Args {
 
 /// Runs `check`; returns the exit code.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    let outcome = io::check(&io::CheckOptions {
-        paths: args.paths.clone(),
-        convention: args.convention.clone(),
-        env_files: args.env_files.clone(),
-        env: None,
-        convention_only: args.convention_only,
-    })?;
+    let outcome = io::check(&args.tree.options(args.convention_only))?;
     let report = &outcome.report;
     match args.format {
         Format::Json => print_out(&format!("{}\n", report.to_json())),

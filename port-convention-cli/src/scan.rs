@@ -1,7 +1,6 @@
 //! `port-convention scan`: the inventory of published host ports.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use clap::ValueEnum;
 use port_convention::Error;
@@ -24,16 +23,8 @@ pub enum Format {
 /// Arguments of `scan`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Directories to scan (default: the directory of ports.yaml, else the
-    /// current directory).
-    #[arg(value_name = "PATH")]
-    paths: Vec<PathBuf>,
-    /// The convention file (only its discovery globs are used).
-    #[arg(short = 'c', long = "convention")]
-    convention: Option<PathBuf>,
-    /// Interpolation variables from this file instead of each project's .env.
-    #[arg(long = "env-file", value_name = "FILE")]
-    env_files: Vec<PathBuf>,
+    #[command(flatten)]
+    tree: crate::check::TreeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -57,13 +48,7 @@ fn csv_field(text: &str) -> String {
 
 /// Runs `scan`; returns the exit code (0, or 1 when nothing is published).
 pub fn run(args: &Args) -> Result<u8, Error> {
-    let outcome = port_convention::io::check(&port_convention::io::CheckOptions {
-        paths: args.paths.clone(),
-        convention: args.convention.clone(),
-        env_files: args.env_files.clone(),
-        env: None,
-        convention_only: false,
-    })?;
+    let outcome = port_convention::io::check(&args.tree.options(false))?;
     let scan = outcome.scan.unwrap_or_default();
     let mut rows: Vec<&Claim> = scan
         .claims()

@@ -1,0 +1,70 @@
+// Types of the `port-convention` package. The functions and data shapes are
+// declared in `binding.d.ts`, generated from the Rust sources by `napi build`.
+
+import type { Finding, Location } from './binding'
+
+export {
+  allocate,
+  check,
+  interpolate,
+  loadPorts,
+  parseDotenv,
+  parsePortSpec,
+  validateConvention,
+} from './binding'
+
+export type {
+  AllocateOptions,
+  CheckOptions,
+  DotenvEntry,
+  DuplicateKey,
+  Finding,
+  Interpolated,
+  LoadedPorts,
+  LoadPortsOptions,
+  Location,
+  Operator,
+  ParsedDotenv,
+  PortMapping,
+  PortSpecObject,
+  Related,
+  Report,
+  Span,
+  Suggestion,
+  Summary,
+  VariableUse,
+} from './binding'
+
+/**
+ * What every function of this package throws.
+ *
+ * ```js
+ * try {
+ *   loadPorts({ convention: 'ports.yaml' })
+ * } catch (err) {
+ *   if (err instanceof PortConventionError && err.code === 'validation-failed') {
+ *     for (const f of err.findings) console.error(`${f.variable}: ${f.message}`)
+ *   }
+ * }
+ * ```
+ */
+export declare class PortConventionError extends Error {
+  constructor(
+    message: string,
+    details: { code: string; findings?: Finding[]; location?: Location | null; cause?: unknown },
+  )
+  name: 'PortConventionError'
+  /**
+   * The core library's stable error code: `io`, `yaml-syntax`,
+   * `invalid-convention`, `invalid-port-spec`, `invalid-host-ip`,
+   * `invalid-port-range`, `invalid-port`, `invalid-template`,
+   * `required-variable`, `dotenv-syntax`, `unknown-range`, `range-full`,
+   * `convention-not-found`, `tool-version-mismatch`, `validation-failed` or
+   * `invalid-argument` (also for an argument of the wrong type).
+   */
+  code: string
+  /** Every problem of a `validation-failed` error; empty for other codes. */
+  findings: Finding[]
+  /** Where in a file the error is, for errors tied to one; otherwise `null`. */
+  location: Location | null
+}

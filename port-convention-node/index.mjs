@@ -1,0 +1,16 @@
+// The ES module entry point of the `port-convention` package: the same
+// functions and the same `PortConventionError` class as the CommonJS one.
+import portConvention from './index.js'
+
+export const {
+  PortConventionError,
+  loadPorts,
+  parsePortSpec,
+  interpolate,
+  parseDotenv,
+  validateConvention,
+  allocate,
+  check,
+} = portConvention
+
+export default portConvention
