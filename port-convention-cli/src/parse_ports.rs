@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use port_convention::interpolation::interpolate_map;
-use port_convention::port_spec::{parse_long_syntax_json, parse_port_spec};
+use port_convention::port_spec::parse_port_entry_with_env;
 use port_convention::{Error, PortMapping};
 use serde_json::{Value, json};
 
@@ -48,23 +47,18 @@ pub fn run(args: &Args) -> u8 {
 }
 
 fn parse_one(spec: &str, env: &BTreeMap<String, String>) -> Result<Vec<PortMapping>, Error> {
-    if spec.trim_start().starts_with('{') {
+    let entry = if spec.trim_start().starts_with('{') {
         let value: Value = serde_json::from_str(spec).map_err(|err| Error::InvalidArgument {
             message: format!("SPEC looks like JSON but is not: {err}"),
         })?;
-        let Value::Object(mut object) = value else {
+        if !value.is_object() {
             return Err(Error::InvalidArgument {
                 message: "a JSON SPEC must be an object".into(),
             });
-        };
-        // Compose interpolates every string of the file before reading it.
-        for value in object.values_mut() {
-            if let Value::String(text) = value {
-                *text = interpolate_map(text, env)?.value;
-            }
         }
-        return parse_long_syntax_json(&object).map(|m| vec![m]);
-    }
-    let interpolated = interpolate_map(spec, env)?;
-    parse_port_spec(&interpolated.value)
+        value
+    } else {
+        Value::String(spec.to_owned())
+    };
+    parse_port_entry_with_env(&entry, env)
 }

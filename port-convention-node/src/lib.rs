@@ -160,25 +160,7 @@ pub fn parse_port_spec<'env>(
 ) -> Result<Unknown<'env>> {
     let spec: serde_json::Value = cx.from_js_value(spec)?;
     let vars = env_map(env.unwrap_or_default());
-    let interpolate = |text: &str| interpolation::interpolate_map(text, &vars).map(|out| out.value);
-    let parsed = match spec {
-        serde_json::Value::String(text) => {
-            interpolate(&text).and_then(|text| port_spec::parse_port_spec(&text))
-        }
-        serde_json::Value::Object(fields) => fields
-            .into_iter()
-            .map(|(key, value)| match value {
-                serde_json::Value::String(text) => {
-                    interpolate(&text).map(|text| (key, serde_json::Value::String(text)))
-                }
-                other => Ok((key, other)),
-            })
-            .collect::<std::result::Result<serde_json::Map<_, _>, _>>()
-            .and_then(|fields| {
-                port_spec::parse_port_entry_json(&serde_json::Value::Object(fields))
-            }),
-        other => port_spec::parse_port_entry_json(&other),
-    };
+    let parsed = port_spec::parse_port_entry_with_env(&spec, &vars);
     to_js(cx, parsed)
 }
 

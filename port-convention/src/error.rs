@@ -338,6 +338,24 @@ impl Error {
         }
     }
 
+    /// The error as JSON: `{"code", "message", "findings", "location"}`, the one
+    /// shape the CLI, the Node and the Python bindings report errors in.
+    ///
+    /// ```
+    /// let err = "9-1".parse::<port_convention::PortRange>().unwrap_err();
+    /// let json = err.to_json();
+    /// assert_eq!(json["code"], "invalid-port-range");
+    /// assert!(json["location"].is_null());
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code(),
+            "message": self.to_string(),
+            "findings": self.findings(),
+            "location": self.location(),
+        })
+    }
+
     /// The findings of a [`Error::Validation`], empty for other kinds.
     pub fn findings(&self) -> &[Finding] {
         match self {

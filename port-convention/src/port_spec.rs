@@ -278,6 +278,50 @@ pub fn parse_port_entry_json(entry: &serde_json::Value) -> Result<Vec<PortMappin
     }
 }
 
+/// Parses one `ports:` entry given as JSON the way compose reads a file:
+/// every string (the entry itself, or each string value of a long-syntax
+/// object) is interpolated with `env` first, then parsed. The one function
+/// behind `parse-ports` and the bindings' `parsePortSpec` / `parse_port_spec`.
+///
+/// # Errors
+///
+/// Interpolation errors ([`Error::InvalidTemplate`], [`Error::RequiredVariable`])
+/// and [`Error::InvalidPortSpec`].
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use port_convention::port_spec::parse_port_entry_with_env;
+///
+/// let env = BTreeMap::from([("PG_PORT".to_string(), "7000".to_string())]);
+/// let spec = serde_json::json!("127.0.0.1:${PG_PORT:-5433}:5432");
+/// assert_eq!(parse_port_entry_with_env(&spec, &env)?[0].to_string(), "127.0.0.1:7000:5432/tcp");
+/// # Ok::<(), port_convention::Error>(())
+/// ```
+pub fn parse_port_entry_with_env(
+    entry: &serde_json::Value,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<PortMapping>, Error> {
+    use crate::interpolation::interpolate_map;
+    match entry {
+        serde_json::Value::String(text) => {
+            let value = interpolate_map(text, env)?.value;
+            parse_port_spec(&value)
+        }
+        serde_json::Value::Object(object) => {
+            let mut object = object.clone();
+            for value in object.values_mut() {
+                if let serde_json::Value::String(text) = value {
+                    *text = interpolate_map(text, env)?.value;
+                }
+            }
+            parse_long_syntax_json(&object).map(|m| vec![m])
+        }
+        other => parse_port_entry_json(other),
+    }
+}
+
 /// Parses one long-syntax `ports:` entry, given as its keys and scalar values
 /// in document order.
 ///
