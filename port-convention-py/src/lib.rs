@@ -276,12 +276,9 @@ fn parse_port_spec<'py>(
     env: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let env = env_or_empty(env)?;
-    let interpolate = |text: String| interpolate_map(&text, &env).map(|out| out.value);
-    let mappings = match py_to_json(py, spec, &interpolate)? {
-        Value::String(text) => port_spec::parse_port_spec(&text),
-        other => port_spec::parse_port_entry_json(&other),
-    }
-    .map_err(|err| raise(py, err))?;
+    let entry = py_to_json(py, spec, &Ok)?;
+    let mappings =
+        port_spec::parse_port_entry_with_env(&entry, &env).map_err(|err| raise(py, err))?;
     to_py(py, &mappings)
 }
 
