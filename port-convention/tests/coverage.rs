@@ -7,7 +7,9 @@ use port_convention::compose::{ComposeRead, read_compose};
 use port_convention::dotenv::parse_dotenv;
 use port_convention::interpolation::interpolate;
 use port_convention::port_spec::parse_port_spec;
-use port_convention::{Convention, Error, HostIp, PortRange, Rule, allocate, io, resolve_ports, validate_convention};
+use port_convention::{
+    Convention, Error, HostIp, PortRange, Rule, allocate, io, resolve_ports, validate_convention,
+};
 
 fn conv(text: &str) -> Convention {
     Convention::from_yaml("ports.yaml", text).unwrap()
@@ -15,7 +17,9 @@ fn conv(text: &str) -> Convention {
 
 #[test]
 fn every_error_code_is_reachable() {
-    let small = conv("version: 1.0.0\nranges:\n  r: { ports: 7000-7001 }\n  spare: { ports: 8000-8001, reserved: true }\nservices:\n  a: { range: r, ports: { p: { port: 7000, env: A_PORT } } }\n");
+    let small = conv(
+        "version: 1.0.0\nranges:\n  r: { ports: 7000-7001 }\n  spare: { ports: 8000-8001, reserved: true }\nservices:\n  a: { range: r, ports: { p: { port: 7000, env: A_PORT } } }\n",
+    );
     let empty_dir = tempfile::tempdir().unwrap();
     let errors: Vec<Error> = vec![
         io::load_convention(&empty_dir.path().join("missing.yaml")).unwrap_err(),
@@ -64,9 +68,12 @@ fn every_rule_is_reachable() {
     .unwrap();
     seen.extend(outcome.report.findings.iter().map(|f| f.rule));
     let c = io::load_convention(std::path::Path::new(&format!("{example}/ports.yaml"))).unwrap();
-    let err = resolve_ports(&c, &|v| (v == "TIMESCALEDB_PORT").then(|| "abc".to_owned())).unwrap_err();
+    let err =
+        resolve_ports(&c, &|v| (v == "TIMESCALEDB_PORT").then(|| "abc".to_owned())).unwrap_err();
     seen.extend(err.findings().iter().map(|f| f.rule));
-    let ComposeRead::Compose(_) = read_compose("c.yml", "services: {}\n", &|_| None) else { panic!() };
+    let ComposeRead::Compose(_) = read_compose("c.yml", "services: {}\n", &|_| None) else {
+        panic!()
+    };
     let _ = check_repository(None, &Scan::default());
     let all: BTreeSet<Rule> = Rule::ALL.iter().copied().collect();
     let missing: Vec<&str> = all.difference(&seen).map(|r| r.id()).collect();

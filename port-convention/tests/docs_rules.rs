@@ -27,13 +27,23 @@ fn rules_doc_lists_every_rule() {
         std::fs::write(path, expected()).unwrap();
     }
     let actual = std::fs::read_to_string(path).unwrap_or_default();
-    assert_eq!(actual, expected(), "docs/rules.md is stale: run UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules");
+    assert_eq!(
+        actual,
+        expected(),
+        "docs/rules.md is stale: run UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules"
+    );
 }
 
 #[test]
 fn rule_ids_round_trip_and_are_kebab_case() {
     for rule in Rule::ALL {
         assert_eq!(Rule::from_id(rule.id()), Some(*rule));
-        assert!(rule.id().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", rule.id());
+        assert!(
+            rule.id()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{}",
+            rule.id()
+        );
     }
 }
