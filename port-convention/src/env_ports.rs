@@ -48,15 +48,15 @@ pub fn parse_env_port(value: &str) -> Result<u16, String> {
         return Err("is empty".into());
     }
     if !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{value:?} is not a port number (digits only)"));
+        return Err("is not a port number (digits only, no sign or spaces)".into());
     }
     if value.len() > 1 && value.starts_with('0') {
-        return Err(format!("{value:?} has a leading zero"));
+        return Err("has a leading zero".into());
     }
     match value.parse::<u32>() {
-        Ok(0) => Err("0 is not a port that can be published".into()),
-        Ok(port) => u16::try_from(port).map_err(|_| format!("{port} is above 65535")),
-        Err(_) => Err(format!("{value} is above 65535")),
+        Ok(0) => Err("is 0, which is not a port that can be published".into()),
+        Ok(port) => u16::try_from(port).map_err(|_| "is above 65535".into()),
+        Err(_) => Err("is above 65535".into()),
     }
 }
 
