@@ -123,7 +123,7 @@ pub fn resolve_ports(
                         Finding::new(
                             Rule::InvalidEnvPort,
                             format!(
-                                "{var}: {reason} (service {} port {})",
+                                "{var}={value:?} (service {} port {}) {reason}",
                                 service.name, assignment.name
                             ),
                         )
