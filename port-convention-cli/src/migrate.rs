@@ -391,6 +391,15 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
     };
     let mut progress = indicator();
     let outcome = match &args.plan {
+        Some(path) if path.is_dir() => {
+            return Err(Error::InvalidArgument {
+                message: format!(
+                    "{} is a directory, not a plan file; to plan and apply in one go, use `migrate apply --root {}`",
+                    path.display(),
+                    path.display()
+                ),
+            });
+        }
         Some(path) => {
             let mut plan = mig::load_plan(path)?;
             if let Some(root) = &args.root {
