@@ -5,7 +5,7 @@
 //! JavaScript arguments, calls one function of the core crate, and converts
 //! the result: returned data is the core type serialized with serde, so its
 //! field names (`host_ip`, `default_taken` ...) are the ones of the CLI's JSON
-//! and of the Python binding. Every core error goes through [`js_error`], the
+//! and of the Python binding. Every core error goes through `js_error`, the
 //! one place errors are mapped.
 #![deny(missing_docs)]
 
