@@ -252,6 +252,7 @@ pub(crate) fn compose_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         strict_booleans: true,
         legacy_octal_numbers: true,
+        emit_comments: false,
     }
 }
 
