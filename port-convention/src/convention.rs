@@ -385,26 +385,28 @@ impl Convention {
     ///   a range name used twice, an empty file.
     /// - [`Error::ToolVersionMismatch`]: `requires` excludes this version.
     pub fn from_yaml(file: &str, text: &str) -> Result<Convention, Error> {
-        // A first pass finds YAML syntax errors, so that they get their own code.
-        let document = yaml::parse(file, text)?;
-        if document.as_map().is_none() {
-            return Err(Error::InvalidConvention {
-                location: document.place.location(file),
-                message: format!(
-                    "a convention is a mapping with `version`, `ranges` and `services`, found {}",
-                    document.kind_name()
-                ),
-            });
-        }
-        let raw: ConventionFile =
-            serde_saphyr::from_str_with_options(text, yaml::compose_options()).map_err(|err| {
+        match serde_saphyr::from_str_with_options::<ConventionFile>(text, yaml::compose_options()) {
+            Ok(raw) => resolve(file, raw),
+            // Only a failed read pays for a second pass, which tells malformed
+            // YAML (its own error code) from YAML of the wrong shape.
+            Err(err) => {
+                let document = yaml::parse(file, text)?;
+                if document.as_map().is_none() {
+                    return Err(Error::InvalidConvention {
+                        location: document.place.location(file),
+                        message: format!(
+                            "a convention is a mapping with `version`, `ranges` and `services`, found {}",
+                            document.kind_name()
+                        ),
+                    });
+                }
                 let (line, column) = yaml::error_position(&err);
-                Error::InvalidConvention {
+                Err(Error::InvalidConvention {
                     location: Location::new(file, line, column),
                     message: yaml::error_message(&err),
-                }
-            })?;
-        resolve(file, raw)
+                })
+            }
+        }
     }
 
     /// The range called `name`.

@@ -62,8 +62,28 @@ pub fn find_convention(start: &Path) -> Result<PathBuf, Error> {
 /// [`Error::Io`] and every error of [`Convention::from_yaml`].
 pub fn load_convention(path: &Path) -> Result<Convention, Error> {
     let text = read_text(path)?;
-    Convention::from_yaml(&path.display().to_string(), &text)
+    let name = path.display().to_string();
+    // Programs call `load_ports` more than once; the file is read every time
+    // (cheap) but parsed again only when its text changed.
+    if let Ok(cache) = PARSED_CONVENTIONS.lock()
+        && let Some((cached_text, convention)) = cache.get(&name)
+        && *cached_text == text
+    {
+        return Ok(convention.clone());
+    }
+    let convention = Convention::from_yaml(&name, &text)?;
+    if let Ok(mut cache) = PARSED_CONVENTIONS.lock() {
+        if cache.len() >= 64 {
+            cache.clear();
+        }
+        cache.insert(name, (text, convention.clone()));
+    }
+    Ok(convention)
 }
+
+/// Conventions parsed by this process: path as named -> (text, convention).
+static PARSED_CONVENTIONS: std::sync::Mutex<BTreeMap<String, (String, Convention)>> =
+    std::sync::Mutex::new(BTreeMap::new());
 
 /// Reads and parses a `.env` file; `${VAR}` inside it is expanded from
 /// earlier keys, then from `lookup`.
@@ -540,4 +560,31 @@ pub fn load_convention_or_find(path: Option<&Path>) -> Result<(PathBuf, Conventi
     };
     let convention = load_convention(&path)?;
     Ok((path, convention))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_convention_is_parsed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ports.yaml");
+        std::fs::write(&path, "version: 1.0.0\nname: first\n").unwrap();
+        assert_eq!(
+            load_convention(&path).unwrap().name.as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            load_convention(&path).unwrap().name.as_deref(),
+            Some("first")
+        );
+        std::fs::write(&path, "version: 1.0.0\nname: again\n").unwrap();
+        assert_eq!(
+            load_convention(&path).unwrap().name.as_deref(),
+            Some("again")
+        );
+        std::fs::write(&path, "version: [\n").unwrap();
+        assert_eq!(load_convention(&path).unwrap_err().code(), "yaml-syntax");
+    }
 }
