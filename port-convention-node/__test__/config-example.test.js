@@ -62,8 +62,8 @@ test('config.js refuses a bad environment, listing every problem', () => {
   assert.match(stderr, /PortConventionError: 6 problem\(s\) with port values/)
   assert.match(stderr, /validation-failed/)
   for (const expected of [
-    /TIMESCALEDB_PORT: "07000" has a leading zero/,
-    /QUESTDB_HTTP_PORT: "7010abc" is not a port number/,
+    /TIMESCALEDB_PORT="07000" \(service timescaledb port postgres\) has a leading zero/,
+    /QUESTDB_HTTP_PORT="7010abc" \(service questdb port http\) is not a port number/,
     /REDIS_PORT=80 .* is outside range primary-databases/,
     /PGADMIN_PORT=7301 .* is inside reserved range replication/,
     /7001\/tcp would be used by .*qdrant/,
