@@ -103,8 +103,9 @@ pub fn read_compose(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> ComposeRead {
-    let document = match yaml::parse(file, text) {
-        Ok(doc) => doc,
+    let services = match yaml::parse_compose_services(file, text) {
+        Ok(Some(services)) => services,
+        Ok(None) => return ComposeRead::NotCompose,
         Err(err) => {
             let location = err
                 .location()
@@ -120,9 +121,6 @@ pub fn read_compose(
                 ..ComposeFile::default()
             });
         }
-    };
-    let Some(services) = document.get("services") else {
-        return ComposeRead::NotCompose;
     };
     let mut out = ComposeFile {
         file: file.to_owned(),

@@ -245,6 +245,205 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Node, Error> {
         .map_err(|err| syntax_error(file, &err))
 }
 
+/// The `services` of a compose file, keeping of each service only its
+/// `ports` (everything else is parsed and checked as YAML, but not kept):
+/// `None` when the document has no `services` key.
+///
+/// This is what `check` reads from every compose file of a tree, so it
+/// skips building nodes nobody looks at.
+///
+/// # Errors
+///
+/// As [`parse`].
+pub(crate) fn parse_compose_services(file: &str, text: &str) -> Result<Option<Node>, Error> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_saphyr::from_str_with_options::<TopLevel>(text, compose_options())
+        .map(|top| top.0.map(convert_services))
+        .map_err(|err| syntax_error(file, &err))
+}
+
+/// A compose document reduced to its `services` value.
+struct TopLevel(Option<Spanned<ServicesRaw>>);
+
+/// The `services` value: a mapping of services, or something else.
+enum ServicesRaw {
+    Map(Vec<(Spanned<RawNode>, Spanned<ServiceRaw>)>),
+    /// Not a mapping (null, a scalar, Kong's list): kept as a node without children.
+    Other(RawKind),
+}
+
+/// One service: its `ports` if it is a mapping, or what it is instead.
+enum ServiceRaw {
+    Map(Option<Spanned<RawNode>>),
+    Other(RawKind),
+}
+
+/// Consumes a sequence without keeping it.
+fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// A visitor for values that are not the mapping we look for: records their kind.
+macro_rules! other_kind_visits {
+    ($value:ty, $wrap:expr) => {
+        fn visit_unit<E>(self) -> Result<$value, E> {
+            Ok($wrap(RawKind::Null))
+        }
+        fn visit_none<E>(self) -> Result<$value, E> {
+            Ok($wrap(RawKind::Null))
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<$value, E> {
+            Ok($wrap(RawKind::Bool(v)))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<$value, E> {
+            Ok($wrap(RawKind::Int(i128::from(v))))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<$value, E> {
+            Ok($wrap(RawKind::Int(i128::from(v))))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<$value, E> {
+            Ok($wrap(RawKind::Float(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<$value, E> {
+            Ok($wrap(RawKind::Str(v.to_owned())))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<$value, A::Error> {
+            drain_seq(seq)?;
+            Ok($wrap(RawKind::Seq(Vec::new())))
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TopVisitor;
+        impl<'de> Visitor<'de> for TopVisitor {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a YAML document")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+                let mut services = None;
+                while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
+                    if matches!(&key.value.0, RawKind::Str(k) if k == "services") {
+                        services = Some(map.next_value::<Spanned<ServicesRaw>>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(TopLevel(services))
+            }
+            other_kind_visits!(TopLevel, |_| TopLevel(None));
+        }
+        deserializer.deserialize_any(TopVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServicesRaw {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ServicesVisitor;
+        impl<'de> Visitor<'de> for ServicesVisitor {
+            type Value = ServicesRaw;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the services of a compose file")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ServicesRaw, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
+                    entries.push((key, map.next_value::<Spanned<ServiceRaw>>()?));
+                }
+                Ok(ServicesRaw::Map(entries))
+            }
+            other_kind_visits!(ServicesRaw, ServicesRaw::Other);
+        }
+        deserializer.deserialize_any(ServicesVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceRaw {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ServiceVisitor;
+        impl<'de> Visitor<'de> for ServiceVisitor {
+            type Value = ServiceRaw;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a compose service")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ServiceRaw, A::Error> {
+                let mut ports = None;
+                while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
+                    if matches!(&key.value.0, RawKind::Str(k) if k == "ports") {
+                        ports = Some(map.next_value::<Spanned<RawNode>>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(ServiceRaw::Map(ports))
+            }
+            other_kind_visits!(ServiceRaw, ServiceRaw::Other);
+        }
+        deserializer.deserialize_any(ServiceVisitor)
+    }
+}
+
+fn place_of<T>(raw: &Spanned<T>) -> Place {
+    Place {
+        line: to_u32(raw.referenced.line()),
+        column: to_u32(raw.referenced.column()),
+        span: span_of(&raw.referenced),
+        defined: span_of(&raw.defined),
+    }
+}
+
+fn convert_services(raw: Spanned<ServicesRaw>) -> Node {
+    let place = place_of(&raw);
+    let kind = match raw.value {
+        ServicesRaw::Other(kind) => kind_without_children(kind),
+        ServicesRaw::Map(entries) => NodeKind::Map(
+            entries
+                .into_iter()
+                .map(|(key, service)| {
+                    let service_place = place_of(&service);
+                    let kind = match service.value {
+                        ServiceRaw::Other(kind) => kind_without_children(kind),
+                        ServiceRaw::Map(None) => NodeKind::Map(Vec::new()),
+                        ServiceRaw::Map(Some(ports)) => {
+                            let ports = convert(ports);
+                            let key = Node {
+                                kind: NodeKind::Str("ports".into()),
+                                place: ports.place.clone(),
+                            };
+                            NodeKind::Map(vec![(key, ports)])
+                        }
+                    };
+                    (
+                        convert(key),
+                        Node {
+                            kind,
+                            place: service_place,
+                        },
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node { kind, place }
+}
+
+fn kind_without_children(kind: RawKind) -> NodeKind {
+    match kind {
+        RawKind::Null => NodeKind::Null,
+        RawKind::Bool(b) => NodeKind::Bool(b),
+        RawKind::Int(i) => NodeKind::Int(i),
+        RawKind::Float(f) => NodeKind::Float(f),
+        RawKind::Str(s) => NodeKind::Str(s),
+        RawKind::Seq(_) => NodeKind::Seq(Vec::new()),
+        RawKind::Map(_) => NodeKind::Map(Vec::new()),
+    }
+}
+
 /// Scalar resolution as Docker Compose's YAML reader (go-yaml v3) does it:
 /// only `true`/`false` spellings are booleans (`y`, `on`, `yes` stay strings)
 /// and a leading zero means octal (`010` is 8).
