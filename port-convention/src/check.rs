@@ -4,9 +4,11 @@
 //! Pure: [`check_repository`] takes what the edge read ([`Scan`]) and returns
 //! findings; `io::scan_tree` does the reading.
 
-use crate::compose::{Claim, ComposeFile, PortSource};
+use std::collections::BTreeMap;
+
+use crate::compose::{Claim, ComposeFile, ComposeRead, PortSource, read_compose};
 use crate::convention::normalize_path;
-use crate::dotenv::Dotenv;
+use crate::dotenv::{Dotenv, parse_dotenv};
 use crate::{
     BindPolicy, Convention, Error, Finding, PortRange, Rule, ServiceDef, allocate_with,
     validate_convention,
@@ -40,6 +42,107 @@ impl Scan {
     pub fn published(&self) -> impl Iterator<Item = (&Claim, PortRange)> {
         self.claims()
             .filter_map(|c| c.mapping.published.range().map(|r| (c, r)))
+    }
+}
+
+/// The texts of a tree, as read by the edge (`io::read_tree_texts`).
+#[derive(Debug, Clone, Default)]
+pub struct TreeTexts {
+    /// Compose files, relative to the root, in path order.
+    pub compose: Vec<String>,
+    /// `.env`-style files, relative to the root, in path order.
+    pub env: Vec<String>,
+    /// The text of every file that could be read.
+    pub texts: BTreeMap<String, String>,
+    /// Why each other file could not be read.
+    pub unreadable: BTreeMap<String, String>,
+}
+
+/// The `.env` Docker Compose reads for interpolating the compose file
+/// `file`: the one in its directory (the project directory).
+///
+/// ```
+/// use port_convention::check::project_env_name;
+/// assert_eq!(project_env_name("tools/compose/docker-compose.yml"), "tools/compose/.env");
+/// assert_eq!(project_env_name("compose.yaml"), ".env");
+/// ```
+pub fn project_env_name(file: &str) -> String {
+    match file.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/.env"),
+        None => ".env".to_owned(),
+    }
+}
+
+/// Parses a tree's texts as Docker Compose reads them: each `.env` file
+/// with `env` as lookup; each compose file interpolated from `env` (the
+/// process environment) over its project's `.env`, or over `env_files`
+/// (`--env-file`) when given. `env_file:` entries are container environment
+/// and play no part. Compose files are parsed in parallel.
+pub fn scan_texts(
+    tree: &TreeTexts,
+    env: &BTreeMap<String, String>,
+    env_files: Option<&BTreeMap<String, String>>,
+) -> Scan {
+    use rayon::prelude::*;
+
+    let unreadable = |name: &str| {
+        tree.unreadable
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| format!("{name}: not read"))
+    };
+    let parsed_env: Vec<EnvFile> = tree
+        .env
+        .par_iter()
+        .map(|name| EnvFile {
+            file: name.clone(),
+            parsed: match tree.texts.get(name) {
+                Some(text) => parse_dotenv(name, text, &|var| env.get(var).cloned()),
+                None => Err(Error::Io {
+                    path: name.into(),
+                    source: std::io::Error::other(unreadable(name)),
+                }),
+            },
+        })
+        .collect();
+    let compose_files = tree
+        .compose
+        .par_iter()
+        .filter_map(|name| {
+            let Some(text) = tree.texts.get(name) else {
+                return Some(ComposeFile {
+                    file: name.clone(),
+                    findings: vec![
+                        Finding::new(Rule::InvalidComposeFile, unreadable(name))
+                            .at(&crate::Location::new(name.clone(), 0, 0)),
+                    ],
+                    ..ComposeFile::default()
+                });
+            };
+            let project_env: std::borrow::Cow<'_, BTreeMap<String, String>> = match env_files {
+                Some(map) => std::borrow::Cow::Borrowed(map),
+                None => {
+                    let project = project_env_name(name);
+                    std::borrow::Cow::Owned(
+                        parsed_env
+                            .iter()
+                            .find(|e| e.file == project)
+                            .and_then(|e| e.parsed.as_ref().ok())
+                            .map(Dotenv::to_map)
+                            .unwrap_or_default(),
+                    )
+                }
+            };
+            let lookup = |var: &str| env.get(var).or_else(|| project_env.get(var)).cloned();
+            match read_compose(name, text, &lookup) {
+                ComposeRead::Compose(file) => Some(file),
+                ComposeRead::NotCompose => None,
+            }
+        })
+        .collect();
+    Scan {
+        compose_files,
+        env_files: parsed_env,
     }
 }
 

@@ -27,7 +27,8 @@
 //! ```
 //! use std::collections::BTreeMap;
 //! use port_convention::Convention;
-//! use port_convention::migrate::{PlanOptions, Tree, plan, scan_texts};
+//! use port_convention::check::{TreeTexts, scan_texts};
+//! use port_convention::migrate::{PlanOptions, Tree, plan};
 //!
 //! let convention = Convention::from_yaml("ports.yaml", "version: 1.0.0
 //! services:
@@ -38,7 +39,8 @@
 //!     ("compose.yml".to_string(), "services:\n  db:\n    ports:\n      - \"5433:5432\" # db\n".to_string()),
 //! ]);
 //! let env = BTreeMap::new();
-//! let scan = scan_texts(&["compose.yml".into()], &[], &texts, &env);
+//! let read = TreeTexts { compose: vec!["compose.yml".into()], texts: texts.clone(), ..Default::default() };
+//! let scan = scan_texts(&read, &env, None);
 //! let tree = Tree { convention: &convention, scan: &scan, texts: &texts, env: &env };
 //! let plan = plan(&tree, &PlanOptions::default());
 //! assert!(plan.problems.is_empty());
@@ -54,10 +56,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{EnvFile, Scan, assignment_for, declared_service};
-use crate::compose::{Claim, ComposeRead, read_compose};
+use crate::check::{
+    Scan, TreeTexts, assignment_for, declared_service, project_env_name, scan_texts,
+};
+use crate::compose::Claim;
 use crate::convention::normalize_path;
-use crate::dotenv::{Dotenv, DotenvEntry, parse_dotenv};
+use crate::dotenv::DotenvEntry;
 use crate::interpolation::{Interpolated, interpolate};
 use crate::{
     Convention, Error, HostIp, PortAssignment, PortRange, Protocol, Published, ServiceDef, Severity,
@@ -413,80 +417,11 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
-/// The `.env` Docker Compose reads for the compose file `file`: the one in
-/// its directory (the project directory).
-pub fn project_env_name(file: &str) -> String {
-    join(dir_of(file), ".env")
-}
-
 /// The `.env` files of a compose file's project that `migrate` keeps in
 /// step: `.env` and `.env.example` in its directory.
 fn project_family(file: &str) -> [String; 2] {
     let dir = dir_of(file);
     [join(dir, ".env"), join(dir, ".env.example")]
-}
-
-/// Parses already-read texts the way `io::scan_tree` does: each `.env` file
-/// with the environment as lookup, each compose file with the environment
-/// over its project's `.env`. Names missing from `texts` become unreadable
-/// files (a finding, or a parse error).
-pub fn scan_texts(
-    compose_names: &[String],
-    env_names: &[String],
-    texts: &BTreeMap<String, String>,
-    env: &BTreeMap<String, String>,
-) -> Scan {
-    let env_files: Vec<EnvFile> = env_names
-        .iter()
-        .map(|name| EnvFile {
-            file: name.clone(),
-            parsed: match texts.get(name) {
-                Some(text) => parse_dotenv(name, text, &|var| env.get(var).cloned()),
-                None => Err(unreadable(name)),
-            },
-        })
-        .collect();
-    let compose_files = compose_names
-        .iter()
-        .filter_map(|name| {
-            let Some(text) = texts.get(name) else {
-                return Some(crate::compose::ComposeFile {
-                    file: name.clone(),
-                    findings: vec![
-                        crate::Finding::new(
-                            crate::Rule::InvalidComposeFile,
-                            unreadable(name).to_string(),
-                        )
-                        .at(&crate::Location::new(name.clone(), 0, 0)),
-                    ],
-                    ..Default::default()
-                });
-            };
-            let project = project_env_name(name);
-            let project_env = env_files
-                .iter()
-                .find(|e| e.file == project)
-                .and_then(|e| e.parsed.as_ref().ok())
-                .map(Dotenv::to_map)
-                .unwrap_or_default();
-            let lookup = |var: &str| env.get(var).or_else(|| project_env.get(var)).cloned();
-            match read_compose(name, text, &lookup) {
-                ComposeRead::Compose(file) => Some(file),
-                ComposeRead::NotCompose => None,
-            }
-        })
-        .collect();
-    Scan {
-        compose_files,
-        env_files,
-    }
-}
-
-fn unreadable(name: &str) -> Error {
-    Error::Io {
-        path: name.into(),
-        source: std::io::Error::new(std::io::ErrorKind::NotFound, "file not read"),
-    }
 }
 
 /// 1-based line and column (in characters) of byte `offset` of `text`.
@@ -1617,7 +1552,13 @@ fn finish(tree: &Tree<'_>, options: &PlanOptions, mut p: Planner) -> Plan {
             .map(|f| f.file.clone())
             .collect();
         let env_names: Vec<String> = tree.scan.env_files.iter().map(|f| f.file.clone()).collect();
-        let after = scan_texts(&compose_names, &env_names, &new_texts, tree.env);
+        let edited = TreeTexts {
+            compose: compose_names,
+            env: env_names,
+            texts: new_texts.clone(),
+            unreadable: BTreeMap::new(),
+        };
+        let after = scan_texts(&edited, tree.env, None);
         verify(tree, &after, &files, &mut p);
         for conflict in target_conflicts(tree.convention, &after, &p.targets) {
             p.problems.push(conflict);
@@ -1887,7 +1828,13 @@ services:
             .cloned()
             .collect();
         let env = BTreeMap::new();
-        let scan = scan_texts(&compose, &envs, &texts, &env);
+        let read = TreeTexts {
+            compose,
+            env: envs,
+            texts: texts.clone(),
+            unreadable: BTreeMap::new(),
+        };
+        let scan = scan_texts(&read, &env, None);
         let tree = Tree {
             convention: &convention,
             scan: &scan,
@@ -1950,7 +1897,7 @@ services:
     #[test]
     fn key_range_finds_exported_keys() {
         let text = "X=1\nexport  KEY = 5\n";
-        let env = parse_dotenv(".env", text, &|_| None).unwrap();
+        let env = crate::dotenv::parse_dotenv(".env", text, &|_| None).unwrap();
         let range = key_range(text, &env.entries[1]).unwrap();
         assert_eq!(&text[range], "KEY");
     }

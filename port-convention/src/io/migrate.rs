@@ -117,23 +117,9 @@ pub fn read_tree(
     convention: &Convention,
     env: &BTreeMap<String, String>,
 ) -> Result<(Scan, BTreeMap<String, String>), Error> {
-    let found = crate::io::scan_tree(
-        root,
-        &crate::io::ScanOptions {
-            env_files: Vec::new(),
-            env: Some(env.clone()),
-            discovery: convention.discovery.clone(),
-        },
-    )?;
-    let compose: Vec<String> = found.compose_files.iter().map(|f| f.file.clone()).collect();
-    let envs: Vec<String> = found.env_files.iter().map(|f| f.file.clone()).collect();
-    let mut texts = BTreeMap::new();
-    for name in compose.iter().chain(&envs) {
-        if let Ok(text) = crate::io::read_text(&root.join(name)) {
-            texts.insert(name.clone(), text);
-        }
-    }
-    Ok((migrate::scan_texts(&compose, &envs, &texts, env), texts))
+    let tree = crate::io::read_tree_texts(root, &convention.discovery)?;
+    let scan = crate::check::scan_texts(&tree, env, None);
+    Ok((scan, tree.texts))
 }
 
 /// What [`plan_migration`] reads.

@@ -231,16 +231,19 @@ fn relative_name(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Reads every compose file and `.env` file under `root`, in parallel,
-/// respecting `.gitignore` (also outside a git checkout) and the discovery
-/// globs. File names in the result are relative to `root`.
+/// Finds and reads, in parallel, every compose file and `.env` file under
+/// `root`, respecting `.gitignore` (also outside a git checkout) and the
+/// discovery globs. Names are relative to `root` with `/` separators; a file
+/// that cannot be read is listed with the reason.
 ///
 /// # Errors
 ///
-/// [`Error::Io`] when `root` cannot be read, [`Error::InvalidArgument`] for
-/// a bad glob, and errors reading `--env-file`s. Problems inside files are
-/// findings in the result, not errors.
-pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Scan, Error> {
+/// [`Error::Io`] when `root` cannot be walked, [`Error::InvalidArgument`]
+/// when it is not a directory or a glob is invalid.
+pub fn read_tree_texts(
+    root: &Path,
+    discovery: &crate::Discovery,
+) -> Result<crate::check::TreeTexts, Error> {
     use rayon::prelude::*;
 
     let metadata = std::fs::metadata(root).map_err(|source| Error::Io {
@@ -252,25 +255,20 @@ pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Sca
             message: format!("{} is not a directory", root.display()),
         });
     }
-    let include = build_globs(&options.discovery.include, root)?;
-    let exclude = build_globs(&options.discovery.exclude, root)?;
-    let mut compose_paths = Vec::new();
-    let mut env_paths = Vec::new();
+    let include = build_globs(&discovery.include, root)?;
+    let exclude = build_globs(&discovery.exclude, root)?;
+    let mut tree = crate::check::TreeTexts::default();
+    let mut paths = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
         .filter_entry(|entry| entry.file_name() != ".git")
         .build();
     for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(err) => {
-                return Err(Error::Io {
-                    path: root.to_owned(),
-                    source: std::io::Error::other(err.to_string()),
-                });
-            }
-        };
+        let entry = entry.map_err(|err| Error::Io {
+            path: root.to_owned(),
+            source: std::io::Error::other(err.to_string()),
+        })?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
@@ -280,14 +278,45 @@ pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Sca
         }
         let file_name = entry.file_name().to_string_lossy();
         if is_compose_file_name(&file_name) || include.is_match(&name) {
-            compose_paths.push((name, entry.path().to_owned()));
+            tree.compose.push(name.clone());
         } else if is_env_file_name(&file_name) {
-            env_paths.push((name, entry.path().to_owned()));
+            tree.env.push(name.clone());
+        } else {
+            continue;
+        }
+        paths.push((name, entry.path().to_owned()));
+    }
+    tree.compose.sort();
+    tree.env.sort();
+    let read: Vec<(String, Result<String, Error>)> = paths
+        .into_par_iter()
+        .map(|(name, path)| {
+            let text = read_text(&path);
+            (name, text)
+        })
+        .collect();
+    for (name, text) in read {
+        match text {
+            Ok(text) => {
+                tree.texts.insert(name, text);
+            }
+            Err(err) => {
+                tree.unreadable.insert(name, err.to_string());
+            }
         }
     }
-    compose_paths.sort();
-    env_paths.sort();
+    Ok(tree)
+}
 
+/// Reads and parses every compose file and `.env` file under `root`
+/// ([`read_tree_texts`], then [`crate::check::scan_texts`]).
+///
+/// # Errors
+///
+/// As [`read_tree_texts`], and errors reading `--env-file`s. Problems inside
+/// files are findings in the result, not errors.
+pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Scan, Error> {
+    let tree = read_tree_texts(root, &options.discovery)?;
     let process = options.env.clone().unwrap_or_else(process_env);
     let overrides = if options.env_files.is_empty() {
         None
@@ -300,62 +329,11 @@ pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Sca
         }
         Some(merged)
     };
-
-    let env_files: Vec<crate::check::EnvFile> = env_paths
-        .par_iter()
-        .map(|(name, path)| crate::check::EnvFile {
-            file: name.clone(),
-            parsed: read_text(path)
-                .and_then(|text| parse_dotenv(name, &text, &|var| process.get(var).cloned())),
-        })
-        .collect();
-
-    let compose_files = compose_paths
-        .par_iter()
-        .filter_map(|(name, path)| {
-            let text = match read_text(path) {
-                Ok(t) => t,
-                Err(err) => {
-                    return Some(crate::compose::ComposeFile {
-                        file: name.clone(),
-                        findings: vec![
-                            crate::Finding::new(crate::Rule::InvalidComposeFile, err.to_string())
-                                .at(&crate::Location::new(name.clone(), 0, 0)),
-                        ],
-                        ..Default::default()
-                    });
-                }
-            };
-            // Interpolation input: the process environment over the
-            // project's `.env` (the compose file's directory), or over the
-            // `--env-file`s when given. `env_file:` is container environment
-            // and plays no part.
-            let project_env = match &overrides {
-                Some(map) => map.clone(),
-                None => {
-                    let dir = path.parent().unwrap_or(root);
-                    let dotenv_path = dir.join(".env");
-                    let project_name = relative_name(root, &dotenv_path);
-                    env_files
-                        .iter()
-                        .find(|e| e.file == project_name)
-                        .and_then(|e| e.parsed.as_ref().ok())
-                        .map(Dotenv::to_map)
-                        .unwrap_or_default()
-                }
-            };
-            let lookup = |var: &str| process.get(var).or_else(|| project_env.get(var)).cloned();
-            match crate::compose::read_compose(name, &text, &lookup) {
-                crate::compose::ComposeRead::Compose(file) => Some(file),
-                crate::compose::ComposeRead::NotCompose => None,
-            }
-        })
-        .collect();
-
-    Ok(crate::check::Scan {
-        compose_files,
-        env_files,
-    })
+    Ok(crate::check::scan_texts(
+        &tree,
+        &process,
+        overrides.as_ref(),
+    ))
 }
 
 /// What [`check`] reads.
