@@ -1,15 +1,15 @@
 //! The `port-convention` command line: a thin shell over the library.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use port_convention::report::Color;
-use port_convention::{Convention, Error, allocate, convention_schema, io};
+use port_convention::{Error, allocate, convention_schema, io};
 
-/// Reading thousands of YAML files is allocation-heavy; mimalloc takes about
-/// a fifth off `check` on a large tree (benches/check).
+/// Reading thousands of YAML files is allocation-heavy; with mimalloc `check`
+/// runs 12% fewer instructions on the bench tree (callgrind, benches/README.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -102,7 +102,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             count,
             convention,
         } => {
-            let (_, convention) = load_convention(convention.as_deref())?;
+            let (_, convention) = io::load_convention_or_find(convention.as_deref())?;
             let ports = allocate(&convention, &range, count, &[])?;
             let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
             print_out(&text);
@@ -112,11 +112,6 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Scan(args) => scan::run(&args),
         Command::Migrate(args) => migrate::run(&args),
     }
-}
-
-/// The convention at `path`, or the nearest `ports.yaml` upward.
-pub(crate) fn load_convention(path: Option<&Path>) -> Result<(PathBuf, Convention), Error> {
-    io::load_convention_or_find(path)
 }
 
 /// Writes to stdout, ignoring a closed pipe (`| head`).

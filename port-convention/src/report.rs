@@ -140,7 +140,9 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
         );
         if let (Some(file), Some(line)) = (file, finding.line)
             && let Some(text) = sources.get(file)
-            && let Some(source_line) = text.lines().nth(line as usize - 1)
+            && let Some(source_line) = (line as usize)
+                .checked_sub(1)
+                .and_then(|index| text.lines().nth(index))
         {
             let source_line = source_line.trim_end_matches('\r');
             let gutter = line.to_string();
@@ -416,4 +418,25 @@ pub fn escape_github_property(text: &str) -> String {
     escape_github_data(text)
         .replace(':', "%3A")
         .replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Finding, Rule};
+
+    #[test]
+    fn human_output_survives_lines_that_do_not_exist() {
+        let mut zero = Finding::new(Rule::Drift, "line zero");
+        zero.file = Some("f.yml".into());
+        zero.line = Some(0);
+        zero.column = Some(3);
+        let mut past = zero.clone();
+        past.line = Some(99);
+        let report = Report::new(vec![zero, past], Summary::default());
+        let sources = BTreeMap::from([("f.yml".to_string(), "a: 1\n".to_string())]);
+        let text = render_human(&report, &sources, Color::Never);
+        assert!(text.contains("line zero"));
+        assert!(!text.contains(" | "), "no source line is shown: {text}");
+    }
 }

@@ -236,33 +236,29 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                 }
                 findings.push(f);
             }
-            if port.port < 1024 {
-                findings.push(
-                    Finding::new(
-                        Rule::PrivilegedPort,
-                        format!(
-                            "service {} port {} ({}) is privileged (below 1024): binding it needs root or CAP_NET_BIND_SERVICE",
-                            service.name, port.name, port.port
-                        ),
-                    )
+            let about = format!(
+                "service {} port {} ({})",
+                service.name, port.name, port.port
+            );
+            let warning = |rule: Rule, why: &str| {
+                Finding::new(rule, format!("{about} {why}"))
                     .at(&port.location)
                     .with_service(&service.name)
-                    .with_port(port.port),
-                );
+                    .with_port(port.port)
+            };
+            if port.port < 1024 {
+                findings.push(warning(
+                    Rule::PrivilegedPort,
+                    "is privileged (below 1024): binding it needs root or CAP_NET_BIND_SERVICE",
+                ));
             }
             if EPHEMERAL_PORTS.contains(port.port) {
-                findings.push(
-                    Finding::new(
-                        Rule::EphemeralPort,
-                        format!(
-                            "service {} port {} ({}) is in Linux's ephemeral range {EPHEMERAL_PORTS}: an outgoing connection may hold it when the service starts",
-                            service.name, port.name, port.port
-                        ),
-                    )
-                    .at(&port.location)
-                    .with_service(&service.name)
-                    .with_port(port.port),
-                );
+                findings.push(warning(
+                    Rule::EphemeralPort,
+                    &format!(
+                        "is in Linux's ephemeral range {EPHEMERAL_PORTS}: an outgoing connection may hold it when the service starts"
+                    ),
+                ));
             }
         }
     }
