@@ -16,6 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod check;
 mod migrate;
 mod parse_ports;
+mod projects;
 mod scan;
 
 /// Make a team's host-port convention real across docker-compose files,
@@ -48,6 +49,9 @@ enum Command {
     Check(check::Args),
     /// List every published host port, sorted, with its owner and source.
     Scan(scan::Args),
+    /// List the compose projects of the tree (what each `docker compose`
+    /// invocation loads), their files, profiles and ports.
+    Projects(projects::Args),
     /// Move services to their assigned ports across compose and .env files,
     /// safely (plan, apply, rollback, status).
     Migrate(migrate::Args),
@@ -110,6 +114,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::Projects(args) => projects::run(&args),
         Command::Migrate(args) => migrate::run(&args),
     }
 }

@@ -47,14 +47,15 @@ alternatives:
 
 #[test]
 fn clash_across_files_points_at_each_other_with_a_suggestion() {
+    // One project: compose merges docker-compose.override.yml into docker-compose.yml.
     let dir = tree(&[
         (
             "a/docker-compose.yml",
-            "services:\n  web:\n    ports:\n      - \"3000:80\"\n",
+            "services:\n  web:\n    image: nginx\n    ports:\n      - \"3000:80\"\n",
         ),
         (
-            "c/compose.yaml",
-            "services:\n  grafana:\n    ports:\n      - 3000:3000\n",
+            "a/docker-compose.override.yml",
+            "services:\n  grafana:\n    image: grafana/grafana\n    ports:\n      - 3000:3000\n",
         ),
     ]);
     let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
@@ -65,18 +66,117 @@ fn clash_across_files_points_at_each_other_with_a_suggestion() {
         .filter(|f| f["rule"] == "duplicate-host-port")
         .collect();
     assert_eq!(clashes.len(), 2, "one finding per claim involved");
-    assert_eq!(clashes[0]["file"], "a/docker-compose.yml");
+    assert_eq!(clashes[0]["file"], "a/docker-compose.override.yml");
+    assert_eq!(clashes[1]["file"], "a/docker-compose.yml");
     assert_eq!(
-        (clashes[0]["line"].as_u64(), clashes[0]["column"].as_u64()),
-        (Some(4), Some(9))
+        (clashes[1]["line"].as_u64(), clashes[1]["column"].as_u64()),
+        (Some(5), Some(9))
     );
-    assert_eq!(clashes[0]["related"][0]["file"], "c/compose.yaml");
+    assert_eq!(clashes[1]["project"], "a");
+    assert_eq!(clashes[0]["related"][0]["file"], "a/docker-compose.yml");
+    assert_eq!(clashes[0]["related"][0]["project"], "a");
+    let clashes = [clashes[1], clashes[0]];
+    assert_eq!(
+        clashes[0]["related"][0]["file"],
+        "a/docker-compose.override.yml"
+    );
     assert_eq!(clashes[0]["related"][0]["service"], "grafana");
-    assert_eq!(clashes[1]["related"][0]["file"], "a/docker-compose.yml");
     assert_eq!(clashes[0]["host_ip"], "");
     assert_eq!(clashes[0]["protocol"], "tcp");
     let suggested = clashes[0]["suggestion"]["port"].as_u64().unwrap();
     assert!(suggested != 3000 && suggested >= 1024);
+}
+
+#[test]
+fn separate_projects_share_a_port_as_a_warning_until_a_host_declares_them() {
+    let files = [
+        (
+            "a/compose.yaml",
+            "services:\n  web:\n    image: nginx\n    ports: [\"3000:80\"]\n",
+        ),
+        (
+            "b/compose.yaml",
+            "services:\n  grafana:\n    image: grafana/grafana\n    ports: [\"3000:3000\"]\n",
+        ),
+        (
+            "c/docker-compose.yml",
+            "services:\n  app:\n    image: app\n    ports: [\"3000:3000\"]\n",
+        ),
+    ];
+    let dir = tree(&files);
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let report = json(&out);
+    let shared: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "port-shared-across-projects")
+        .collect();
+    assert_eq!(shared.len(), 1, "one finding per port: {report:#}");
+    assert_eq!(shared[0]["severity"], "warning");
+    assert_eq!(shared[0]["port"], 3000);
+    assert_eq!(shared[0]["project"], "a");
+    let related: Vec<&str> = shared[0]["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["project"].as_str().unwrap())
+        .collect();
+    assert_eq!(related, ["b", "c"]);
+    let message = shared[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("3 compose projects") && message.contains("hosts:"),
+        "{message}"
+    );
+
+    // Declared on one host: errors, naming the host.
+    let mut declared = files.to_vec();
+    declared.push((
+        "ports.yaml",
+        "version: 1.0.0\nhosts:\n  box:\n    projects: [a, b]\n",
+    ));
+    let dir = tree(&declared);
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let errors: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "duplicate-host-port")
+        .collect();
+    assert_eq!(errors.len(), 2, "{report:#}");
+    assert!(errors.iter().all(|f| f["host"] == "box"));
+    // c is on no host: still only a warning, with every project involved.
+    let shared: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "port-shared-across-projects")
+        .collect();
+    assert_eq!(shared.len(), 1, "{report:#}");
+}
+
+#[test]
+fn a_host_entry_that_matches_nothing_is_reported() {
+    let dir = tree(&[
+        (
+            "a/compose.yaml",
+            "services:\n  web:\n    image: nginx\n    ports: [\"3000:80\"]\n",
+        ),
+        (
+            "ports.yaml",
+            "version: 1.0.0\nhosts:\n  box:\n    projects: [a, nothing/here]\n",
+        ),
+    ]);
+    let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
+    let unknown: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "unknown-host-project")
+        .collect();
+    assert_eq!(unknown.len(), 1, "{report:#}");
+    assert!(
+        unknown[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing/here")
+    );
+    assert_eq!(unknown[0]["file"], "ports.yaml");
 }
 
 #[test]
@@ -461,8 +561,10 @@ const SNAPSHOTS: &[(&str, &[u64], usize)] = &[
     (
         "2025-11-04-migrated",
         &[
+            // 8081 is not among them: redis-commander publishes it only with
+            // `--profile dev`, a profile nothing activates.
             3200, 3402, 4005, 5433, 6333, 6334, 6335, 6336, 6337, 6338, 6379, 6380, 6400, 7676,
-            8081, 8202, 9090, 9187, 11434,
+            8202, 9090, 9187, 11434,
         ],
         101,
     ),
@@ -482,10 +584,13 @@ fn corpus_clashes_are_exactly_the_ones_found_by_hand() {
     for (snapshot, clashes, mappings) in SNAPSHOTS {
         let dir = corpus.join(snapshot);
         // No convention: run from a directory without ports.yaml above it.
+        // Every compose file of tools/compose is a project of its own, and no
+        // host says they run together: clashes between them are warnings.
         let out = run_in(&dir, &["check", ".", "--format", "json"]);
-        assert_eq!(code(&out), 1, "{snapshot}: {}", stderr(&out));
+        assert_ne!(code(&out), 2, "{snapshot}: {}", stderr(&out));
         let report = json(&out);
-        let got = ports_of(&report, "duplicate-host-port");
+        let mut got = ports_of(&report, "duplicate-host-port");
+        got.extend(ports_of(&report, "port-shared-across-projects"));
         let want: BTreeSet<u64> = clashes.iter().copied().collect();
         assert_eq!(
             got,
@@ -529,11 +634,27 @@ fn corpus_with_the_example_convention() {
     assert_eq!(code(&out), 1);
     let report = json(&out);
     let got = ports_of(&report, "duplicate-host-port");
+    // The example convention puts every stack on host trading-host: each clash
+    // is an error that names the host and the projects.
+    for f in findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "duplicate-host-port")
+    {
+        assert!(f["project"].is_string(), "{f}");
+        if f["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["project"] != f["project"])
+        {
+            assert_eq!(f["host"], "trading-host", "{f}");
+        }
+    }
+    assert!(ports_of(&report, "port-shared-across-projects").is_empty());
     // rag / rag-gpu are alternatives: 3402, 8202 and 11434 stop clashing; 6380
     // still clashes with telegram-redis-replica.
     let want: BTreeSet<u64> = [
-        3200, 4005, 5433, 6333, 6334, 6335, 6336, 6337, 6338, 6379, 6380, 6400, 7676, 8081, 9090,
-        9187,
+        3200, 4005, 5433, 6333, 6334, 6335, 6336, 6337, 6338, 6379, 6380, 6400, 7676, 9090, 9187,
     ]
     .into();
     assert_eq!(got, want);

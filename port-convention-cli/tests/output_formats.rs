@@ -41,6 +41,8 @@ services:
     range: web
     ports:
       http: { port: 3000 }
+hosts:
+  box: { projects: [\"**\"] }
 ";
 
 /// Writes the fixture tree under `root`; `clash_file` is the name of the

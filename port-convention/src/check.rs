@@ -6,9 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::compose::{Claim, ComposeFile, ComposeRead, PortSource, read_compose};
+use serde::Serialize;
+
+use crate::compose::{Claim, ComposeDoc, ComposeFile, ComposeParse, PortSource, parse_compose};
 use crate::convention::normalize_path;
 use crate::dotenv::{Dotenv, parse_dotenv};
+use crate::project::{Project, ProjectInput, Projects, resolve_projects};
 use crate::{
     BindPolicy, Convention, Error, Finding, PortRange, Rule, ServiceDef, allocate_with,
     validate_convention,
@@ -26,10 +29,27 @@ pub struct EnvFile {
 /// Everything read from a tree.
 #[derive(Debug, Default)]
 pub struct Scan {
-    /// Compose files, in path order.
+    /// Compose files, in path order, each interpolated with its own
+    /// directory's environment (what `docker compose -f FILE` sees).
     pub compose_files: Vec<ComposeFile>,
     /// `.env` files, in path order.
     pub env_files: Vec<EnvFile>,
+    /// The compose projects of the tree, with their merged services.
+    pub projects: Projects,
+    /// What discovery did besides reading: files read although ignored,
+    /// directories skipped.
+    pub notes: Vec<DiscoveryNote>,
+}
+
+/// Something discovery did that the inventory should say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiscoveryNote {
+    /// The file or directory, relative to the root.
+    pub path: String,
+    /// What happened: `read-although-ignored` or `skipped`.
+    pub kind: &'static str,
+    /// Why.
+    pub reason: String,
 }
 
 impl Scan {
@@ -48,6 +68,10 @@ impl Scan {
 /// The texts of a tree, as read by the edge (`io::read_tree_texts`).
 #[derive(Debug, Clone, Default)]
 pub struct TreeTexts {
+    /// The name of the root directory (names the root's compose project).
+    pub root_name: String,
+    /// What discovery did besides reading.
+    pub notes: Vec<DiscoveryNote>,
     /// Compose files, relative to the root, in path order.
     pub compose: Vec<String>,
     /// `.env`-style files, relative to the root, in path order.
@@ -83,6 +107,17 @@ pub fn scan_texts(
     env: &BTreeMap<String, String>,
     env_files: Option<&BTreeMap<String, String>>,
 ) -> Scan {
+    scan_texts_with(tree, env, env_files, None)
+}
+
+/// [`scan_texts`] with the convention, whose `projects` and `hosts` shape
+/// the compose projects.
+pub fn scan_texts_with(
+    tree: &TreeTexts,
+    env: &BTreeMap<String, String>,
+    env_files: Option<&BTreeMap<String, String>>,
+    convention: Option<&Convention>,
+) -> Scan {
     use rayon::prelude::*;
 
     let unreadable = |name: &str| {
@@ -105,44 +140,64 @@ pub fn scan_texts(
             },
         })
         .collect();
-    let compose_files = tree
+    let env_maps: BTreeMap<String, BTreeMap<String, String>> = parsed_env
+        .iter()
+        .filter_map(|e| Some((e.file.clone(), e.parsed.as_ref().ok()?.to_map())))
+        .collect();
+    let docs: Vec<(String, Option<Box<ComposeDoc>>)> = tree
         .compose
         .par_iter()
         .filter_map(|name| {
             let Some(text) = tree.texts.get(name) else {
-                return Some(ComposeFile {
+                return Some((name.clone(), None));
+            };
+            match parse_compose(name, text) {
+                ComposeParse::Compose(doc) => Some((name.clone(), Some(doc))),
+                ComposeParse::NotCompose => None,
+            }
+        })
+        .collect();
+    let compose_files: Vec<ComposeFile> = docs
+        .par_iter()
+        .map(|(name, doc)| {
+            let Some(doc) = doc else {
+                return ComposeFile {
                     file: name.clone(),
                     findings: vec![
                         Finding::new(Rule::InvalidComposeFile, unreadable(name))
                             .at(&crate::Location::new(name.clone(), 0, 0)),
                     ],
                     ..ComposeFile::default()
-                });
+                };
             };
-            let project_env: std::borrow::Cow<'_, BTreeMap<String, String>> = match env_files {
-                Some(map) => std::borrow::Cow::Borrowed(map),
-                None => {
-                    let project = project_env_name(name);
-                    std::borrow::Cow::Owned(
-                        parsed_env
-                            .iter()
-                            .find(|e| e.file == project)
-                            .and_then(|e| e.parsed.as_ref().ok())
-                            .map(Dotenv::to_map)
-                            .unwrap_or_default(),
-                    )
-                }
+            let empty = BTreeMap::new();
+            let project_env = match env_files {
+                Some(map) => map,
+                None => env_maps.get(&project_env_name(name)).unwrap_or(&empty),
             };
             let lookup = |var: &str| env.get(var).or_else(|| project_env.get(var)).cloned();
-            match read_compose(name, text, &lookup) {
-                ComposeRead::Compose(file) => Some(file),
-                ComposeRead::NotCompose => None,
-            }
+            let text = tree.texts.get(name).map(String::as_str).unwrap_or("");
+            doc.read(text, &lookup)
         })
         .collect();
+    let docs: BTreeMap<String, ComposeDoc> = docs
+        .into_iter()
+        .filter_map(|(name, doc)| Some((name, *doc?)))
+        .collect();
+    let projects = resolve_projects(ProjectInput {
+        docs: &docs,
+        texts: &tree.texts,
+        env_files: &env_maps,
+        process_env: env,
+        env_override: env_files,
+        convention,
+        root_name: &tree.root_name,
+    });
     Scan {
         compose_files,
         env_files: parsed_env,
+        projects,
+        notes: tree.notes.clone(),
     }
 }
 
@@ -227,17 +282,63 @@ pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Fin
     for file in &scan.compose_files {
         findings.extend(file.findings.iter().cloned());
     }
+    // Problems met while loading projects (an include's own env can make a
+    // template fail that the file's directory env does not), each once.
+    let mut seen: std::collections::BTreeSet<crate::finding::FindingIdentity> =
+        findings.iter().map(Finding::identity).collect();
+    for finding in &scan.projects.findings {
+        if seen.insert(finding.identity()) {
+            findings.push(finding.clone());
+        }
+    }
     let mut free = FreePorts::new(convention, scan);
     duplicate_host_ports(convention, scan, &mut free, &mut findings);
     if let Some(c) = convention {
+        let owners = ClaimOwners::new(&scan.projects.projects);
         for (claim, range) in scan.published() {
+            let start = findings.len();
             convention_rules(c, claim, range, &mut free, &mut findings);
+            if let Some(project) = owners.project_of(claim) {
+                for f in findings.iter_mut().skip(start) {
+                    f.project = Some(project.to_owned());
+                }
+            }
         }
     }
     env_files(convention, scan, &mut findings);
     crate::report::sort_findings(&mut findings);
     findings
 }
+
+/// The first project (in id order) that has each written claim.
+struct ClaimOwners<'p> {
+    by_place: BTreeMap<(&'p str, u32, u32), &'p str>,
+}
+
+impl<'p> ClaimOwners<'p> {
+    fn new(projects: &'p [Project]) -> Self {
+        let mut by_place = BTreeMap::new();
+        for project in projects {
+            for service in &project.services {
+                for claim in &service.claims {
+                    by_place
+                        .entry((claim.file.as_str(), claim.line, claim.column))
+                        .or_insert(project.id.as_str());
+                }
+            }
+        }
+        ClaimOwners { by_place }
+    }
+
+    fn project_of(&self, claim: &Claim) -> Option<&'p str> {
+        self.by_place
+            .get(&(claim.file.as_str(), claim.line, claim.column))
+            .copied()
+    }
+}
+
+/// How many related places a clash lists; the rest are counted.
+pub const MAX_RELATED: usize = 10;
 
 fn suggestion_for(
     convention: Option<&Convention>,
@@ -269,81 +370,221 @@ fn suggestion_for(
     free.take_unprotected_from(convention, port)
 }
 
+/// One published claim of an active service of a project.
+struct Published<'s> {
+    project: &'s Project,
+    service: &'s str,
+    claim: &'s Claim,
+    range: PortRange,
+}
+
+/// How two overlapping claims relate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Clash {
+    /// Same project, or projects on one host: compose `up` fails.
+    Error,
+    /// Different projects that no host puts together.
+    Undeclared,
+}
+
+fn same_place(a: &Claim, b: &Claim) -> bool {
+    a.file == b.file && a.line == b.line && a.column == b.column
+}
+
+fn list_places(others: &[&Published<'_>]) -> String {
+    let mut names: Vec<String> = others
+        .iter()
+        .take(MAX_RELATED)
+        .map(|o| {
+            format!(
+                "{} ({}:{}, project {})",
+                o.service, o.claim.file, o.claim.line, o.project.id
+            )
+        })
+        .collect();
+    if others.len() > MAX_RELATED {
+        names.push(format!("and {} more", others.len() - MAX_RELATED));
+    }
+    names.join(", ")
+}
+
 fn duplicate_host_ports(
     convention: Option<&Convention>,
     scan: &Scan,
     free: &mut FreePorts,
     findings: &mut Vec<Finding>,
 ) {
-    let published: Vec<(&Claim, PortRange)> = scan.published().collect();
-    // Sweep over claims sorted by protocol and first port: only claims whose
-    // ranges can still intersect are compared, so a large tree stays fast.
-    let mut order: Vec<usize> = (0..published.len()).collect();
-    order.sort_by_key(|&i| {
-        published
-            .get(i)
-            .map(|(c, r)| (c.mapping.protocol, r.start(), r.end()))
-    });
-    let mut clashes: Vec<Vec<usize>> = vec![Vec::new(); published.len()];
-    for (n, &i) in order.iter().enumerate() {
-        let Some((claim, range)) = published.get(i) else {
-            continue;
-        };
-        for &j in order.iter().skip(n + 1) {
-            let Some((other, other_range)) = published.get(j) else {
-                continue;
-            };
-            if other.mapping.protocol != claim.mapping.protocol || other_range.start() > range.end()
-            {
-                break;
-            }
-            let clash = other_range.overlaps(range)
-                && other.mapping.host_ip.overlaps(&claim.mapping.host_ip)
-                // One entry expanded into several mappings never clashes with itself.
-                && !(other.file == claim.file && other.line == claim.line && other.column == claim.column)
-                && !convention.is_some_and(|c| c.are_alternatives(&claim.file, &other.file));
-            if clash {
-                if let Some(list) = clashes.get_mut(i) {
-                    list.push(j);
-                }
-                if let Some(list) = clashes.get_mut(j) {
-                    list.push(i);
+    let mut published: Vec<Published<'_>> = Vec::new();
+    for project in scan.projects.projects.iter().filter(|p| p.error.is_none()) {
+        for service in project.active_services() {
+            for claim in &service.claims {
+                // Port 0 asks Docker for a free port: it never clashes.
+                if let Some(range) = claim.mapping.published.range()
+                    && range.start() != 0
+                {
+                    published.push(Published {
+                        project,
+                        service: &service.name,
+                        claim,
+                        range,
+                    });
                 }
             }
         }
     }
-    for (i, others) in clashes.iter_mut().enumerate() {
+    // Sweep over claims sorted by protocol and first port: only claims whose
+    // ranges can still intersect are compared, so a large tree stays fast.
+    published.sort_by(|a, b| {
+        (a.claim.mapping.protocol, a.range.start(), a.range.end())
+            .cmp(&(b.claim.mapping.protocol, b.range.start(), b.range.end()))
+            .then_with(|| a.project.id.cmp(&b.project.id))
+            .then_with(|| (&a.claim.file, a.claim.line).cmp(&(&b.claim.file, b.claim.line)))
+    });
+    let mut errors: Vec<Vec<usize>> = vec![Vec::new(); published.len()];
+    // Undeclared sharing, by protocol and first shared port.
+    let mut shared: BTreeMap<(crate::Protocol, u16), std::collections::BTreeSet<usize>> =
+        BTreeMap::new();
+    for (i, a) in published.iter().enumerate() {
+        for (j, b) in published.iter().enumerate().skip(i + 1) {
+            if b.claim.mapping.protocol != a.claim.mapping.protocol
+                || b.range.start() > a.range.end()
+            {
+                break;
+            }
+            if !b.range.overlaps(&a.range)
+                || !b.claim.mapping.host_ip.overlaps(&a.claim.mapping.host_ip)
+                // One entry (expanded, or loaded by two projects) never clashes with itself.
+                || same_place(a.claim, b.claim)
+            {
+                continue;
+            }
+            let kind = if std::ptr::eq(a.project, b.project) {
+                Clash::Error
+            } else if convention.is_some_and(|c| {
+                a.project
+                    .files
+                    .iter()
+                    .any(|fa| b.project.files.iter().any(|fb| c.are_alternatives(fa, fb)))
+            }) {
+                continue;
+            } else if a.project.hosts.iter().any(|h| b.project.hosts.contains(h)) {
+                Clash::Error
+            } else {
+                Clash::Undeclared
+            };
+            match kind {
+                Clash::Error => {
+                    if let Some(list) = errors.get_mut(i) {
+                        list.push(j);
+                    }
+                    if let Some(list) = errors.get_mut(j) {
+                        list.push(i);
+                    }
+                }
+                Clash::Undeclared => {
+                    let port = a.range.start().max(b.range.start());
+                    let group = shared.entry((a.claim.mapping.protocol, port)).or_default();
+                    group.insert(i);
+                    group.insert(j);
+                }
+            }
+        }
+    }
+    let mut emitted: std::collections::BTreeSet<(String, u32, u32, String)> =
+        std::collections::BTreeSet::new();
+    for (i, others) in errors.iter_mut().enumerate() {
         if others.is_empty() {
             continue;
         }
-        let Some((claim, range)) = published.get(i) else {
+        let Some(claim) = published.get(i) else {
             continue;
         };
-        // Related places in file order, whatever the sweep order was.
-        others.sort_unstable();
-        let others: Vec<&Claim> = others
+        others.sort_unstable_by(|&x, &y| {
+            let (px, py) = (published.get(x), published.get(y));
+            px.map(|p| (&p.claim.file, p.claim.line, p.claim.column))
+                .cmp(&py.map(|p| (&p.claim.file, p.claim.line, p.claim.column)))
+        });
+        let others: Vec<&Published<'_>> = others.iter().filter_map(|&j| published.get(j)).collect();
+        let same_project = others
             .iter()
-            .filter_map(|&j| published.get(j).map(|(c, _)| *c))
-            .collect();
-        let names: Vec<String> = others
-            .iter()
-            .map(|o| format!("{} ({}:{})", o.service, o.file, o.line))
-            .collect();
-        let mut f = Finding::new(
-            Rule::DuplicateHostPort,
-            format!(
-                "host port {range}/{} of {} is also published by {}",
-                claim.mapping.protocol,
-                claim.service,
-                names.join(", ")
-            ),
+            .all(|o| std::ptr::eq(o.project, claim.project));
+        let host = if same_project {
+            None
+        } else {
+            claim
+                .project
+                .hosts
+                .iter()
+                .find(|h| others.iter().all(|o| o.project.hosts.contains(h)))
+                .or(claim.project.hosts.first())
+                .cloned()
+        };
+        let context = match &host {
+            None => format!("in project {}", claim.project.describe()),
+            Some(h) => format!("on host {h}"),
+        };
+        let message = format!(
+            "host port {}/{} of {} is also published by {} ({context})",
+            claim.range,
+            claim.claim.mapping.protocol,
+            claim.service,
+            list_places(&others)
         );
-        f = with_claim(f, claim, range.start());
-        for other in &others {
-            f = f.with_related(&other.location(), Some(other.service.clone()));
+        let key = (
+            claim.claim.file.clone(),
+            claim.claim.line,
+            claim.claim.column,
+            message.clone(),
+        );
+        if !emitted.insert(key) {
+            continue;
         }
-        if let Some(p) = suggestion_for(convention, claim, free, range.start()) {
+        let mut f = Finding::new(Rule::DuplicateHostPort, message);
+        f = with_claim(f, claim.claim, claim.range.start()).with_project(claim.project.id.clone());
+        f.service = Some(claim.service.to_owned());
+        f.host = host;
+        for other in others.iter().take(MAX_RELATED) {
+            f = f.with_related(&other.claim.location(), Some(other.service.to_owned()));
+            if let Some(last) = f.related.last_mut() {
+                last.project = Some(other.project.id.clone());
+            }
+        }
+        if let Some(p) = suggestion_for(convention, claim.claim, free, claim.range.start()) {
             f = f.with_suggestion(p);
+        }
+        findings.push(f);
+    }
+    for ((protocol, port), members) in shared {
+        let mut members: Vec<&Published<'_>> =
+            members.iter().filter_map(|&i| published.get(i)).collect();
+        members.sort_by(|a, b| {
+            (&a.claim.file, a.claim.line, a.claim.column).cmp(&(
+                &b.claim.file,
+                b.claim.line,
+                b.claim.column,
+            ))
+        });
+        let Some((first, rest)) = members.split_first() else {
+            continue;
+        };
+        let mut projects: Vec<&str> = members.iter().map(|m| m.project.id.as_str()).collect();
+        projects.sort_unstable();
+        projects.dedup();
+        let message = format!(
+            "host port {port}/{protocol} is published by {} compose projects: {} ({}), {}; if they run on one machine, declare them under `hosts:` in ports.yaml (then this is an error), if never together, under `alternatives:`",
+            projects.len(),
+            first.service,
+            first.project.id,
+            list_places(rest)
+        );
+        let mut f = Finding::new(Rule::PortSharedAcrossProjects, message);
+        f = with_claim(f, first.claim, port).with_project(first.project.id.clone());
+        f.service = Some(first.service.to_owned());
+        for other in rest.iter().take(MAX_RELATED) {
+            f = f.with_related(&other.claim.location(), Some(other.service.to_owned()));
+            if let Some(last) = f.related.last_mut() {
+                last.project = Some(other.project.id.clone());
+            }
         }
         findings.push(f);
     }

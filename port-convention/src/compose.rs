@@ -85,27 +85,141 @@ pub enum ComposeRead {
     NotCompose,
 }
 
-/// Reads a compose file. `lookup` answers interpolation variables.
+/// One compose file, parsed but not interpolated: what projects are built
+/// from. Interpolation happens per project, since the same file can be
+/// loaded with different variables (an `include` with its own `env_file`, a
+/// project the convention declares with other env files).
+#[derive(Debug, Clone, Default)]
+pub struct ComposeDoc {
+    /// The file, relative to the scanned root.
+    pub file: String,
+    /// Service names with the place of their key.
+    pub services: Vec<(String, Location)>,
+    /// Problems of the file as a whole (not YAML, a service that is not a
+    /// mapping ...).
+    pub findings: Vec<Finding>,
+    /// Whether the file could not be parsed at all.
+    pub broken: bool,
+    /// The kept part of each service, in the order of `services`.
+    pub(crate) nodes: Vec<Option<Node>>,
+    /// `include`, as written.
+    pub(crate) include: Option<Node>,
+    /// `name`, as written.
+    pub(crate) name: Option<Node>,
+}
+
+/// What parsing a YAML file as compose gave.
+#[derive(Debug, Clone)]
+pub enum ComposeParse {
+    /// A compose file.
+    Compose(Box<ComposeDoc>),
+    /// YAML that is not a compose file (no `services` mapping).
+    NotCompose,
+}
+
+/// How a service key's value was tagged in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MergeTag {
+    /// No tag: merged with what earlier files said (sequences appended).
+    Merge,
+    /// `!reset`: what earlier files said is dropped, and so is this value.
+    Reset,
+    /// `!override`: what earlier files said is replaced by this value.
+    Override,
+}
+
+impl ComposeDoc {
+    /// A service's kept key (`ports`, `image`, `build`, `extends`, `profiles`).
+    pub(crate) fn service_key(&self, index: usize, key: &str) -> Option<&Node> {
+        self.nodes.get(index)?.as_ref()?.get(key)
+    }
+
+    /// How a service's key is tagged.
+    pub(crate) fn merge_tag(&self, index: usize, key: &str) -> MergeTag {
+        match self.service_key(index, key).and_then(|n| n.tag.as_deref()) {
+            Some("!reset") => MergeTag::Reset,
+            Some("!override") => MergeTag::Override,
+            _ => MergeTag::Merge,
+        }
+    }
+
+    /// Whether a service sets `image` or `build` (not null).
+    pub(crate) fn has_image_or_build(&self, index: usize) -> bool {
+        ["image", "build"].iter().any(|key| {
+            self.service_key(index, key).is_some_and(|n| {
+                !matches!(n.kind, NodeKind::Null) && n.tag.as_deref() != Some("!reset")
+            })
+        })
+    }
+
+    /// The index of a service by name.
+    pub(crate) fn service_index(&self, name: &str) -> Option<usize> {
+        self.services.iter().position(|(n, _)| n == name)
+    }
+
+    /// Reads the ports of service `index` with `lookup` answering
+    /// interpolation variables; claims and findings are appended.
+    pub(crate) fn service_claims(
+        &self,
+        text: &str,
+        index: usize,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        out: &mut ComposeFile,
+    ) {
+        let Some((name, _)) = self.services.get(index) else {
+            return;
+        };
+        let Some(ports) = self.service_key(index, "ports") else {
+            return;
+        };
+        if self.merge_tag(index, "ports") == MergeTag::Reset {
+            return;
+        }
+        match &ports.kind {
+            NodeKind::Seq(items) => {
+                for item in items {
+                    read_entry(&self.file, text, name, item, lookup, out);
+                }
+            }
+            NodeKind::Null => {}
+            _ => out.findings.push(
+                Finding::new(
+                    Rule::InvalidPortSpec,
+                    format!(
+                        "ports of service {name} must be a list, found {}",
+                        ports.kind_name()
+                    ),
+                )
+                .at(&ports.place.location(&self.file))
+                .with_service(name),
+            ),
+        }
+    }
+
+    /// Reads every service's ports, as [`read_compose`] does.
+    pub fn read(&self, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> ComposeFile {
+        let mut out = ComposeFile {
+            file: self.file.clone(),
+            services: self.services.clone(),
+            findings: self.findings.clone(),
+            ..ComposeFile::default()
+        };
+        for index in 0..self.services.len() {
+            self.service_claims(text, index, lookup, &mut out);
+        }
+        out
+    }
+}
+
+/// Parses a compose file without interpolating it.
 ///
-/// Malformed YAML and a `services` key that is not a mapping are reported as
+/// Malformed YAML and a service that is not a mapping are reported as
 /// `invalid-compose-file` findings (a file named like a compose file is
-/// expected to be one); a YAML file without `services` is [`ComposeRead::NotCompose`].
-///
-/// ```
-/// use port_convention::compose::{read_compose, ComposeRead};
-/// let text = "services:\n  db:\n    ports:\n      - \"${DB_PORT:-5433}:5432\"\n";
-/// let ComposeRead::Compose(file) = read_compose("compose.yml", text, &|_| None) else { panic!() };
-/// assert_eq!(file.claims[0].mapping.to_string(), "5433:5432/tcp");
-/// assert_eq!((file.claims[0].line, file.claims[0].column), (4, 9));
-/// ```
-pub fn read_compose(
-    file: &str,
-    text: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> ComposeRead {
-    let services = match yaml::parse_compose_services(file, text) {
-        Ok(Some(services)) => services,
-        Ok(None) => return ComposeRead::NotCompose,
+/// expected to be one); a YAML file without a `services` mapping is
+/// [`ComposeParse::NotCompose`].
+pub fn parse_compose(file: &str, text: &str) -> ComposeParse {
+    let top = match yaml::parse_compose(file, text) {
+        Ok(top) => top,
         Err(err) => {
             let location = err
                 .location()
@@ -115,29 +229,41 @@ pub fn read_compose(
                 Error::YamlSyntax { .. } => format!("not valid YAML: {}", err.detail()),
                 other => other.detail(),
             };
-            return ComposeRead::Compose(ComposeFile {
+            return ComposeParse::Compose(Box::new(ComposeDoc {
                 file: file.to_owned(),
                 findings: vec![Finding::new(Rule::InvalidComposeFile, message).at(&location)],
-                ..ComposeFile::default()
-            });
+                broken: true,
+                ..ComposeDoc::default()
+            }));
         }
     };
-    let mut out = ComposeFile {
+    let mut out = ComposeDoc {
         file: file.to_owned(),
-        ..ComposeFile::default()
+        include: top.include,
+        name: top.name,
+        ..ComposeDoc::default()
+    };
+    let Some(services) = top.services else {
+        // An `include`-only file is a compose file too.
+        return if out.include.is_some() {
+            ComposeParse::Compose(Box::new(out))
+        } else {
+            ComposeParse::NotCompose
+        };
     };
     let Some(entries) = services.as_map() else {
         if matches!(services.kind, NodeKind::Null) {
-            return ComposeRead::Compose(out);
+            return ComposeParse::Compose(Box::new(out));
         }
         // Kong's declarative config has a `services` list: not a compose file.
-        return ComposeRead::NotCompose;
+        return ComposeParse::NotCompose;
     };
     for (key, service) in entries {
         let name = key.scalar_text().unwrap_or_default();
         let key_location = key.place.location(file);
         out.services.push((name.clone(), key_location.clone()));
         if service.as_map().is_none() && !matches!(service.kind, NodeKind::Null) {
+            out.nodes.push(None);
             // One finding per file: a commented-out service key turns all of
             // its settings into bogus "services", and compose rejects the file.
             if out
@@ -160,30 +286,33 @@ pub fn read_compose(
             );
             continue;
         }
-        let Some(ports) = service.get("ports") else {
-            continue;
-        };
-        match &ports.kind {
-            NodeKind::Seq(items) => {
-                for item in items {
-                    read_entry(file, text, &name, item, lookup, &mut out);
-                }
-            }
-            NodeKind::Null => {}
-            _ => out.findings.push(
-                Finding::new(
-                    Rule::InvalidPortSpec,
-                    format!(
-                        "ports of service {name} must be a list, found {}",
-                        ports.kind_name()
-                    ),
-                )
-                .at(&ports.place.location(file))
-                .with_service(&name),
-            ),
-        }
+        out.nodes.push(Some(service.clone()));
     }
-    ComposeRead::Compose(out)
+    ComposeParse::Compose(Box::new(out))
+}
+
+/// Reads a compose file. `lookup` answers interpolation variables.
+///
+/// Malformed YAML and a `services` key that is not a mapping are reported as
+/// `invalid-compose-file` findings (a file named like a compose file is
+/// expected to be one); a YAML file without `services` is [`ComposeRead::NotCompose`].
+///
+/// ```
+/// use port_convention::compose::{read_compose, ComposeRead};
+/// let text = "services:\n  db:\n    ports:\n      - \"${DB_PORT:-5433}:5432\"\n";
+/// let ComposeRead::Compose(file) = read_compose("compose.yml", text, &|_| None) else { panic!() };
+/// assert_eq!(file.claims[0].mapping.to_string(), "5433:5432/tcp");
+/// assert_eq!((file.claims[0].line, file.claims[0].column), (4, 9));
+/// ```
+pub fn read_compose(
+    file: &str,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> ComposeRead {
+    match parse_compose(file, text) {
+        ComposeParse::Compose(doc) => ComposeRead::Compose(doc.read(text, lookup)),
+        ComposeParse::NotCompose => ComposeRead::NotCompose,
+    }
 }
 
 fn interpolation_finding(err: &Error, location: &Location, service: &str) -> Finding {
@@ -471,10 +600,10 @@ mod tests {
         assert_eq!(
             rules,
             [
+                "invalid-compose-file",
                 "unset-variable",
                 "invalid-port-spec",
                 "interpolation-error",
-                "invalid-compose-file"
             ]
         );
         // "${X}:80" with X unset is ":80": a container-only port, as in compose.

@@ -75,6 +75,54 @@ struct ConventionFile {
     /// Which files `check` reads.
     #[serde(default)]
     discovery: Option<DiscoveryFile>,
+    /// Compose projects made of several files merged in order (what
+    /// `docker compose -f base.yml -f prod.yml` loads), by name.
+    #[serde(default, deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, ProjectFile>")]
+    projects: Vec<(Spanned<String>, ProjectFile)>,
+    /// Hosts: which compose projects run side by side on one machine. Ports
+    /// of projects on one host clash as errors; ports shared by projects that
+    /// no host puts together are only warnings.
+    #[serde(default, deserialize_with = "ordered_map")]
+    #[schemars(with = "BTreeMap<String, HostFile>")]
+    hosts: Vec<(Spanned<String>, HostFile)>,
+}
+
+/// A compose project declared by the convention.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ProjectFile {
+    /// Compose files merged in this order (`-f` each), relative to the
+    /// scanned root (the convention's directory by default).
+    files: Vec<String>,
+    /// Profiles active in this project (as `--profile`); default: the
+    /// `COMPOSE_PROFILES` of its environment.
+    #[serde(default)]
+    profiles: Vec<String>,
+    /// Env files for interpolation (as `--env-file`), replacing the project
+    /// directory's `.env`.
+    #[serde(default)]
+    env_files: Vec<String>,
+    /// The project directory (as `--project-directory`); default: the
+    /// directory of the first file.
+    #[serde(default)]
+    project_directory: Option<String>,
+}
+
+/// A host: the projects that run on it together.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct HostFile {
+    /// Projects on this host: names from `projects`, project directories
+    /// (their default project), compose files (the project each belongs
+    /// to), or globs of those (`tools/compose/*.yml`).
+    projects: Vec<String>,
+    /// Profiles active on this host, for every project on it.
+    #[serde(default)]
+    profiles: Vec<String>,
+    /// What the host is (free text).
+    #[serde(default)]
+    description: Option<String>,
 }
 
 /// A named range of host ports.
@@ -175,6 +223,12 @@ struct DiscoveryFile {
     /// Files or directories to skip.
     #[serde(default)]
     exclude: Vec<String>,
+    /// Names of directories whose compose files are not deployments
+    /// (dependencies, test data); default: `node_modules`, `vendor`,
+    /// `third_party`, `testdata`, `bower_components`, `.venv`, `venv`,
+    /// `site-packages`. `include` globs still reach into them.
+    #[serde(default)]
+    skip_dirs: Option<Vec<String>>,
 }
 
 /// Reads a YAML mapping into a `Vec` of pairs, keeping document order and
@@ -312,12 +366,69 @@ pub struct AlternativeGroup {
 }
 
 /// Include and exclude globs for repository discovery.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discovery {
     /// Extra compose files to read.
     pub include: Vec<String>,
     /// Files or directories to skip.
     pub exclude: Vec<String>,
+    /// Names of directories that hold no deployments (see [`DEFAULT_SKIP_DIRS`]).
+    pub skip_dirs: Vec<String>,
+}
+
+/// Directories whose compose files are dependencies' or test data, not
+/// deployments of the repository.
+pub const DEFAULT_SKIP_DIRS: &[&str] = &[
+    "node_modules",
+    "vendor",
+    "third_party",
+    "testdata",
+    "bower_components",
+    ".venv",
+    "venv",
+    "site-packages",
+];
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            skip_dirs: DEFAULT_SKIP_DIRS.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+}
+
+/// A compose project the convention declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectDecl {
+    /// Its name (the key in `projects`).
+    pub name: String,
+    /// Compose files in merge order, relative to the scanned root.
+    pub files: Vec<String>,
+    /// Profiles declared active.
+    pub profiles: Vec<String>,
+    /// Env files for interpolation.
+    pub env_files: Vec<String>,
+    /// The project directory, if not the first file's.
+    pub project_directory: Option<String>,
+    /// Where it is declared.
+    pub location: Location,
+}
+
+/// A host and the projects that run on it together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostDef {
+    /// Its name.
+    pub name: String,
+    /// Project names, directories, files or globs, as written.
+    pub projects: Vec<String>,
+    /// Profiles active on it.
+    pub profiles: Vec<String>,
+    /// What it is.
+    pub description: Option<String>,
+    /// Where it is declared.
+    pub location: Location,
 }
 
 /// A loaded convention: ranges flattened (parents before children), services
@@ -361,6 +472,10 @@ pub struct Convention {
     pub alternatives: Vec<AlternativeGroup>,
     /// Discovery globs.
     pub discovery: Discovery,
+    /// Declared compose projects.
+    pub projects: Vec<ProjectDecl>,
+    /// Hosts.
+    pub hosts: Vec<HostDef>,
 }
 
 /// The version of this library, which conventions' `requires` is checked against.
@@ -572,8 +687,44 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
         .map(|d| Discovery {
             include: d.include,
             exclude: d.exclude,
+            skip_dirs: d
+                .skip_dirs
+                .unwrap_or_else(|| Discovery::default().skip_dirs),
         })
         .unwrap_or_default();
+
+    let projects = raw
+        .projects
+        .into_iter()
+        .map(|(name, p)| {
+            let location = location_of(file, &name.referenced);
+            if p.files.is_empty() {
+                return Err(Error::InvalidConvention {
+                    location,
+                    message: format!("project {} names no compose files", name.value),
+                });
+            }
+            Ok(ProjectDecl {
+                name: name.value,
+                files: p.files.iter().map(|f| normalize_path(f)).collect(),
+                profiles: p.profiles,
+                env_files: p.env_files.iter().map(|f| normalize_path(f)).collect(),
+                project_directory: p.project_directory.map(|d| normalize_path(&d)),
+                location,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let hosts = raw
+        .hosts
+        .into_iter()
+        .map(|(name, h)| HostDef {
+            location: location_of(file, &name.referenced),
+            name: name.value,
+            projects: h.projects,
+            profiles: h.profiles,
+            description: h.description,
+        })
+        .collect();
 
     Ok(Convention {
         file: file.to_owned(),
@@ -585,6 +736,8 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
         services,
         alternatives,
         discovery,
+        projects,
+        hosts,
     })
 }
 

@@ -94,8 +94,17 @@ rules! {
     /// An environment value for a port variable is not a valid port.
     InvalidEnvPort = "invalid-env-port", Error;
     // --- repository checks (compose files, .env files) ---
-    /// Two services publish overlapping host ports on overlapping interfaces.
+    /// Two services of one compose project, or of projects declared on one
+    /// host, publish overlapping host ports on overlapping interfaces.
     DuplicateHostPort = "duplicate-host-port", Error;
+    /// Services of different compose projects publish the same host port,
+    /// and no host in the convention says whether those projects run together.
+    PortSharedAcrossProjects = "port-shared-across-projects", Warning;
+    /// A compose project cannot be loaded (an `extends` or `include` cycle,
+    /// a missing file, a service name imported twice).
+    InvalidProject = "invalid-project", Error;
+    /// A host of the convention names a project that matches nothing.
+    UnknownHostProject = "unknown-host-project", Warning;
     /// A service not declared in a protected range publishes inside it.
     ProtectedRangeViolation = "protected-range-violation", Error;
     /// A declared service publishes outside its range.
@@ -145,6 +154,9 @@ pub struct Related {
     /// The service there, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// The compose project of that service (its id), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// A concrete fix to offer.
@@ -156,6 +168,9 @@ pub struct Suggestion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_ip: Option<String>,
 }
+
+/// See [`Finding::identity`].
+pub(crate) type FindingIdentity = (Rule, Option<String>, Option<u32>, Option<u32>, String);
 
 /// One problem, with everything needed to show and fix it.
 ///
@@ -208,6 +223,13 @@ pub struct Finding {
     /// A concrete fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<Suggestion>,
+    /// The compose project the finding is about (its id: see
+    /// [`crate::project::Project::id`]), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The host (from the convention's `hosts`) the finding is about, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl Finding {
@@ -228,7 +250,15 @@ impl Finding {
             value: None,
             related: Vec::new(),
             suggestion: None,
+            project: None,
+            host: None,
         }
+    }
+
+    /// The same finding about compose project `project` (its id).
+    pub fn with_project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
     }
 
     /// The same finding placed at `location`.
@@ -265,6 +295,7 @@ impl Finding {
             line: location.line,
             column: location.column,
             service,
+            project: None,
         });
         self
     }
@@ -276,6 +307,18 @@ impl Finding {
             host_ip: None,
         });
         self
+    }
+
+    /// What makes two findings the same report (rule, place, message), so
+    /// that a problem met through several projects is reported once.
+    pub(crate) fn identity(&self) -> FindingIdentity {
+        (
+            self.rule,
+            self.file.clone(),
+            self.line,
+            self.column,
+            self.message.clone(),
+        )
     }
 
     /// Where the finding is, if it has a file.

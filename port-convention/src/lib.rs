@@ -16,14 +16,15 @@ pub mod io;
 pub mod migrate;
 mod model;
 pub mod port_spec;
+pub mod project;
 pub mod report;
 mod validate;
 mod yaml;
 
 pub use allocate::{allocate, allocate_replica, allocate_with};
 pub use convention::{
-    AlternativeGroup, BindPolicy, Convention, Discovery, PortAssignment, RangeDef, ServiceDef,
-    TOOL_VERSION, convention_schema,
+    AlternativeGroup, BindPolicy, Convention, DEFAULT_SKIP_DIRS, Discovery, HostDef,
+    PortAssignment, ProjectDecl, RangeDef, ServiceDef, TOOL_VERSION, convention_schema,
 };
 pub use env_ports::{ConventionInfo, LoadedPorts, parse_env_port, resolve_ports};
 pub use error::{Error, Location};

@@ -1557,6 +1557,7 @@ fn finish(tree: &Tree<'_>, options: &PlanOptions, mut p: Planner) -> Plan {
             env: env_names,
             texts: new_texts.clone(),
             unreadable: BTreeMap::new(),
+            ..TreeTexts::default()
         };
         let after = scan_texts(&edited, tree.env, None);
         verify(tree, &after, &files, &mut p);
@@ -1833,6 +1834,7 @@ services:
             env: envs,
             texts: texts.clone(),
             unreadable: BTreeMap::new(),
+            ..TreeTexts::default()
         };
         let scan = scan_texts(&read, &env, None);
         let tree = Tree {

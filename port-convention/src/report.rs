@@ -342,8 +342,13 @@ pub fn rule_description(rule: crate::Rule) -> &'static str {
         }
         R::InvalidEnvPort => "An environment value for a port is not a valid port.",
         R::DuplicateHostPort => {
-            "Two services publish the same host port on overlapping interfaces."
+            "Two services of one compose project (or of projects on one host) publish the same host port on overlapping interfaces."
         }
+        R::PortSharedAcrossProjects => {
+            "Services of different compose projects publish the same host port, and no host says whether they run together."
+        }
+        R::InvalidProject => "A compose project cannot be loaded.",
+        R::UnknownHostProject => "A host of the convention names a project that matches nothing.",
         R::ProtectedRangeViolation => {
             "A service not declared in a protected range publishes inside it."
         }
@@ -418,6 +423,66 @@ pub fn escape_github_property(text: &str) -> String {
     escape_github_data(text)
         .replace(':', "%3A")
         .replace(',', "%2C")
+}
+
+/// The projects of a scan for people: one block per project (kind, files,
+/// profiles, hosts, services with their published ports), then fragments
+/// and what discovery skipped.
+pub fn render_projects(scan: &crate::check::Scan) -> String {
+    let mut out = String::new();
+    for p in &scan.projects.projects {
+        let kind = match p.kind {
+            crate::project::ProjectKind::Default => "default project",
+            crate::project::ProjectKind::File => "file project",
+            crate::project::ProjectKind::Declared => "declared project",
+        };
+        let _ = writeln!(out, "{} ({kind}, name {})", p.id, p.name);
+        let _ = writeln!(out, "  files: {}", p.files.join(", "));
+        if !p.profiles.is_empty() {
+            let _ = writeln!(out, "  profiles: {}", p.profiles.join(", "));
+        }
+        if !p.env_files.is_empty() {
+            let _ = writeln!(out, "  env files: {}", p.env_files.join(", "));
+        }
+        if !p.hosts.is_empty() {
+            let _ = writeln!(out, "  hosts: {}", p.hosts.join(", "));
+        }
+        if let Some(err) = &p.error {
+            let _ = writeln!(out, "  error[{}]: {}", err.code, err.message);
+        }
+        for s in &p.services {
+            let ports: Vec<String> = s
+                .claims
+                .iter()
+                .filter(|c| c.mapping.published.range().is_some())
+                .map(|c| format!("{} ({}:{})", c.mapping, c.file, c.line))
+                .collect();
+            let state = if s.active { "" } else { " [inactive profile]" };
+            let _ = writeln!(
+                out,
+                "  {}{state}: {}",
+                s.name,
+                if ports.is_empty() {
+                    "no published ports".to_owned()
+                } else {
+                    ports.join(", ")
+                }
+            );
+        }
+    }
+    for f in &scan.projects.fragments {
+        let _ = writeln!(out, "{} (fragment): {}", f.file, f.reason);
+    }
+    for n in &scan.notes {
+        let _ = writeln!(out, "{} ({}): {}", n.path, n.kind, n.reason);
+    }
+    let _ = writeln!(
+        out,
+        "{} project(s), {} fragment(s)",
+        scan.projects.projects.len(),
+        scan.projects.fragments.len()
+    );
+    out
 }
 
 #[cfg(test)]

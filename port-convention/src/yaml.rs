@@ -10,7 +10,7 @@ use std::fmt;
 use std::ops::Range;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_saphyr::{Spanned, Tagged};
 
 use crate::{Error, Location};
 
@@ -44,6 +44,8 @@ impl Place {
 pub(crate) struct Node {
     pub kind: NodeKind,
     pub place: Place,
+    /// The node's explicit YAML tag, where it was kept (`!reset`, `!override`).
+    pub tag: Option<String>,
 }
 
 /// What a node holds.
@@ -219,7 +221,11 @@ fn convert(raw: Spanned<RawNode>) -> Node {
                 .collect(),
         ),
     };
-    Node { kind, place }
+    Node {
+        kind,
+        place,
+        tag: None,
+    }
 }
 
 /// Parses a YAML document. An empty document is a `Null` node.
@@ -238,6 +244,7 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Node, Error> {
                 span: 0..0,
                 defined: 0..0,
             },
+            tag: None,
         });
     }
     serde_saphyr::from_str_with_options::<Spanned<RawNode>>(text, compose_options())
@@ -245,9 +252,28 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Node, Error> {
         .map_err(|err| syntax_error(file, &err))
 }
 
-/// The `services` of a compose file, keeping of each service only its
-/// `ports` (everything else is parsed and checked as YAML, but not kept):
-/// `None` when the document has no `services` key.
+/// What a compose file says that matters for ports and projects: the
+/// top-level `name` and `include`, and of each service the keys in
+/// [`SERVICE_KEYS`] (everything else is parsed and checked as YAML, but not
+/// kept).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ComposeTop {
+    /// `services`: a mapping of service name to a mapping of the kept keys,
+    /// or the node found instead.
+    pub services: Option<Node>,
+    /// `include`, whole.
+    pub include: Option<Node>,
+    /// `name`, whole.
+    pub name: Option<Node>,
+}
+
+/// The service keys a compose file is read for. `ports` decides claims;
+/// `image` and `build` whether a file can stand alone; `extends` and
+/// `profiles` which services a project has.
+pub(crate) const SERVICE_KEYS: &[&str] = &["ports", "image", "build", "extends", "profiles"];
+
+/// Parses a compose file for [`ComposeTop`]. An empty document is an empty
+/// `ComposeTop`.
 ///
 /// This is what `check` reads from every compose file of a tree, so it
 /// skips building nodes nobody looks at.
@@ -255,17 +281,26 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Node, Error> {
 /// # Errors
 ///
 /// As [`parse`].
-pub(crate) fn parse_compose_services(file: &str, text: &str) -> Result<Option<Node>, Error> {
+pub(crate) fn parse_compose(file: &str, text: &str) -> Result<ComposeTop, Error> {
     if text.trim().is_empty() {
-        return Ok(None);
+        return Ok(ComposeTop::default());
     }
     serde_saphyr::from_str_with_options::<TopLevel>(text, compose_options())
-        .map(|top| top.0.map(convert_services))
+        .map(|top| ComposeTop {
+            services: top.services.map(convert_services),
+            include: top.include.map(convert),
+            name: top.name.map(convert),
+        })
         .map_err(|err| syntax_error(file, &err))
 }
 
-/// A compose document reduced to its `services` value.
-struct TopLevel(Option<Spanned<ServicesRaw>>);
+/// A compose document reduced to what [`ComposeTop`] keeps.
+#[derive(Default)]
+struct TopLevel {
+    services: Option<Spanned<ServicesRaw>>,
+    include: Option<Spanned<RawNode>>,
+    name: Option<Spanned<RawNode>>,
+}
 
 /// The `services` value: a mapping of services, or something else.
 enum ServicesRaw {
@@ -274,9 +309,13 @@ enum ServicesRaw {
     Other(RawKind),
 }
 
-/// One service: its `ports` if it is a mapping, or what it is instead.
+/// A kept service key: its key node and its value with the value's YAML tag
+/// (`!reset`, `!override`).
+type KeptEntry = (Spanned<RawNode>, Tagged<Spanned<RawNode>>);
+
+/// One service: its kept keys if it is a mapping, or what it is instead.
 enum ServiceRaw {
-    Map(Option<Spanned<RawNode>>),
+    Map(Vec<KeptEntry>),
     Other(RawKind),
 }
 
@@ -326,17 +365,26 @@ impl<'de> Deserialize<'de> for TopLevel {
                 f.write_str("a YAML document")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
-                let mut services = None;
+                let mut top = TopLevel::default();
                 while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
-                    if matches!(&key.value.0, RawKind::Str(k) if k == "services") {
-                        services = Some(map.next_value::<Spanned<ServicesRaw>>()?);
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
+                    match &key.value.0 {
+                        RawKind::Str(k) if k == "services" => {
+                            top.services = Some(map.next_value::<Spanned<ServicesRaw>>()?);
+                        }
+                        RawKind::Str(k) if k == "include" => {
+                            top.include = Some(map.next_value::<Spanned<RawNode>>()?);
+                        }
+                        RawKind::Str(k) if k == "name" => {
+                            top.name = Some(map.next_value::<Spanned<RawNode>>()?);
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
-                Ok(TopLevel(services))
+                Ok(top)
             }
-            other_kind_visits!(TopLevel, |_| TopLevel(None));
+            other_kind_visits!(TopLevel, |_| TopLevel::default());
         }
         deserializer.deserialize_any(TopVisitor)
     }
@@ -372,15 +420,17 @@ impl<'de> Deserialize<'de> for ServiceRaw {
                 f.write_str("a compose service")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ServiceRaw, A::Error> {
-                let mut ports = None;
+                let mut kept = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
-                    if matches!(&key.value.0, RawKind::Str(k) if k == "ports") {
-                        ports = Some(map.next_value::<Spanned<RawNode>>()?);
+                    if matches!(&key.value.0, RawKind::Str(k) if SERVICE_KEYS.contains(&k.as_str()))
+                    {
+                        let value = map.next_value::<Tagged<Spanned<RawNode>>>()?;
+                        kept.push((key, value));
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
-                Ok(ServiceRaw::Map(ports))
+                Ok(ServiceRaw::Map(kept))
             }
             other_kind_visits!(ServiceRaw, ServiceRaw::Other);
         }
@@ -408,28 +458,34 @@ fn convert_services(raw: Spanned<ServicesRaw>) -> Node {
                     let service_place = place_of(&service);
                     let kind = match service.value {
                         ServiceRaw::Other(kind) => kind_without_children(kind),
-                        ServiceRaw::Map(None) => NodeKind::Map(Vec::new()),
-                        ServiceRaw::Map(Some(ports)) => {
-                            let ports = convert(ports);
-                            let key = Node {
-                                kind: NodeKind::Str("ports".into()),
-                                place: ports.place.clone(),
-                            };
-                            NodeKind::Map(vec![(key, ports)])
-                        }
+                        ServiceRaw::Map(kept) => NodeKind::Map(
+                            kept.into_iter()
+                                .map(|(key, tagged)| {
+                                    let tag = tagged.1.clone();
+                                    let mut value = convert(tagged.0);
+                                    value.tag = tag;
+                                    (convert(key), value)
+                                })
+                                .collect(),
+                        ),
                     };
                     (
                         convert(key),
                         Node {
                             kind,
                             place: service_place,
+                            tag: None,
                         },
                     )
                 })
                 .collect(),
         ),
     };
-    Node { kind, place }
+    Node {
+        kind,
+        place,
+        tag: None,
+    }
 }
 
 fn kind_without_children(kind: RawKind) -> NodeKind {
@@ -447,13 +503,27 @@ fn kind_without_children(kind: RawKind) -> NodeKind {
 /// Scalar resolution as Docker Compose's YAML reader (go-yaml v3) does it:
 /// only `true`/`false` spellings are booleans (`y`, `on`, `yes` stay strings)
 /// and a leading zero means octal (`010` is 8).
+///
+/// Aliases are bounded by what they expand to, not by how many there are:
+/// real compose files use hundreds of aliases of a few anchors (`<<:
+/// *common`), which the parser's alias-to-anchor ratio heuristic rejects,
+/// while a billion-laughs document is stopped by [`EXPANDED_EVENTS`].
 pub(crate) fn compose_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         strict_booleans: true,
         legacy_octal_numbers: true,
         emit_comments: false,
+        budget: serde_saphyr::budget! {
+            enforce_alias_anchor_ratio: false,
+            max_recorded_anchor_events: EXPANDED_EVENTS,
+            max_events: EXPANDED_EVENTS,
+        },
     }
 }
+
+/// The most YAML events one document may have once every alias is
+/// expanded (a 1 MiB compose file has about 100,000).
+pub(crate) const EXPANDED_EVENTS: usize = 1_000_000;
 
 /// Turns a serde-saphyr error into ours, keeping its position.
 pub(crate) fn syntax_error(file: &str, err: &serde_saphyr::Error) -> Error {

@@ -69,6 +69,38 @@ fn every_rule_is_reachable() {
     let err =
         resolve_ports(&c, &|v| (v == "TIMESCALEDB_PORT").then(|| "abc".to_owned())).unwrap_err();
     seen.extend(err.findings().iter().map(|f| f.rule));
+    // Project rules: two projects sharing a port, an extends cycle, a host
+    // naming a project that does not exist.
+    let projects = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "a/compose.yaml",
+            "services:\n  a:\n    image: x\n    ports: [\"80:80\"]\n",
+        ),
+        (
+            "b/compose.yaml",
+            "services:\n  b:\n    image: x\n    ports: [\"80:80\"]\n",
+        ),
+        (
+            "c/compose.yaml",
+            "services:\n  c:\n    extends: d\n  d:\n    extends: c\n",
+        ),
+        (
+            "ports.yaml",
+            "version: 1.0.0\nhosts:\n  box:\n    projects: [nowhere]\n",
+        ),
+    ] {
+        let path = projects.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let outcome = io::check(&io::CheckOptions {
+        paths: vec![projects.path().to_owned()],
+        env: Some(Default::default()),
+        ..Default::default()
+    })
+    .unwrap();
+    seen.extend(outcome.report.findings.iter().map(|f| f.rule));
     let all: BTreeSet<Rule> = Rule::ALL.iter().copied().collect();
     let missing: Vec<&str> = all.difference(&seen).map(|r| r.id()).collect();
     assert!(missing.is_empty(), "never produced: {missing:?}");

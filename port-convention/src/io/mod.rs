@@ -45,7 +45,10 @@ pub fn find_convention(start: &Path) -> Result<PathBuf, Error> {
     let mut dir = Some(absolute.as_path());
     while let Some(current) = dir {
         let candidate = current.join(CONVENTION_FILE_NAME);
-        if candidate.is_file() {
+        // A compose file that happens to be called ports.yaml is not the convention.
+        if candidate.is_file()
+            && std::fs::read_to_string(&candidate).map_or(true, |t| looks_like_convention(&t))
+        {
             return Ok(candidate);
         }
         dir = current.parent();
@@ -153,15 +156,20 @@ pub fn load_ports(options: &LoadOptions) -> Result<LoadedPorts, Error> {
     resolve_ports(&convention, &|name| layered.get(name).cloned())
 }
 
-/// Whether a file name is one Docker Compose reads, or a common variant:
-/// `compose.yaml`, `docker-compose.yml`, `docker-compose.prod.yml`,
-/// `compose.override.yaml`, `monitoring.compose.yml` ...
+/// Whether a file name may be a compose file: one Docker Compose reads, or
+/// a common variant (`docker-compose.prod.yml`, `docker-compose-dev.yml`,
+/// `app-compose.yml`, `compose-prod.yaml`, `monitoring.compose.yml` ...).
+/// This is only the cheap first filter: the content decides (a YAML mapping
+/// with a `services` mapping).
 ///
 /// ```
 /// use port_convention::io::is_compose_file_name;
 /// assert!(is_compose_file_name("docker-compose.kong.yml"));
 /// assert!(is_compose_file_name("stack.compose.yaml"));
+/// assert!(is_compose_file_name("docker-compose-dev.yml"));
+/// assert!(is_compose_file_name("app-compose.yml"));
 /// assert!(!is_compose_file_name("kong-declarative.yml"));
+/// assert!(!is_compose_file_name("composer.yml"));
 /// ```
 pub fn is_compose_file_name(name: &str) -> bool {
     let Some(stem) = name
@@ -170,11 +178,25 @@ pub fn is_compose_file_name(name: &str) -> bool {
     else {
         return false;
     };
-    stem == "compose"
-        || stem == "docker-compose"
-        || stem.starts_with("compose.")
-        || stem.starts_with("docker-compose.")
-        || stem.ends_with(".compose")
+    let stem = stem.to_ascii_lowercase();
+    // `compose` as a whole word of the stem, words split at `.`, `-`, `_`.
+    stem.split(['.', '-', '_']).any(|word| word == "compose")
+}
+
+/// Whether a file name is the convention's (`ports.yaml`, `ports.yml`): a
+/// compose file may carry that name too, so the content decides.
+fn is_ports_file_name(name: &str) -> bool {
+    name == "ports.yaml" || name == "ports.yml"
+}
+
+/// Whether a text is a port convention rather than a compose file: it has
+/// a top-level `ranges` or `version` key, which compose files do not use
+/// the same way (a compose `version:` comes with services that have images).
+fn looks_like_convention(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("ranges:"))
+        || (text.lines().any(|l| l.starts_with("version:"))
+            && !text.contains("image:")
+            && !text.contains("build:"))
 }
 
 /// Whether a file name is a dotenv file worth checking: `.env`, `.env.*`
@@ -236,6 +258,13 @@ fn relative_name(root: &Path, path: &Path) -> String {
 /// discovery globs. Names are relative to `root` with `/` separators; a file
 /// that cannot be read is listed with the reason.
 ///
+/// Files Docker Compose itself reads when they exist (a project's `.env`,
+/// its default and override files) are read even when ignored, and said so
+/// in [`crate::check::TreeTexts::notes`]: they are what runs on this
+/// machine. Directories named in `discovery.skip_dirs` (dependencies, test
+/// data) are not entered. A symbolic link to a file inside the root is
+/// read; one that leads out of the root is not followed.
+///
 /// # Errors
 ///
 /// [`Error::Io`] when `root` cannot be walked, [`Error::InvalidArgument`]
@@ -255,39 +284,152 @@ pub fn read_tree_texts(
             message: format!("{} is not a directory", root.display()),
         });
     }
+    let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
     let include = build_globs(&discovery.include, root)?;
     let exclude = build_globs(&discovery.exclude, root)?;
-    let mut tree = crate::check::TreeTexts::default();
+    let mut tree = crate::check::TreeTexts {
+        root_name: canonical_root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        ..crate::check::TreeTexts::default()
+    };
     let mut paths = Vec::new();
+    let skipped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
-        .filter_entry(|entry| entry.file_name() != ".git")
+        .filter_entry({
+            let skip_dirs = discovery.skip_dirs.clone();
+            let root = root.to_owned();
+            let skipped = std::sync::Arc::clone(&skipped);
+            let include_any = !discovery.include.is_empty();
+            move |entry| {
+                if entry.file_name() == ".git" {
+                    return false;
+                }
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                if is_dir
+                    && !include_any
+                    && entry.depth() > 0
+                    && skip_dirs
+                        .iter()
+                        .any(|d| entry.file_name().to_string_lossy() == d.as_str())
+                {
+                    if let Ok(mut list) = skipped.lock() {
+                        list.push(relative_name(&root, entry.path()));
+                    }
+                    return false;
+                }
+                true
+            }
+        })
         .build();
+    let mut walk_problems = Vec::new();
     for entry in walker {
-        let entry = entry.map_err(|err| Error::Io {
-            path: root.to_owned(),
-            source: std::io::Error::other(err.to_string()),
-        })?;
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                // An unreadable directory is a note, not the end of the check.
+                walk_problems.push(err.to_string());
+                continue;
+            }
+        };
+        let Some(file_type) = entry.file_type() else {
             continue;
-        }
-        let name = relative_name(root, entry.path());
+        };
+        let path = if file_type.is_symlink() {
+            // Follow a link only to a regular file inside the root.
+            match std::fs::canonicalize(entry.path()) {
+                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {
+                    entry.path().to_owned()
+                }
+                _ => continue,
+            }
+        } else if file_type.is_file() {
+            entry.path().to_owned()
+        } else {
+            continue;
+        };
+        let name = relative_name(root, &path);
         if exclude.is_match(&name) {
             continue;
         }
         let file_name = entry.file_name().to_string_lossy();
-        if is_compose_file_name(&file_name) || include.is_match(&name) {
+        if is_compose_file_name(&file_name)
+            || is_ports_file_name(&file_name)
+            || include.is_match(&name)
+        {
             tree.compose.push(name.clone());
         } else if is_env_file_name(&file_name) {
             tree.env.push(name.clone());
         } else {
             continue;
         }
-        paths.push((name, entry.path().to_owned()));
+        paths.push((name, path));
+    }
+    // What compose reads by itself in each directory with a compose file,
+    // even when ignored.
+    let directories: std::collections::BTreeSet<String> = tree
+        .compose
+        .iter()
+        .map(|f| crate::project::directory_of(f).to_owned())
+        .collect();
+    let known: std::collections::BTreeSet<String> =
+        tree.compose.iter().chain(&tree.env).cloned().collect();
+    for directory in &directories {
+        let names = crate::project::DEFAULT_FILE_NAMES
+            .iter()
+            .chain(crate::project::OVERRIDE_FILE_NAMES)
+            .chain(&[".env"]);
+        for file_name in names {
+            let name = if directory.is_empty() {
+                (*file_name).to_owned()
+            } else {
+                format!("{directory}/{file_name}")
+            };
+            if known.contains(&name) || exclude.is_match(&name) {
+                continue;
+            }
+            let path = root.join(&name);
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            tree.notes.push(crate::check::DiscoveryNote {
+                path: name.clone(),
+                kind: "read-although-ignored",
+                reason: "ignored by .gitignore, but Docker Compose reads it when it exists".into(),
+            });
+            if *file_name == ".env" {
+                tree.env.push(name.clone());
+            } else {
+                tree.compose.push(name.clone());
+            }
+            paths.push((name, path));
+        }
+    }
+    let skipped: Vec<String> = skipped.lock().map(|l| l.clone()).unwrap_or_default();
+    for dir in skipped {
+        tree.notes.push(crate::check::DiscoveryNote {
+            path: dir,
+            kind: "skipped",
+            reason: "dependency or test-data directory (discovery.skip_dirs)".into(),
+        });
+    }
+    for problem in walk_problems {
+        tree.notes.push(crate::check::DiscoveryNote {
+            path: String::new(),
+            kind: "unreadable",
+            reason: problem,
+        });
     }
     tree.compose.sort();
+    tree.compose.dedup();
     tree.env.sort();
+    tree.env.dedup();
     let read: Vec<(String, Result<String, Error>)> = paths
         .into_par_iter()
         .map(|(name, path)| {
@@ -305,18 +447,82 @@ pub fn read_tree_texts(
             }
         }
     }
+    // A `ports.yaml` that is the convention is not a compose file.
+    tree.compose.retain(|name| {
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        !(is_ports_file_name(file_name)
+            && tree
+                .texts
+                .get(name)
+                .is_some_and(|t| looks_like_convention(t)))
+    });
     Ok(tree)
 }
 
+/// Reads, into `tree`, compose files that projects reference (`include`,
+/// `extends.file`, `COMPOSE_FILE`, declared projects) but discovery did not
+/// find by name: returns whether anything new was read.
+fn read_referenced(
+    root: &Path,
+    tree: &mut crate::check::TreeTexts,
+    scan: &crate::check::Scan,
+) -> bool {
+    let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    let mut added = false;
+    let missing: Vec<String> = scan
+        .projects
+        .projects
+        .iter()
+        .filter_map(|p| p.error.as_ref()?.path.clone())
+        .collect();
+    for name in missing {
+        if tree.texts.contains_key(&name) || tree.unreadable.contains_key(&name) {
+            continue;
+        }
+        let path = root.join(&name);
+        match std::fs::canonicalize(&path) {
+            Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
+            _ => continue,
+        }
+        match read_text(&path) {
+            Ok(text) => {
+                tree.texts.insert(name.clone(), text);
+            }
+            Err(err) => {
+                tree.unreadable.insert(name.clone(), err.to_string());
+            }
+        }
+        tree.compose.push(name);
+        added = true;
+    }
+    tree.compose.sort();
+    tree.compose.dedup();
+    added
+}
+
 /// Reads and parses every compose file and `.env` file under `root`
-/// ([`read_tree_texts`], then [`crate::check::scan_texts`]).
+/// ([`read_tree_texts`], then [`crate::check::scan_texts_with`]), and the
+/// files its projects reference.
 ///
 /// # Errors
 ///
 /// As [`read_tree_texts`], and errors reading `--env-file`s. Problems inside
 /// files are findings in the result, not errors.
 pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Scan, Error> {
-    let tree = read_tree_texts(root, &options.discovery)?;
+    scan_tree_with(root, options, None)
+}
+
+/// [`scan_tree`] with the convention (its projects and hosts).
+///
+/// # Errors
+///
+/// As [`scan_tree`].
+pub fn scan_tree_with(
+    root: &Path,
+    options: &ScanOptions,
+    convention: Option<&Convention>,
+) -> Result<crate::check::Scan, Error> {
+    let mut tree = read_tree_texts(root, &options.discovery)?;
     let process = options.env.clone().unwrap_or_else(process_env);
     let overrides = if options.env_files.is_empty() {
         None
@@ -329,11 +535,16 @@ pub fn scan_tree(root: &Path, options: &ScanOptions) -> Result<crate::check::Sca
         }
         Some(merged)
     };
-    Ok(crate::check::scan_texts(
-        &tree,
-        &process,
-        overrides.as_ref(),
-    ))
+    let mut scan = crate::check::scan_texts_with(&tree, &process, overrides.as_ref(), convention);
+    // Each round reads what the last one found referenced; references are
+    // at most as deep as the files are many, but a few rounds cover real trees.
+    for _ in 0..8 {
+        if !read_referenced(root, &mut tree, &scan) {
+            break;
+        }
+        scan = crate::check::scan_texts_with(&tree, &process, overrides.as_ref(), convention);
+    }
+    Ok(scan)
 }
 
 /// What [`check`] reads.
@@ -461,7 +672,7 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
     let mut scan = crate::check::Scan::default();
     let prefix_names = roots.len() > 1;
     for root in &roots {
-        let mut part = scan_tree(root, &scan_options)?;
+        let mut part = scan_tree_with(root, &scan_options, conv)?;
         if prefix_names {
             let prefix = root.display().to_string();
             for file in &mut part.compose_files {
@@ -476,9 +687,17 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
             for env in &mut part.env_files {
                 env.file = format!("{prefix}/{}", env.file);
             }
+            part.projects.prefix_paths(&prefix);
+            for note in &mut part.notes {
+                note.path = format!("{prefix}/{}", note.path);
+            }
         }
         scan.compose_files.extend(part.compose_files);
         scan.env_files.extend(part.env_files);
+        scan.projects.projects.extend(part.projects.projects);
+        scan.projects.fragments.extend(part.projects.fragments);
+        scan.projects.findings.extend(part.projects.findings);
+        scan.notes.extend(part.notes);
     }
     let findings = crate::check::check_repository(conv, &scan);
     let summary = crate::report::Summary {

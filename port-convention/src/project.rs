@@ -1,0 +1,1155 @@
+//! Compose projects, as Docker Compose builds them: what one `docker compose`
+//! invocation loads, and so the unit in which host ports clash.
+//!
+//! Pure: the caller gives every compose file already parsed
+//! ([`crate::compose::ComposeDoc`]), the texts, the `.env` files, the process
+//! environment and the convention; [`resolve_projects`] returns the projects
+//! of the tree. The semantics follow Docker Compose v2.40.3 (compose-go
+//! v2.9): see `docs/compat-projects.md` and `docs/adr/0004-compose-projects.md`.
+//!
+//! - **Default project** of a directory: the first of `compose.yaml`,
+//!   `compose.yml`, `docker-compose.yml`, `docker-compose.yaml` plus the first
+//!   of the override names, or the files `COMPOSE_FILE` names (split at
+//!   `COMPOSE_PATH_SEPARATOR`, default `:`), with `COMPOSE_PROFILES`; both read
+//!   from the process environment, then the directory's `.env`.
+//! - **File project**: every other compose file on its own (`docker compose
+//!   -f FILE`), unless another project already loads it (an override,
+//!   an `include`, an `extends` base, a `COMPOSE_FILE` entry). A file whose
+//!   services lack both `image` and `build` cannot stand alone: it is a
+//!   *fragment*, not a project.
+//! - **Declared project**: several files merged in order, from the
+//!   convention's `projects`.
+//!
+//! Loading a project merges its files in order: `ports` lists are appended
+//! and de-duplicated (a later equal entry replaces the earlier one in place,
+//! keyed as compose keys them: `host_ip:published:target/protocol`, with
+//! `0.0.0.0` for no host IP); `!reset` drops what earlier files said and the
+//! value itself, `!override` replaces it. `extends` (same file or another,
+//! chained) inherits the base's ports first; `include` imports another
+//! project's services, interpolated with its own `env_file`. A claim keeps
+//! the file and line where its number is written, however it was reached.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::compose::{Claim, ComposeDoc, ComposeFile, MergeTag};
+use crate::convention::normalize_path;
+use crate::interpolation::interpolate;
+use crate::yaml::{Node, NodeKind};
+use crate::{Convention, Finding, Location, Rule};
+
+/// Docker Compose's default file names, in its order of preference.
+pub const DEFAULT_FILE_NAMES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+
+/// Docker Compose's override file names, in its order of preference.
+pub const OVERRIDE_FILE_NAMES: &[&str] = &[
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// How a project came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProjectKind {
+    /// `docker compose` in a directory: its default files (or `COMPOSE_FILE`).
+    Default,
+    /// `docker compose -f FILE`: one compose file on its own.
+    File,
+    /// Declared in the convention's `projects`.
+    Declared,
+}
+
+/// Why a project could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectError {
+    /// A stable code: `extends-cycle`, `extends-not-found`, `include-cycle`,
+    /// `include-conflict`, `missing-file`, `outside-root`, `invalid-file`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// Where, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// The file that is missing, for `missing-file`.
+    #[serde(skip)]
+    pub path: Option<String>,
+}
+
+/// A service of a project after merging, `extends` and `include`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectService {
+    /// The service name.
+    pub name: String,
+    /// Whether it runs: it has no `profiles`, or one of them is active.
+    pub active: bool,
+    /// Its `profiles`.
+    pub profiles: Vec<String>,
+    /// Whether it has an `image` or a `build` (else compose refuses it).
+    pub standalone: bool,
+    /// Every port mapping it has, published or not, each where it is written.
+    pub claims: Vec<Claim>,
+    /// Where the service is defined (the first file that names it).
+    pub location: Location,
+}
+
+/// One compose project.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Project {
+    /// Stable id: the declared name, the directory of a default project
+    /// (`.` for the root), or the file of a file project.
+    pub id: String,
+    /// The compose project name (`name:`, else the directory's name, in
+    /// compose's normalised form).
+    pub name: String,
+    /// How it came to be.
+    pub kind: ProjectKind,
+    /// The project directory, relative to the root (`""` for the root).
+    pub directory: String,
+    /// The compose files in merge order, relative to the root.
+    pub files: Vec<String>,
+    /// The active profiles.
+    pub profiles: Vec<String>,
+    /// The env files used for interpolation, relative to the root.
+    pub env_files: Vec<String>,
+    /// Every service, active or not.
+    pub services: Vec<ProjectService>,
+    /// Every file the project read (its files, and those reached through
+    /// `include` and `extends`).
+    pub reads: Vec<String>,
+    /// The hosts (from the convention) the project runs on.
+    pub hosts: Vec<String>,
+    /// Why it could not be loaded, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProjectError>,
+}
+
+impl Project {
+    /// The services that run.
+    pub fn active_services(&self) -> impl Iterator<Item = &ProjectService> {
+        self.services.iter().filter(|s| s.active)
+    }
+
+    /// A one-line description: `tools/compose (docker-compose.yml +
+    /// docker-compose.override.yml, profiles: dev)`.
+    pub fn describe(&self) -> String {
+        let files: Vec<&str> = self
+            .files
+            .iter()
+            .map(|f| f.strip_prefix(&format!("{}/", self.directory)).unwrap_or(f))
+            .collect();
+        let mut text = format!("{} ({}", self.id, files.join(" + "));
+        if !self.profiles.is_empty() {
+            text.push_str(&format!(", profiles: {}", self.profiles.join(",")));
+        }
+        text.push(')');
+        text
+    }
+}
+
+/// A compose file that is not a project of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fragment {
+    /// The file, relative to the root.
+    pub file: String,
+    /// Why it cannot stand alone.
+    pub reason: String,
+}
+
+/// Everything [`resolve_projects`] works from.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectInput<'a> {
+    /// Every compose file of the tree (and those referenced by one), parsed.
+    pub docs: &'a BTreeMap<String, ComposeDoc>,
+    /// The text of every file read.
+    pub texts: &'a BTreeMap<String, String>,
+    /// Every `.env`-style file read, as key-value maps (already interpolated).
+    pub env_files: &'a BTreeMap<String, BTreeMap<String, String>>,
+    /// The process environment: wins over every env file.
+    pub process_env: &'a BTreeMap<String, String>,
+    /// `--env-file`s: when given, they replace every project's `.env`.
+    pub env_override: Option<&'a BTreeMap<String, String>>,
+    /// The convention, if any.
+    pub convention: Option<&'a Convention>,
+    /// The name of the root directory (for the root project's name).
+    pub root_name: &'a str,
+}
+
+/// The projects of a tree.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Projects {
+    /// Every project, in id order.
+    pub projects: Vec<Project>,
+    /// Compose files that are not projects of their own.
+    pub fragments: Vec<Fragment>,
+    /// Problems found while loading (interpolation, invalid port specs,
+    /// project errors, host entries that match nothing), each once.
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+/// A service while a project is being loaded.
+#[derive(Debug, Clone)]
+struct Loading {
+    name: String,
+    claims: Vec<Claim>,
+    standalone: bool,
+    profiles: Vec<String>,
+    location: Location,
+    /// Where the definition comes from (file and key), to tell an imported
+    /// service that is the same definition from a conflicting one.
+    origin: (String, u32, u32),
+}
+
+type Env = BTreeMap<String, String>;
+
+/// The directory of a root-relative path (`""` for the root).
+pub fn directory_of(file: &str) -> &str {
+    file.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn join(dir: &str, path: &str) -> Result<String, ProjectError> {
+    if path.starts_with('/') || path.contains(':') && path.chars().nth(1) == Some(':') {
+        return Err(ProjectError {
+            code: "outside-root",
+            message: format!(
+                "{path} is an absolute path; only files inside the scanned root are read"
+            ),
+            location: None,
+            path: None,
+        });
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(ProjectError {
+                        code: "outside-root",
+                        message: format!(
+                            "{path} (from {}) leaves the scanned root; it is not read",
+                            if dir.is_empty() { "." } else { dir }
+                        ),
+                        location: None,
+                        path: None,
+                    });
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+fn within(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Compose's normalised project name: lower case, only `a-z0-9_-`, starting
+/// with a letter or digit.
+pub fn normalize_project_name(name: &str) -> String {
+    let lowered: String = name
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    lowered
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
+}
+
+struct Loader<'a> {
+    input: ProjectInput<'a>,
+    findings: Vec<Finding>,
+    seen_findings: BTreeSet<crate::finding::FindingIdentity>,
+    reads: BTreeSet<String>,
+}
+
+impl<'a> Loader<'a> {
+    fn note(&mut self, finding: Finding) {
+        if self.seen_findings.insert(finding.identity()) {
+            self.findings.push(finding);
+        }
+    }
+
+    fn doc(&self, file: &str) -> Result<&'a ComposeDoc, ProjectError> {
+        match self.input.docs.get(file) {
+            Some(doc) if doc.broken => Err(ProjectError {
+                code: "invalid-file",
+                message: format!("{file} is not a valid compose file"),
+                location: doc.findings.first().and_then(Finding::location),
+                path: None,
+            }),
+            Some(doc) => Ok(doc),
+            None => Err(ProjectError {
+                code: "missing-file",
+                message: format!("{file} does not exist (or is not a compose file)"),
+                location: None,
+                path: Some(file.to_owned()),
+            }),
+        }
+    }
+
+    fn exists(&self, file: &str) -> bool {
+        self.input.docs.contains_key(file) || self.input.texts.contains_key(file)
+    }
+
+    /// The interpolation environment of a project in `directory`: process
+    /// environment over `--env-file`s, or over the given env files, or over
+    /// the directory's `.env`.
+    fn project_env(&self, directory: &str, env_files: &[String]) -> (Env, Vec<String>) {
+        let mut env = self.input.process_env.clone();
+        let mut used = Vec::new();
+        let layered: Vec<&BTreeMap<String, String>> = if let Some(over) = self.input.env_override {
+            vec![over]
+        } else if env_files.is_empty() {
+            let dotenv = within(directory, ".env");
+            match self.input.env_files.get(&dotenv) {
+                Some(map) => {
+                    used.push(dotenv);
+                    vec![map]
+                }
+                None => Vec::new(),
+            }
+        } else {
+            env_files
+                .iter()
+                .filter_map(|f| {
+                    let map = self.input.env_files.get(f)?;
+                    used.push(f.clone());
+                    Some(map)
+                })
+                .collect()
+        };
+        // Later env files win over earlier ones; the process environment over all.
+        let mut merged = Env::new();
+        for map in layered {
+            merged.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        for (k, v) in merged {
+            env.entry(k).or_insert(v);
+        }
+        (env, used)
+    }
+
+    fn text_of(&self, file: &str) -> &str {
+        self.input.texts.get(file).map(String::as_str).unwrap_or("")
+    }
+
+    fn interpolate_string(&mut self, doc: &ComposeDoc, node: &Node, env: &Env) -> Option<String> {
+        let NodeKind::Str(template) = &node.kind else {
+            return node.scalar_text();
+        };
+        match interpolate(template, &|name| env.get(name).cloned()) {
+            Ok(i) => Some(i.value),
+            Err(err) => {
+                self.note(
+                    Finding::new(Rule::InterpolationError, err.to_string())
+                        .at(&node.place.location(&doc.file)),
+                );
+                None
+            }
+        }
+    }
+
+    fn strings_of(&mut self, doc: &ComposeDoc, node: Option<&Node>, env: &Env) -> Vec<String> {
+        match node.map(|n| &n.kind) {
+            Some(NodeKind::Seq(items)) => items
+                .iter()
+                .filter_map(|item| self.interpolate_string(doc, item, env))
+                .collect(),
+            Some(NodeKind::Null) | None => Vec::new(),
+            Some(_) => node
+                .and_then(|n| self.interpolate_string(doc, n, env))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// Service `index` of `doc` with its `extends` chain applied.
+    /// `base_dir` is what an `extends.file` is relative to.
+    fn resolve_service(
+        &mut self,
+        doc: &'a ComposeDoc,
+        index: usize,
+        env: &Env,
+        base_dir: &str,
+        chain: &mut Vec<(String, String)>,
+    ) -> Result<Loading, ProjectError> {
+        let (name, location) = doc
+            .services
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| (String::new(), Location::new(doc.file.clone(), 0, 0)));
+        let link = (doc.file.clone(), name.clone());
+        if chain.contains(&link) {
+            let path: Vec<String> = chain
+                .iter()
+                .chain(std::iter::once(&link))
+                .map(|(f, s)| format!("{s} ({f})"))
+                .collect();
+            return Err(ProjectError {
+                code: "extends-cycle",
+                message: format!("extends cycle: {}", path.join(" -> ")),
+                location: Some(location),
+                path: None,
+            });
+        }
+        chain.push(link);
+        let mut own = ComposeFile {
+            file: doc.file.clone(),
+            ..ComposeFile::default()
+        };
+        doc.service_claims(
+            self.text_of(&doc.file),
+            index,
+            &|var| env.get(var).cloned(),
+            &mut own,
+        );
+        for finding in own.findings {
+            self.note(finding);
+        }
+        let profiles = self.strings_of(doc, doc.service_key(index, "profiles"), env);
+        let mut service = Loading {
+            name: name.clone(),
+            claims: own.claims,
+            standalone: doc.has_image_or_build(index),
+            profiles,
+            location: location.clone(),
+            origin: (doc.file.clone(), location.line, location.column),
+        };
+        if let Some(extends) = doc.service_key(index, "extends") {
+            let (reference, file) = match &extends.kind {
+                NodeKind::Map(_) => (
+                    extends
+                        .get("service")
+                        .and_then(|n| self.interpolate_string(doc, n, env)),
+                    extends
+                        .get("file")
+                        .and_then(|n| self.interpolate_string(doc, n, env)),
+                ),
+                _ => (self.interpolate_string(doc, extends, env), None),
+            };
+            let Some(reference) = reference else {
+                chain.pop();
+                return Err(ProjectError {
+                    code: "extends-not-found",
+                    message: format!("extends of service {name} names no service"),
+                    location: Some(extends.place.location(&doc.file)),
+                    path: None,
+                });
+            };
+            let located = |mut err: ProjectError| {
+                err.location
+                    .get_or_insert_with(|| extends.place.location(&doc.file));
+                err
+            };
+            let (base_doc, next_dir) = match &file {
+                Some(file) => {
+                    let path = join(base_dir, file).map_err(located)?;
+                    self.reads.insert(path.clone());
+                    let base = self.doc(&path).map_err(located)?;
+                    (base, directory_of(&path).to_owned())
+                }
+                None => (doc, base_dir.to_owned()),
+            };
+            let Some(base_index) = base_doc.service_index(&reference) else {
+                chain.pop();
+                return Err(ProjectError {
+                    code: "extends-not-found",
+                    message: format!(
+                        "cannot extend service {name:?} in {}: service {reference:?} not found in {}",
+                        doc.file, base_doc.file
+                    ),
+                    location: Some(extends.place.location(&doc.file)),
+                    path: None,
+                });
+            };
+            let base = self.resolve_service(base_doc, base_index, env, &next_dir, chain);
+            let base = match base {
+                Ok(base) => base,
+                Err(err) => {
+                    chain.pop();
+                    return Err(err);
+                }
+            };
+            let mut claims = match doc.merge_tag(index, "ports") {
+                MergeTag::Merge => base.claims,
+                MergeTag::Reset | MergeTag::Override => Vec::new(),
+            };
+            claims.append(&mut service.claims);
+            service.claims = claims;
+            service.standalone |= base.standalone;
+            for profile in base.profiles {
+                if !service.profiles.contains(&profile) {
+                    service.profiles.push(profile);
+                }
+            }
+        }
+        chain.pop();
+        Ok(service)
+    }
+
+    /// The services one file contributes: its own (with `extends` applied)
+    /// and those its `include` imports. `workdir` is the project directory.
+    fn file_services(
+        &mut self,
+        doc: &'a ComposeDoc,
+        env: &Env,
+        workdir: &str,
+        included: &mut Vec<String>,
+    ) -> Result<Vec<(Loading, MergeTag)>, ProjectError> {
+        let mut out = Vec::new();
+        for index in 0..doc.services.len() {
+            let service = self.resolve_service(doc, index, env, workdir, &mut Vec::new())?;
+            out.push((service, doc.merge_tag(index, "ports")));
+        }
+        let Some(include) = &doc.include else {
+            return Ok(out);
+        };
+        let entries: Vec<&Node> = match &include.kind {
+            NodeKind::Seq(items) => items.iter().collect(),
+            NodeKind::Null => Vec::new(),
+            _ => vec![include],
+        };
+        included.push(doc.file.clone());
+        for entry in entries {
+            let located = |mut err: ProjectError| {
+                err.location
+                    .get_or_insert_with(|| entry.place.location(&doc.file));
+                err
+            };
+            let (paths, project_directory, env_file) = match &entry.kind {
+                NodeKind::Map(_) => (
+                    self.strings_of(doc, entry.get("path"), env),
+                    entry
+                        .get("project_directory")
+                        .and_then(|n| self.interpolate_string(doc, n, env)),
+                    self.strings_of(doc, entry.get("env_file"), env),
+                ),
+                _ => (self.strings_of(doc, Some(entry), env), None, Vec::new()),
+            };
+            let paths = paths
+                .iter()
+                .map(|p| join(workdir, p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(located)?;
+            let Some(first) = paths.first() else { continue };
+            if included.contains(first) {
+                included.pop();
+                return Err(located(ProjectError {
+                    code: "include-cycle",
+                    message: format!(
+                        "include cycle: {} includes {first}",
+                        included
+                            .iter()
+                            .chain(std::iter::once(&doc.file))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(" includes ")
+                    ),
+                    location: None,
+                    path: None,
+                }));
+            }
+            let sub_dir = match &project_directory {
+                Some(dir) => join(workdir, dir).map_err(located)?,
+                None => directory_of(first).to_owned(),
+            };
+            let env_files = if env_file.is_empty() {
+                let dotenv = within(&sub_dir, ".env");
+                if self.input.env_files.contains_key(&dotenv) {
+                    vec![dotenv]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                env_file
+                    .iter()
+                    .map(|f| join(workdir, f))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(located)?
+            };
+            // The including project's variables win over the included env files.
+            let mut sub_env = env.clone();
+            let mut from_files = Env::new();
+            for f in &env_files {
+                self.reads.insert(f.clone());
+                if let Some(map) = self.input.env_files.get(f) {
+                    from_files.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+            for (k, v) in from_files {
+                sub_env.entry(k).or_insert(v);
+            }
+            let imported = self.load_files(&paths, &sub_dir, &sub_env, included);
+            let imported = match imported {
+                Ok(imported) => imported,
+                Err(err) => {
+                    included.pop();
+                    return Err(located(err));
+                }
+            };
+            for service in imported {
+                if let Some((existing, _)) = out.iter().find(|(s, _)| s.name == service.name) {
+                    if existing.origin == service.origin {
+                        continue;
+                    }
+                    included.pop();
+                    return Err(located(ProjectError {
+                        code: "include-conflict",
+                        message: format!(
+                            "services.{} conflicts with imported resource (from {first})",
+                            service.name
+                        ),
+                        location: None,
+                        path: None,
+                    }));
+                }
+                out.push((service, MergeTag::Merge));
+            }
+        }
+        included.pop();
+        Ok(out)
+    }
+
+    /// Loads `files` merged in order, as one project with directory `workdir`.
+    fn load_files(
+        &mut self,
+        files: &[String],
+        workdir: &str,
+        env: &Env,
+        included: &mut Vec<String>,
+    ) -> Result<Vec<Loading>, ProjectError> {
+        let mut merged: Vec<Loading> = Vec::new();
+        let docs = self.input.docs;
+        for file in files {
+            self.reads.insert(file.clone());
+            self.doc(file)?;
+            let Some(doc) = docs.get(file) else { continue };
+            for (service, tag) in self.file_services(doc, env, workdir, included)? {
+                match merged.iter_mut().find(|s| s.name == service.name) {
+                    Some(existing) => {
+                        match tag {
+                            MergeTag::Merge => existing.claims.extend(service.claims),
+                            MergeTag::Reset | MergeTag::Override => {
+                                existing.claims = service.claims;
+                            }
+                        }
+                        existing.standalone |= service.standalone;
+                        for profile in service.profiles {
+                            if !existing.profiles.contains(&profile) {
+                                existing.profiles.push(profile);
+                            }
+                        }
+                        dedupe_ports(&mut existing.claims);
+                    }
+                    None => {
+                        let mut service = service;
+                        dedupe_ports(&mut service.claims);
+                        merged.push(service);
+                    }
+                }
+            }
+        }
+        Ok(merged)
+    }
+}
+
+/// Compose's de-duplication of merged `ports`: entries with the same
+/// `host_ip:published:target/protocol` are one; the later one takes the
+/// earlier one's place.
+fn dedupe_ports(claims: &mut Vec<Claim>) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<Claim> = Vec::with_capacity(claims.len());
+    for claim in claims.drain(..) {
+        let host = claim.mapping.host_ip.to_string();
+        let key = format!(
+            "{}:{}:{}/{}",
+            if host.is_empty() { "0.0.0.0" } else { &host },
+            claim.mapping.published,
+            claim.mapping.target,
+            claim.mapping.protocol
+        );
+        match seen.get(&key) {
+            Some(&at) => {
+                if let Some(slot) = out.get_mut(at) {
+                    *slot = claim;
+                }
+            }
+            None => {
+                seen.insert(key, out.len());
+                out.push(claim);
+            }
+        }
+    }
+    *claims = out;
+}
+
+fn split_profiles(value: Option<&String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What a project will be loaded from, before loading.
+struct Spec {
+    id: String,
+    kind: ProjectKind,
+    directory: String,
+    files: Vec<String>,
+    env_files: Vec<String>,
+    profiles: Vec<String>,
+    error: Option<ProjectError>,
+    name: Option<String>,
+}
+
+/// Whether a host entry names a project.
+fn host_entry_matches(entry: &str, project: &Project) -> bool {
+    let entry = normalize_path(entry);
+    let id = normalize_path(&project.id);
+    if entry == id || (entry.is_empty() && project.directory.is_empty()) {
+        return true;
+    }
+    let Ok(glob) = globset::GlobBuilder::new(&entry)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+    else {
+        return false;
+    };
+    glob.is_match(&id)
+        || (project.kind == ProjectKind::Default && glob.is_match(&project.directory))
+        || project.files.iter().any(|f| glob.is_match(f))
+}
+
+/// Builds every project of a tree: default projects of each directory,
+/// declared projects, then every compose file no project loads, on its own
+/// (or as a fragment). Hosts from the convention are attached.
+pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
+    let mut loader = Loader {
+        input,
+        findings: Vec::new(),
+        seen_findings: BTreeSet::new(),
+        reads: BTreeSet::new(),
+    };
+    let mut specs: Vec<Spec> = Vec::new();
+
+    // Default projects: every directory with a default-named file, or whose
+    // environment sets COMPOSE_FILE.
+    let mut directories: BTreeSet<String> = input
+        .docs
+        .keys()
+        .map(|f| directory_of(f).to_owned())
+        .collect();
+    for env_file in input.env_files.keys() {
+        if env_file.ends_with("/.env") || env_file == ".env" {
+            directories.insert(directory_of(env_file).to_owned());
+        }
+    }
+    for directory in directories {
+        let (env, env_files) = loader.project_env(&directory, &[]);
+        let mut error = None;
+        let files: Vec<String> = if let Some(compose_file) = env.get("COMPOSE_FILE") {
+            let separator = env
+                .get("COMPOSE_PATH_SEPARATOR")
+                .filter(|s| !s.is_empty())
+                .map_or(":", String::as_str);
+            let mut files = Vec::new();
+            for part in compose_file.split(separator) {
+                match join(&directory, part) {
+                    Ok(path) if loader.exists(&path) => files.push(path),
+                    Ok(path) => {
+                        error.get_or_insert(ProjectError {
+                            code: "missing-file",
+                            message: format!(
+                                "COMPOSE_FILE names {part}, but {path} does not exist"
+                            ),
+                            location: None,
+                            path: Some(path.clone()),
+                        });
+                    }
+                    Err(err) => {
+                        error.get_or_insert(err);
+                    }
+                }
+            }
+            files
+        } else {
+            let main = DEFAULT_FILE_NAMES
+                .iter()
+                .map(|n| within(&directory, n))
+                .find(|f| loader.exists(f));
+            let Some(main) = main else { continue };
+            let mut files = vec![main];
+            if let Some(over) = OVERRIDE_FILE_NAMES
+                .iter()
+                .map(|n| within(&directory, n))
+                .find(|f| loader.exists(f))
+            {
+                files.push(over);
+            }
+            files
+        };
+        if files.is_empty() && error.is_none() {
+            continue;
+        }
+        specs.push(Spec {
+            id: if directory.is_empty() {
+                ".".to_owned()
+            } else {
+                directory.clone()
+            },
+            kind: ProjectKind::Default,
+            directory,
+            files,
+            profiles: split_profiles(env.get("COMPOSE_PROFILES")),
+            env_files,
+            error,
+            name: None,
+        });
+    }
+    if let Some(c) = input.convention {
+        for decl in &c.projects {
+            let directory = decl.project_directory.clone().unwrap_or_else(|| {
+                decl.files
+                    .first()
+                    .map(|f| directory_of(f).to_owned())
+                    .unwrap_or_default()
+            });
+            let (env, env_files) = loader.project_env(&directory, &decl.env_files);
+            let missing = decl
+                .files
+                .iter()
+                .chain(&decl.env_files)
+                .find(|f| !loader.exists(f) && !input.env_files.contains_key(*f));
+            let profiles = if decl.profiles.is_empty() {
+                split_profiles(env.get("COMPOSE_PROFILES"))
+            } else {
+                decl.profiles.clone()
+            };
+            specs.push(Spec {
+                id: decl.name.clone(),
+                kind: ProjectKind::Declared,
+                directory,
+                files: decl.files.clone(),
+                env_files,
+                profiles,
+                error: missing.map(|f| ProjectError {
+                    code: "missing-file",
+                    message: format!("project {} names {f}, which does not exist", decl.name),
+                    location: Some(decl.location.clone()),
+                    path: Some(f.clone()),
+                }),
+                name: Some(decl.name.clone()),
+            });
+        }
+    }
+
+    let mut projects: Vec<Project> = specs.into_iter().map(|s| load(&mut loader, s)).collect();
+    // Every file some project already reads is not a project of its own.
+    let mut member: BTreeSet<String> = projects.iter().flat_map(|p| p.reads.clone()).collect();
+    let mut candidates: Vec<Project> = Vec::new();
+    for file in input.docs.keys() {
+        if member.contains(file) {
+            continue;
+        }
+        let directory = directory_of(file).to_owned();
+        let (env, env_files) = loader.project_env(&directory, &[]);
+        candidates.push(load(
+            &mut loader,
+            Spec {
+                id: file.clone(),
+                kind: ProjectKind::File,
+                directory,
+                files: vec![file.clone()],
+                profiles: split_profiles(env.get("COMPOSE_PROFILES")),
+                env_files,
+                error: None,
+                name: None,
+            },
+        ));
+    }
+    // A candidate another candidate reads (an include or extends target) is
+    // part of that one.
+    let read_by_others: BTreeSet<String> = candidates
+        .iter()
+        .flat_map(|p| p.reads.iter().filter(|r| **r != p.id).cloned())
+        .collect();
+    let mut fragments = Vec::new();
+    for candidate in candidates {
+        if read_by_others.contains(&candidate.id) {
+            continue;
+        }
+        // A fragment: no service of it can run alone (a default project
+        // stays a project whatever it lacks: its directory is where
+        // `docker compose` runs).
+        let lacking: Vec<&str> = candidate
+            .active_services()
+            .filter(|s| !s.standalone)
+            .map(|s| s.name.as_str())
+            .collect();
+        let all_lacking = lacking.len() == candidate.active_services().count();
+        if candidate.error.is_none() && !lacking.is_empty() && all_lacking {
+            fragments.push(Fragment {
+                file: candidate.id.clone(),
+                reason: format!(
+                    "service {} has neither an image nor a build context: an override fragment, merged by the projects that name it",
+                    lacking.join(", ")
+                ),
+            });
+            continue;
+        }
+        if candidate.services.is_empty() && candidate.error.is_none() {
+            // An empty compose file (or one that only includes nothing) runs nothing.
+            continue;
+        }
+        member.insert(candidate.id.clone());
+        projects.push(candidate);
+    }
+    // Hosts, and the profiles they activate.
+    if let Some(c) = input.convention {
+        for host in &c.hosts {
+            for entry in &host.projects {
+                let mut matched = false;
+                for project in &mut projects {
+                    if host_entry_matches(entry, project) {
+                        matched = true;
+                        if !project.hosts.contains(&host.name) {
+                            project.hosts.push(host.name.clone());
+                        }
+                        for profile in &host.profiles {
+                            if !project.profiles.contains(profile) {
+                                project.profiles.push(profile.clone());
+                            }
+                        }
+                    }
+                }
+                // A glob that matches nothing is normal for a convention
+                // shared by several checkouts; a name or path is a typo.
+                let is_glob = entry.contains(['*', '?', '[', '{']);
+                if !matched && !is_glob {
+                    loader.note(
+                        Finding::new(
+                            Rule::UnknownHostProject,
+                            format!(
+                                "host {} names project {entry:?}, but no compose project of the tree matches it",
+                                host.name
+                            ),
+                        )
+                        .at(&host.location),
+                    );
+                }
+            }
+        }
+    }
+    for project in &mut projects {
+        let profiles = project.profiles.clone();
+        for service in &mut project.services {
+            service.active = service.profiles.is_empty()
+                || service
+                    .profiles
+                    .iter()
+                    .any(|p| profiles.iter().any(|a| a == p || a == "*"));
+        }
+        // A file that is not valid compose already has its own finding.
+        if let Some(err) = project.error.as_ref().filter(|e| e.code != "invalid-file") {
+            let location = err.location.clone().or_else(|| {
+                project
+                    .files
+                    .first()
+                    .map(|f| Location::new(f.clone(), 0, 0))
+            });
+            let mut finding = Finding::new(
+                Rule::InvalidProject,
+                format!("project {}: {}", project.describe(), err.message),
+            )
+            .with_project(project.id.clone());
+            if let Some(location) = &location {
+                finding = finding.at(location);
+            }
+            loader.note(finding);
+        }
+    }
+    projects.sort_by(|a, b| a.id.cmp(&b.id).then(a.kind.cmp(&b.kind)));
+    fragments.sort_by(|a, b| a.file.cmp(&b.file));
+    Projects {
+        projects,
+        fragments,
+        findings: loader.findings,
+    }
+}
+
+fn load(loader: &mut Loader<'_>, spec: Spec) -> Project {
+    loader.reads.clear();
+    let (env, _) = loader.project_env(&spec.directory, &spec.env_files);
+    let mut project = Project {
+        name: String::new(),
+        id: spec.id,
+        kind: spec.kind,
+        directory: spec.directory.clone(),
+        files: spec.files.clone(),
+        profiles: spec.profiles,
+        env_files: spec.env_files,
+        services: Vec::new(),
+        reads: Vec::new(),
+        hosts: Vec::new(),
+        error: spec.error,
+    };
+    if project.error.is_none() {
+        match loader.load_files(&spec.files, &spec.directory, &env, &mut Vec::new()) {
+            Ok(services) => {
+                project.services = services
+                    .into_iter()
+                    .map(|s| ProjectService {
+                        name: s.name,
+                        active: true,
+                        profiles: s.profiles,
+                        standalone: s.standalone,
+                        claims: s.claims,
+                        location: s.location,
+                    })
+                    .collect();
+            }
+            Err(err) => project.error = Some(err),
+        }
+    }
+    let declared_name = spec.files.first().and_then(|f| {
+        let doc = loader.input.docs.get(f)?;
+        let node = doc.name.clone()?;
+        loader.interpolate_string(doc, &node, &env)
+    });
+    let base = declared_name
+        .or_else(|| env.get("COMPOSE_PROJECT_NAME").cloned())
+        .or(spec.name)
+        .unwrap_or_else(|| {
+            let dir = spec.directory.rsplit('/').next().unwrap_or("");
+            if dir.is_empty() {
+                loader.input.root_name.to_owned()
+            } else {
+                dir.to_owned()
+            }
+        });
+    project.name = normalize_project_name(&base);
+    project.reads = std::mem::take(&mut loader.reads).into_iter().collect();
+    project
+}
+
+/// The version of the `projects --format json` shape (`docs/json-output.md`).
+pub const PROJECTS_JSON_VERSION: u32 = 1;
+
+impl Projects {
+    /// Puts `prefix/` before every path (for a scan of several roots).
+    pub fn prefix_paths(&mut self, prefix: &str) {
+        let add = |path: &mut String| *path = within(prefix, path);
+        for p in &mut self.projects {
+            if p.kind != ProjectKind::Declared {
+                add(&mut p.id);
+            }
+            add(&mut p.directory);
+            p.files.iter_mut().for_each(add);
+            p.env_files.iter_mut().for_each(add);
+            p.reads.iter_mut().for_each(add);
+            for s in &mut p.services {
+                add(&mut s.location.file);
+                for c in &mut s.claims {
+                    add(&mut c.file);
+                }
+            }
+        }
+        for f in &mut self.fragments {
+            add(&mut f.file);
+        }
+        for f in &mut self.findings {
+            if let Some(file) = &mut f.file {
+                add(file);
+            }
+        }
+    }
+
+    /// The inventory as JSON: every project with its files, profiles, env
+    /// files and active services' ports in Docker Compose's own
+    /// `config --format json` shape, the fragments, and what discovery
+    /// skipped or read although ignored (`notes`).
+    pub fn to_json(&self, notes: &[crate::check::DiscoveryNote]) -> serde_json::Value {
+        use serde_json::json;
+        let projects: Vec<serde_json::Value> = self
+            .projects
+            .iter()
+            .map(|p| {
+                let services: serde_json::Map<String, serde_json::Value> = p
+                    .active_services()
+                    .map(|s| {
+                        let ports: Vec<serde_json::Value> = s
+                            .claims
+                            .iter()
+                            .map(|c| {
+                                let mut port = serde_json::to_value(&c.mapping)
+                                    .unwrap_or(serde_json::Value::Null);
+                                if let Some(obj) = port.as_object_mut() {
+                                    obj.retain(|_, v| {
+                                        !(v.is_null() || v.as_str().is_some_and(str::is_empty))
+                                    });
+                                }
+                                port
+                            })
+                            .collect();
+                        (s.name.clone(), json!({ "ports": ports }))
+                    })
+                    .collect();
+                json!({
+                    "id": p.id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "directory": p.directory,
+                    "files": p.files,
+                    "profiles": p.profiles,
+                    "env_files": p.env_files,
+                    "hosts": p.hosts,
+                    "services": services,
+                    "error": p.error.as_ref().map(|e| json!({
+                        "code": e.code,
+                        "message": e.message,
+                        "location": e.location.as_ref().map(ToString::to_string),
+                    })),
+                })
+            })
+            .collect();
+        let skipped: Vec<serde_json::Value> = notes
+            .iter()
+            .filter(|n| n.kind == "skipped")
+            .map(|n| json!({ "file": n.path, "reason": n.reason }))
+            .collect();
+        let ignored: Vec<serde_json::Value> = notes
+            .iter()
+            .filter(|n| n.kind == "read-although-ignored")
+            .map(|n| json!({ "file": n.path, "reason": n.reason }))
+            .collect();
+        json!({
+            "schema": "port-convention/projects",
+            "version": PROJECTS_JSON_VERSION,
+            "projects": projects,
+            "fragments": self.fragments,
+            "skipped": skipped,
+            "read_although_ignored": ignored,
+        })
+    }
+}
