@@ -549,7 +549,7 @@ fn json_output_has_the_contract_shape() {
     assert_eq!(stdout.lines().count(), 1, "one line of JSON");
     let report: Value = serde_json::from_str(&stdout).unwrap();
 
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
     let findings = findings(&report);
     assert!(!findings.is_empty());
     let (mut errors, mut warnings) = (0, 0);
@@ -593,7 +593,9 @@ fn json_output_has_the_contract_shape() {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["errors", "files", "mappings", "services", "warnings"]
+        [
+            "errors", "files", "mappings", "projects", "services", "warnings"
+        ]
     );
     assert!(summary.values().all(Value::is_u64));
     assert_eq!(summary["errors"], errors);

@@ -19,6 +19,8 @@ export interface Related {
   column: number
   /** The service there, if any. */
   service?: string
+  /** The compose project of that service (its id), if any. */
+  project?: string
 }
 
 /** A concrete fix to offer. */
@@ -62,6 +64,10 @@ export interface Finding {
   related?: Related[]
   /** A concrete fix. */
   suggestion?: Suggestion
+  /** The compose project the finding is about (its id), if any. */
+  project?: string
+  /** The host (from the convention's `hosts`) the finding is about, if any. */
+  host?: string
 }
 
 /** Counts over a check. */

@@ -17,18 +17,42 @@ pub struct Summary {
     pub services: usize,
     /// Port mappings seen.
     pub mappings: usize,
+    /// Compose projects resolved.
+    pub projects: usize,
     /// Findings of severity error.
     pub errors: usize,
     /// Findings of severity warning.
     pub warnings: usize,
 }
 
-/// The result of a check: the JSON contract, version 1.
+/// The version of the `check --format json` contract (`docs/json-output.md`).
+/// 2: findings name their compose project and host; `duplicate-host-port`
+/// only within a project or a host; `projects` lists the projects.
+pub const JSON_VERSION: u32 = 2;
+
+/// A compose project as the JSON contract lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectRef {
+    /// The id findings name it by.
+    pub id: String,
+    /// Compose's project name.
+    pub name: String,
+    /// `default`, `file` or `declared`.
+    pub kind: crate::project::ProjectKind,
+    /// The compose files, in merge order.
+    pub files: Vec<String>,
+    /// The active profiles.
+    pub profiles: Vec<String>,
+    /// The hosts it runs on (from the convention).
+    pub hosts: Vec<String>,
+}
+
+/// The result of a check: the JSON contract, version [`JSON_VERSION`].
 ///
 /// ```
 /// use port_convention::report::Report;
 /// let report = Report::new(Vec::new(), Default::default());
-/// assert_eq!(report.to_json(), r#"{"version":1,"findings":[],"summary":{"files":0,"services":0,"mappings":0,"errors":0,"warnings":0}}"#);
+/// assert_eq!(report.to_json(), r#"{"version":2,"findings":[],"summary":{"files":0,"services":0,"mappings":0,"projects":0,"errors":0,"warnings":0}}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -38,6 +62,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Counts.
     pub summary: Summary,
+    /// The compose projects the findings name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<ProjectRef>,
 }
 
 impl Report {
@@ -51,10 +78,28 @@ impl Report {
             .count();
         summary.warnings = findings.len() - summary.errors;
         Report {
-            version: 1,
+            version: JSON_VERSION,
             findings,
             summary,
+            projects: Vec::new(),
         }
+    }
+
+    /// The same report listing `projects` (and counting them).
+    pub fn with_projects(mut self, projects: &[crate::project::Project]) -> Self {
+        self.projects = projects
+            .iter()
+            .map(|p| ProjectRef {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                kind: p.kind,
+                files: p.files.clone(),
+                profiles: p.profiles.clone(),
+                hosts: p.hosts.clone(),
+            })
+            .collect();
+        self.summary.projects = projects.len();
+        self
     }
 
     /// Whether any finding is an error (the check fails).
@@ -168,11 +213,23 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
                 .as_ref()
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
+            let project = match &related.project {
+                Some(p) if Some(p) != finding.project.as_ref() => format!(" in project {p}"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "    also: {}:{}:{}{service}",
+                "    also: {}:{}:{}{service}{project}",
                 related.file, related.line, related.column
             );
+        }
+        if let Some(project) = &finding.project {
+            let host = finding
+                .host
+                .as_ref()
+                .map(|h| format!(", on host {h}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "    project: {project}{host}");
         }
         if let Some(suggestion) = &finding.suggestion {
             let _ = writeln!(
@@ -189,8 +246,8 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{} error(s), {} warning(s) in {} file(s), {} service(s), {} port mapping(s)",
-        s.errors, s.warnings, s.files, s.services, s.mappings
+        "{} error(s), {} warning(s) in {} file(s), {} project(s), {} service(s), {} port mapping(s)",
+        s.errors, s.warnings, s.files, s.projects, s.services, s.mappings
     );
     out
 }
@@ -254,6 +311,12 @@ pub fn render_sarif(report: &Report) -> serde_json::Value {
             }
             if let Some(s) = &f.suggestion {
                 properties.insert("suggestion".into(), json!(s));
+            }
+            if let Some(project) = &f.project {
+                properties.insert("project".into(), json!(project));
+            }
+            if let Some(host) = &f.host {
+                properties.insert("host".into(), json!(host));
             }
             if !properties.is_empty() {
                 result["properties"] = serde_json::Value::Object(properties);
@@ -393,10 +456,17 @@ pub fn render_github(report: &Report) -> String {
                 }
             }
         }
-        properties.push(format!(
-            "title={}",
-            escape_github_property(&format!("port-convention {}", f.rule.id()))
-        ));
+        // The title names the project (and host): the annotation sits on a
+        // file that may belong to several.
+        let mut title = format!("port-convention {}", f.rule.id());
+        if let Some(project) = &f.project {
+            title.push_str(&format!(" (project {project}"));
+            if let Some(host) = &f.host {
+                title.push_str(&format!(", host {host}"));
+            }
+            title.push(')');
+        }
+        properties.push(format!("title={}", escape_github_property(&title)));
         let mut message = f.message.clone();
         if let Some(s) = &f.suggestion {
             message.push_str(&format!(" (suggestion: {})", suggestion_text(s)));

@@ -19,6 +19,7 @@ class Related(TypedDict):
     line: int
     column: int
     service: NotRequired[str]
+    project: NotRequired[str]
 
 
 class Suggestion(TypedDict):
@@ -48,6 +49,8 @@ class Finding(TypedDict):
     value: NotRequired[str]
     related: NotRequired[list[Related]]
     suggestion: NotRequired[Suggestion]
+    project: NotRequired[str]
+    host: NotRequired[str]
 
 
 class Location(TypedDict):

@@ -707,7 +707,8 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
         ..Default::default()
     };
     Ok(CheckOutcome {
-        report: crate::report::Report::new(findings, summary),
+        report: crate::report::Report::new(findings, summary)
+            .with_projects(&scan.projects.projects),
         scan: Some(scan),
         convention,
         roots,
