@@ -1153,3 +1153,255 @@ impl Projects {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::{ComposeParse, parse_compose};
+    use crate::dotenv::parse_dotenv;
+
+    /// Resolves the projects of a tree given as (path, text) pairs; `.env`
+    /// files are the ones whose name says so.
+    fn resolve(files: &[(&str, &str)], convention: Option<&str>) -> Projects {
+        let texts: BTreeMap<String, String> = files
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        let mut docs = BTreeMap::new();
+        let mut env_files = BTreeMap::new();
+        for (name, text) in &texts {
+            if name.ends_with(".env") {
+                let parsed = parse_dotenv(name, text, &|_| None).unwrap();
+                env_files.insert(name.clone(), parsed.to_map());
+            } else if let ComposeParse::Compose(doc) = parse_compose(name, text) {
+                docs.insert(name.clone(), *doc);
+            }
+        }
+        let convention = convention.map(|c| Convention::from_yaml("ports.yaml", c).unwrap());
+        resolve_projects(ProjectInput {
+            docs: &docs,
+            texts: &texts,
+            env_files: &env_files,
+            process_env: &BTreeMap::new(),
+            env_override: None,
+            convention: convention.as_ref(),
+            root_name: "root",
+        })
+    }
+
+    /// `id: service=published:target@file:line ...` per project, active
+    /// services only; errors as `id: error code`.
+    fn summary(projects: &Projects) -> Vec<String> {
+        projects
+            .projects
+            .iter()
+            .map(|p| {
+                if let Some(err) = &p.error {
+                    return format!("{}: error {}", p.id, err.code);
+                }
+                let mut parts = vec![format!("{}:", p.id)];
+                for s in p.active_services() {
+                    for c in &s.claims {
+                        parts.push(format!(
+                            "{}={}:{}@{}:{}",
+                            s.name, c.mapping.published, c.mapping.target, c.file, c.line
+                        ));
+                    }
+                }
+                parts.join(" ")
+            })
+            .collect()
+    }
+
+    const IMG: &str = "image: x\n";
+
+    #[test]
+    fn override_files_merge_and_deduplicate_in_place() {
+        let base = format!("services:\n  web:\n    {IMG}    ports: [\"8080:80\", \"9090:90\"]\n");
+        let over = "services:\n  web:\n    ports: [\"8080:80\", \"7070:70\"]\n";
+        let p = resolve(
+            &[("compose.yaml", &base), ("compose.override.yaml", over)],
+            None,
+        );
+        assert_eq!(
+            summary(&p),
+            [". web=8080:80@compose.override.yaml:3 web=9090:90@compose.yaml:4 web=7070:70@compose.override.yaml:3".replace(". ", ".: ")]
+        );
+    }
+
+    #[test]
+    fn reset_drops_and_override_replaces() {
+        let base = format!(
+            "services:\n  a:\n    {IMG}    ports: [\"1:1\"]\n  b:\n    {IMG}    ports: [\"2:2\"]\n"
+        );
+        let over = "services:\n  a:\n    ports: !reset []\n  b:\n    ports: !override [\"3:3\"]\n";
+        let p = resolve(
+            &[("compose.yaml", &base), ("compose.override.yaml", over)],
+            None,
+        );
+        assert_eq!(summary(&p), [".: b=3:3@compose.override.yaml:5"]);
+    }
+
+    #[test]
+    fn extends_inherits_from_other_files_and_chains() {
+        let main = "services:\n  api:\n    extends: { file: common/base.yml, service: svc }\n    ports: [\"3:3\"]\n  web:\n    extends: api\n";
+        let base =
+            format!("services:\n  svc:\n    {IMG}    ports: [\"1:1\"]\n  root:\n    {IMG}\n");
+        let p = resolve(&[("compose.yaml", main), ("common/base.yml", &base)], None);
+        assert_eq!(
+            summary(&p),
+            [
+                ".: api=1:1@common/base.yml:4 api=3:3@compose.yaml:4 web=1:1@common/base.yml:4 web=3:3@compose.yaml:4"
+            ]
+        );
+        // base.yml is read by the root project: not a project of its own.
+        assert_eq!(p.projects.len(), 1);
+    }
+
+    #[test]
+    fn extends_cycles_and_missing_bases_are_errors() {
+        let cycle = "services:\n  a:\n    extends: b\n  b:\n    extends: a\n";
+        let p = resolve(&[("compose.yaml", cycle)], None);
+        assert_eq!(summary(&p), [".: error extends-cycle"]);
+        assert_eq!(p.findings[0].rule, Rule::InvalidProject);
+        let missing = "services:\n  a:\n    extends: nope\n";
+        assert_eq!(
+            summary(&resolve(&[("compose.yaml", missing)], None)),
+            [".: error extends-not-found"]
+        );
+        let outside = "services:\n  a:\n    extends: { file: ../../etc/x.yml, service: a }\n";
+        assert_eq!(
+            summary(&resolve(&[("compose.yaml", outside)], None)),
+            [".: error outside-root"]
+        );
+    }
+
+    #[test]
+    fn include_interpolates_with_its_own_env_file() {
+        let main = "include:\n  - path: db/compose.yaml\n    env_file: db/prod.env\nservices:\n  app:\n    image: x\n    ports: [\"${DB_PORT:-1}:1\"]\n";
+        let db = "services:\n  db:\n    image: pg\n    ports: [\"${DB_PORT:-5432}:5432\"]\n";
+        let p = resolve(
+            &[
+                ("compose.yaml", main),
+                ("db/compose.yaml", db),
+                ("db/prod.env", "DB_PORT=7000\n"),
+                ("db/.env", "DB_PORT=6000\n"),
+            ],
+            None,
+        );
+        // The included project sees its env_file; the includer does not.
+        // db/ is also a default project of its own, with its own .env.
+        assert_eq!(
+            summary(&p),
+            [
+                ".: app=1:1@compose.yaml:7 db=7000:5432@db/compose.yaml:4",
+                "db: db=6000:5432@db/compose.yaml:4"
+            ]
+        );
+    }
+
+    #[test]
+    fn include_conflicts_and_cycles_are_errors() {
+        let main = "include: [other/compose.yaml]\nservices:\n  api:\n    image: x\n";
+        let other = "services:\n  api:\n    image: y\n";
+        let p = resolve(
+            &[("compose.yaml", main), ("other/compose.yaml", other)],
+            None,
+        );
+        assert_eq!(summary(&p)[0], ".: error include-conflict");
+        let a = "include: [b/compose.yaml]\nservices: {}\n";
+        let b = "include: [../compose.yaml]\nservices: {}\n";
+        let p = resolve(&[("compose.yaml", a), ("b/compose.yaml", b)], None);
+        assert_eq!(summary(&p)[0], ".: error include-cycle");
+    }
+
+    #[test]
+    fn profiles_decide_which_services_run() {
+        let text = "services:\n  a:\n    image: x\n    profiles: [dev]\n    ports: [\"1:1\"]\n  b:\n    image: x\n    profiles: [prod]\n    ports: [\"1:1\"]\n  c:\n    image: x\n    ports: [\"2:2\"]\n";
+        let none = resolve(&[("compose.yaml", text)], None);
+        assert_eq!(summary(&none), [".: c=2:2@compose.yaml:12"]);
+        let dev = resolve(
+            &[("compose.yaml", text), (".env", "COMPOSE_PROFILES=dev\n")],
+            None,
+        );
+        assert_eq!(
+            summary(&dev),
+            [".: a=1:1@compose.yaml:5 c=2:2@compose.yaml:12"]
+        );
+        let host = resolve(
+            &[("compose.yaml", text)],
+            Some("version: 1.0.0\nhosts:\n  h:\n    projects: [\".\"]\n    profiles: [\"*\"]\n"),
+        );
+        assert_eq!(
+            summary(&host),
+            [".: a=1:1@compose.yaml:5 b=1:1@compose.yaml:9 c=2:2@compose.yaml:12"]
+        );
+        assert_eq!(host.projects[0].hosts, ["h"]);
+    }
+
+    #[test]
+    fn compose_file_names_the_files_with_its_separator() {
+        let base = "services:\n  a:\n    image: x\n    ports: [\"1:1\"]\n";
+        let extra = "services:\n  a:\n    ports: [\"2:2\"]\n";
+        let p = resolve(
+            &[
+                ("app/base.yml", base),
+                ("app/extra.yml", extra),
+                (
+                    "app/.env",
+                    "COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=base.yml;extra.yml\n",
+                ),
+            ],
+            None,
+        );
+        assert_eq!(
+            summary(&p),
+            ["app: a=1:1@app/base.yml:4 a=2:2@app/extra.yml:3"]
+        );
+        assert_eq!(p.projects[0].files, ["app/base.yml", "app/extra.yml"]);
+    }
+
+    #[test]
+    fn fragments_and_variants() {
+        let base = "services:\n  a:\n    image: x\n    ports: [\"1:1\"]\n";
+        let prod = "services:\n  a:\n    ports: [\"2:2\"]\n";
+        let variant = "services:\n  b:\n    image: y\n    ports: [\"1:1\"]\n";
+        let p = resolve(
+            &[
+                ("docker-compose.yml", base),
+                ("docker-compose.prod.yml", prod),
+                ("docker-compose.mariadb.yml", variant),
+            ],
+            None,
+        );
+        assert_eq!(
+            summary(&p),
+            [
+                ".: a=1:1@docker-compose.yml:4",
+                "docker-compose.mariadb.yml: b=1:1@docker-compose.mariadb.yml:4"
+            ]
+        );
+        assert_eq!(p.fragments.len(), 1);
+        assert_eq!(p.fragments[0].file, "docker-compose.prod.yml");
+    }
+
+    #[test]
+    fn declared_projects_merge_their_files_with_their_env() {
+        let base = "services:\n  a:\n    image: x\n    ports: [\"${P:-1}:1\"]\n";
+        let prod = "services:\n  a:\n    ports: [\"2:2\"]\n";
+        let p = resolve(
+            &[
+                ("deploy/base.yml", base),
+                ("deploy/prod.yml", prod),
+                ("deploy/prod.env", "P=9\n"),
+            ],
+            Some(
+                "version: 1.0.0\nprojects:\n  prod:\n    files: [deploy/base.yml, deploy/prod.yml]\n    env_files: [deploy/prod.env]\n",
+            ),
+        );
+        assert_eq!(
+            summary(&p),
+            ["prod: a=9:1@deploy/base.yml:4 a=2:2@deploy/prod.yml:3"]
+        );
+    }
+}

@@ -513,6 +513,8 @@ pub(crate) fn compose_options() -> serde_saphyr::Options {
         strict_booleans: true,
         legacy_octal_numbers: true,
         emit_comments: false,
+        // go-yaml reads `.nan` and `.inf` as floats; they are valid compose.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
         budget: serde_saphyr::budget! {
             enforce_alias_anchor_ratio: false,
             max_recorded_anchor_events: EXPANDED_EVENTS,
@@ -610,6 +612,67 @@ mod tests {
         }
         let err = parse("bomb.yml", &src).unwrap_err();
         assert_eq!(err.code(), "yaml-syntax");
+    }
+
+    #[test]
+    fn many_aliases_of_few_anchors_pass() {
+        // Large self-hosted products' compose files: a handful of anchors
+        // (`x-common: &common`) used by every service.
+        let mut src = String::new();
+        for a in 0..10 {
+            src.push_str(&format!(
+                "x-a{a}: &a{a}\n  restart: always\n  env: [A, B]\n"
+            ));
+        }
+        src.push_str("services:\n");
+        for s in 0..150 {
+            src.push_str(&format!(
+                "  s{s}:\n    <<: *a{}\n    ports: [\"{}:80\"]\n",
+                s % 10,
+                10_000 + s
+            ));
+        }
+        let top = parse_compose("many.yml", &src).unwrap();
+        let services = top.services.unwrap();
+        assert_eq!(services.as_map().unwrap().len(), 150);
+    }
+
+    #[test]
+    fn alias_bombs_are_stopped_in_compose_files_too() {
+        let mut src = String::from("x-a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            src.push_str(&format!(
+                "x-a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        src.push_str("services:\n  s:\n    ports: *a8\n");
+        let err = parse_compose("bomb.yml", &src).unwrap_err();
+        assert_eq!(err.code(), "yaml-syntax");
+    }
+
+    #[test]
+    fn reset_and_override_tags_are_kept() {
+        let src = "services:\n  a:\n    ports: !reset []\n  b:\n    ports: !override [\"1:1\"]\n  c:\n    ports: [\"2:2\"]\n";
+        let top = parse_compose("o.yml", src).unwrap();
+        let services = top.services.unwrap();
+        let tags: Vec<Option<String>> = services
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(_, s)| s.get("ports").unwrap().tag.clone())
+            .collect();
+        assert_eq!(
+            tags,
+            [Some("!reset".into()), Some("!override".into()), None]
+        );
+    }
+
+    #[test]
+    fn nan_and_infinity_are_numbers_not_errors() {
+        let src = "x-limits: { cpu: .nan, mem: .inf, low: -.Inf }\nservices:\n  a:\n    ports: [\"1:1\"]\n";
+        let top = parse_compose("n.yml", src).unwrap();
+        assert!(top.services.is_some());
     }
 
     #[test]
