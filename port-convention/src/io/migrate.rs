@@ -699,6 +699,18 @@ fn append_event(dir: &Path, event: &Event) -> Result<(), Error> {
 /// Reads a journal; a torn last line (a crash while appending) is ignored.
 fn read_journal(dir: &Path) -> Result<Vec<Event>, Error> {
     let path = dir.join("journal.jsonl");
+    match fs::symlink_metadata(&path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(damaged(
+                dir,
+                format!(
+                    "journal.jsonl is {}, not a regular file",
+                    crate::io::file_kind(meta.file_type())
+                ),
+            ));
+        }
+        _ => {}
+    }
     let Some(bytes) = read_bytes_if_exists(&path)? else {
         return Ok(Vec::new());
     };
@@ -940,12 +952,20 @@ fn file_state(root: &Path, file: &migrate::FilePlan) -> FileState {
 /// Parses the text of a plan; `None` with the reason when it is not one.
 fn parse_plan(bytes: &[u8]) -> Result<Plan, String> {
     let plan: Plan = serde_json::from_slice(bytes).map_err(|err| {
-        format!(
-            "not a migration plan (line {}, column {}: {})",
-            err.line(),
-            err.column(),
-            crate::error::user_terms(&err.to_string())
-        )
+        if err.is_eof() {
+            format!(
+                "torn: it ends early, at line {} column {} (an interrupted write or a full disk)",
+                err.line(),
+                err.column()
+            )
+        } else {
+            format!(
+                "not a migration plan (line {}, column {}: {})",
+                err.line(),
+                err.column(),
+                crate::error::user_terms(&err.to_string())
+            )
+        }
     })?;
     if plan.format != migrate::PLAN_FORMAT || plan.version != migrate::PLAN_VERSION {
         return Err(format!(
@@ -984,7 +1004,8 @@ fn load_backup_plan(dir: &Path) -> Result<Plan, Error> {
         Err(e) => return Err(io_error(&path, e)),
     }
     let bytes = read_bytes(&path)?;
-    let plan = parse_plan(&bytes).map_err(|reason| damaged(dir, format!("plan.json is {reason}")))?;
+    let plan =
+        parse_plan(&bytes).map_err(|reason| damaged(dir, format!("plan.json is {reason}")))?;
     migrate::check_plan_paths(&plan, &path.display().to_string()).map_err(|err| match err {
         Error::UnsafePath { path, reason } => Error::UnsafePath {
             path,
@@ -1066,6 +1087,9 @@ fn status_and_plan(root: &Path, id: Option<&str>) -> Result<Option<(Status, Plan
         return Ok(None);
     };
     resolve_plan(root, &plan, &dir.join("plan.json").display().to_string())?;
+    if let Some(manifest) = read_manifest(&dir)? {
+        check_manifest(root, &dir, &manifest, &plan)?;
+    }
     let events = read_journal(&dir)?;
     let verified = events.iter().rev().find_map(|e| match e {
         Event::Verified { ok, .. } => Some(*ok),
