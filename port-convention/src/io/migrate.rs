@@ -221,7 +221,7 @@ pub fn plan_migration(request: &PlanRequest) -> Result<Planned, Error> {
     };
     let convention_text = crate::io::read_text(&convention_path)?;
     let convention =
-        Convention::from_yaml(&convention_path.display().to_string(), &convention_text)?;
+        crate::io::convention_from_text(&convention_path.display().to_string(), &convention_text)?;
     let root = match &request.root {
         Some(root) => root.clone(),
         None => convention_path
@@ -790,12 +790,24 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     )
 }
 
-/// Now, as `(20251102T101530Z, 2025-11-02T10:15:30Z)`.
-fn now_utc() -> (String, String) {
+fn now_secs() -> i64 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let secs = i64::try_from(secs).unwrap_or(0);
+    i64::try_from(secs).unwrap_or(0)
+}
+
+/// The id stamp of a time, `20251102T101530Z`.
+fn stamp_of(secs: i64) -> String {
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let rest = secs.rem_euclid(86_400);
+    let (h, mi, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+}
+
+/// Now, as `(20251102T101530Z, 2025-11-02T10:15:30Z)`.
+fn now_utc() -> (String, String) {
+    let secs = now_secs();
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let rest = secs.rem_euclid(86_400);
     let (h, mi, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
@@ -1035,8 +1047,19 @@ fn never_started(dir: &Path) -> Result<bool, Error> {
 /// `plan.json`, nothing else) is passed over.
 fn find_migration(root: &Path, id: Option<&str>) -> Result<Option<(String, PathBuf, Plan)>, Error> {
     let Some(id) = id else {
+        let tomorrow = stamp_of(now_secs() + 86_400);
         for id in migrations(root)?.into_iter().rev() {
             let dir = backups_dir(root).join(&id);
+            if id.get(..16).is_some_and(|stamp| stamp > tomorrow.as_str()) {
+                // It would be "the last migration" for ever, hiding the real
+                // ones from `status` and `rollback`.
+                return Err(damaged(
+                    &dir,
+                    "it is dated in the future; a migration made here is named by the time it \
+                     starts, so this one was not (a repository can ship its own .port-convention/)"
+                        .into(),
+                ));
+            }
             match load_backup_plan(&dir) {
                 Ok(plan) => return Ok(Some((id, dir, plan))),
                 Err(Error::DamagedBackup { .. }) if never_started(&dir)? => {}
@@ -2098,6 +2121,85 @@ mod tests {
         assert_eq!(civil_from_days(20_394), (2025, 11, 2));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn migration_ids_are_timestamps_only() {
+        for id in ["20261127T210244Z", "20261127T210244Z-02", "20261127T210244Z-100"] {
+            assert!(is_migration_id(id), "{id}");
+        }
+        for id in [
+            "",
+            "..",
+            "../../etc",
+            "20261127T210244Z.damaged",
+            "20261127T210244Z-",
+            "20261127T210244",
+            "2026112xT210244Z",
+            "20261127T210244Z/..",
+        ] {
+            assert!(!is_migration_id(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn a_failed_atomic_write_leaves_no_scratch_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // Renaming over a non-empty directory fails after the scratch file
+        // is written.
+        let target = dir.path().join("target");
+        fs::create_dir_all(target.join("inside")).unwrap();
+        assert!(write_atomic(&target, b"new", None, false).is_err());
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["target".to_owned()]);
+        // And a successful one leaves only the file.
+        write_atomic(&dir.path().join("f"), b"x", None, false).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn scratch_names_are_unique_and_never_reuse_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, _fa) = Scratch::create(dir.path(), ".x.", SCRATCH_SUFFIX).unwrap();
+        let (b, _fb) = Scratch::create(dir.path(), ".x.", SCRATCH_SUFFIX).unwrap();
+        assert_ne!(a.path, b.path);
+        assert!(is_scratch_for(&a.path.file_name().unwrap().to_string_lossy(), "x"));
+        drop(a);
+        drop(b);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn resolve_inside_refuses_links_and_escapes() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("v"), "v").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        fs::create_dir_all(root.path().join("d")).unwrap();
+        fs::write(root.path().join("d/f"), "f").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("out")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("v"), root.path().join("l")).unwrap();
+        std::os::unix::fs::symlink("d", root.path().join("inner")).unwrap();
+        assert!(resolve_inside(root.path(), "d/f", "t").is_ok());
+        assert!(resolve_inside(root.path(), "d/missing/f", "t").is_ok());
+        for bad in ["out/v", "l", "inner/f", "../v", "/etc/passwd", "d/../../v", "d/f/x"] {
+            let err = resolve_inside(root.path(), bad, "t").unwrap_err();
+            assert_eq!(err.code(), "unsafe-path", "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_backup_dated_in_the_future_is_reported() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join(".port-convention/backups/99991231T235959Z");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("plan.json"), "{}").unwrap();
+        let err = status(root.path(), None).unwrap_err();
+        assert_eq!(err.code(), "damaged-backup");
+        assert!(err.to_string().contains("dated in the future"), "{err}");
     }
 
     #[test]
