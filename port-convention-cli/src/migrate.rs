@@ -325,12 +325,7 @@ fn describe_plan(plan: &Plan) -> String {
                 .as_deref()
                 .map(|p| format!(" {}", esc(p)))
                 .unwrap_or_default();
-            let _ = writeln!(
-                text,
-                "  {}{port}: {}",
-                esc(&n.service),
-                esc(&n.reason)
-            );
+            let _ = writeln!(text, "  {}{port}: {}", esc(&n.service), esc(&n.reason));
         }
     }
     if !plan.notes.is_empty() {

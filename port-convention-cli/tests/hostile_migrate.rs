@@ -52,10 +52,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             let kind = entry.file_type().unwrap();
             if kind.is_symlink() {
                 let target = fs::read_link(&path).unwrap();
-                out.insert(
-                    name,
-                    format!("-> {}", target.display()).into_bytes(),
-                );
+                out.insert(name, format!("-> {}", target.display()).into_bytes());
             } else if kind.is_dir() {
                 walk(root, &path, out);
             } else {
@@ -275,9 +272,7 @@ fn a_plan_file_does_not_choose_a_root_above_the_current_directory() {
 /// `plan_file` and whose manifest restores `manifest_file` from a copy
 /// placed where `files/<manifest_file>` resolves.
 fn ship_backup(c: &Case, plan_file: &str, manifest_file: &str, payload: &[u8]) -> PathBuf {
-    let dir = c
-        .root
-        .join(".port-convention/backups/20260101T000000Z");
+    let dir = c.root.join(".port-convention/backups/20260101T000000Z");
     fs::create_dir_all(dir.join("files")).unwrap();
     let current = fs::read(c.root.join("db/docker-compose.yml")).unwrap();
     let sha = |b: &[u8]| port_convention::migrate::sha256_hex(b);
@@ -346,7 +341,11 @@ fn rollback_of_a_shipped_backup_never_writes_outside_the_root() {
                 "{manifest_entry}"
             );
             assert_eq!(fs::read_dir(&c.outside).unwrap().count(), 1);
-            assert_eq!(snapshot(&c.root), before, "{manifest_entry}: the tree changed");
+            assert_eq!(
+                snapshot(&c.root),
+                before,
+                "{manifest_entry}: the tree changed"
+            );
         }
         // `status` and `apply` report it too instead of reading through it.
         refused(&run(&c.root, &["migrate", "status"], &[]), code);
@@ -385,7 +384,12 @@ fn a_shipped_journal_symlink_is_not_appended_to() {
     let victim = c.outside.join("bashrc");
     fs::write(&victim, b"# my shell\n").unwrap();
     let current = fs::read(c.root.join("db/docker-compose.yml")).unwrap();
-    let dir = ship_backup(&c, "db/docker-compose.yml", "db/docker-compose.yml", &current);
+    let dir = ship_backup(
+        &c,
+        "db/docker-compose.yml",
+        "db/docker-compose.yml",
+        &current,
+    );
     let journal = dir.join("journal.jsonl");
     let events = fs::read(&journal).unwrap();
     fs::write(&victim, [b"# my shell\n".as_slice(), &events].concat()).unwrap();
@@ -410,15 +414,30 @@ fn committed_scratch_symlinks_are_never_followed() {
     let created = c.outside.join("created");
     // The fixed names of earlier versions, in every directory apply writes in.
     for dir in ["", "db", "cache"] {
-        symlink(&probe_victim, c.root.join(dir).join(".port-convention-probe.tmp")).unwrap();
+        symlink(
+            &probe_victim,
+            c.root.join(dir).join(".port-convention-probe.tmp"),
+        )
+        .unwrap();
     }
-    symlink(&tmp_victim, c.root.join("db/.docker-compose.yml.port-convention.tmp")).unwrap();
-    symlink(&created, c.root.join("cache/.compose.yaml.port-convention.tmp")).unwrap();
+    symlink(
+        &tmp_victim,
+        c.root.join("db/.docker-compose.yml.port-convention.tmp"),
+    )
+    .unwrap();
+    symlink(
+        &created,
+        c.root.join("cache/.compose.yaml.port-convention.tmp"),
+    )
+    .unwrap();
     let plan = plan_file(&c);
     ok(&apply(&c, &plan));
     assert_eq!(fs::read(&probe_victim).unwrap(), b"precious probe target\n");
     assert_eq!(fs::read(&tmp_victim).unwrap(), b"precious tmp target\n");
-    assert!(!created.exists(), "a file was created through a scratch link");
+    assert!(
+        !created.exists(),
+        "a file was created through a scratch link"
+    );
     assert_eq!(fs::read_dir(&c.outside).unwrap().count(), 2);
     // The tree has its new text, and the stale links are gone (the links,
     // not their targets).
@@ -532,10 +551,7 @@ fn a_second_apply_or_rollback_fails_fast_while_a_migration_runs() {
         let started = Instant::now();
         let out = run(&c.root, &args, &[]);
         let stderr = refused(&out, "migration-locked");
-        assert!(
-            stderr.contains(&format!("another migration is running")),
-            "{stderr}"
-        );
+        assert!(stderr.contains("another migration is running"), "{stderr}");
         assert!(stderr.contains(&format!("(pid {pid})")), "{stderr}");
         assert!(started.elapsed() < Duration::from_secs(20), "not fast");
     }
@@ -556,7 +572,12 @@ fn a_killed_migration_leaves_no_lock_behind() {
     let release = c.dir.path().join("never-released");
     let mut first = start_paused(
         &c,
-        &["migrate", "apply", plan.to_str().unwrap(), "--skip-port-check"],
+        &[
+            "migrate",
+            "apply",
+            plan.to_str().unwrap(),
+            "--skip-port-check",
+        ],
         "after-backup",
         &release,
     );
@@ -623,7 +644,12 @@ fn a_torn_backup_plan_is_passed_over_or_reported_with_a_way_out() {
     for args in [
         vec!["migrate", "status"],
         vec!["migrate", "rollback"],
-        vec!["migrate", "apply", plan.to_str().unwrap(), "--skip-port-check"],
+        vec![
+            "migrate",
+            "apply",
+            plan.to_str().unwrap(),
+            "--skip-port-check",
+        ],
     ] {
         let stderr = refused(&run(&c.root, &args, &[]), "damaged-backup");
         assert!(stderr.contains("plan.json is torn"), "{stderr}");
@@ -631,7 +657,12 @@ fn a_torn_backup_plan_is_passed_over_or_reported_with_a_way_out() {
     }
     assert_eq!(snapshot(&c.root), old_tree());
     // The way out works.
-    fs::rename(&dir, c.root.join(".port-convention/backups/20260101T000000Z.damaged")).unwrap();
+    fs::rename(
+        &dir,
+        c.root
+            .join(".port-convention/backups/20260101T000000Z.damaged"),
+    )
+    .unwrap();
     ok(&apply(&c, &plan));
     assert_eq!(snapshot(&c.root), new_tree());
 }
@@ -650,7 +681,14 @@ fn an_empty_state_gitignore_is_repaired() {
     // The backups (copies of compose files) stay out of `check`.
     let out = run(
         &c.root,
-        &["check", "-c", c.convention.to_str().unwrap(), ".", "--format", "json"],
+        &[
+            "check",
+            "-c",
+            c.convention.to_str().unwrap(),
+            ".",
+            "--format",
+            "json",
+        ],
         &[],
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -113,15 +113,28 @@ fn hostile_names_cannot_inject_commands_or_escapes_into_any_format() {
     let human_text = stdout(&human);
     assert_inert(&human_text, "human", &[]);
     // Rendered visibly, not dropped.
-    assert!(human_text.contains("x\\u{a}::add-mask::secret"), "{human_text}");
+    assert!(
+        human_text.contains("x\\u{a}::add-mask::secret"),
+        "{human_text}"
+    );
     assert!(human_text.contains("\\u{1b}]0;pwned\\u{7}"), "{human_text}");
-    assert!(human_text.contains("evil\\u{a}::stop-commands::pwn"), "{human_text}");
-    assert!(human_text.contains("# \\u{1b}]0;title\\u{7}"), "{human_text}");
+    assert!(
+        human_text.contains("evil\\u{a}::stop-commands::pwn"),
+        "{human_text}"
+    );
+    assert!(
+        human_text.contains("# \\u{1b}]0;title\\u{7}"),
+        "{human_text}"
+    );
     assert!(human_text.contains("bidi\\u{202e}txt.exe"), "{human_text}");
 
     let github = check(dir.path(), "github");
     let github_text = stdout(&github);
-    assert_inert(&github_text, "github", &["::error ", "::warning ", "::notice "]);
+    assert_inert(
+        &github_text,
+        "github",
+        &["::error ", "::warning ", "::notice "],
+    );
     assert_eq!(github_text.lines().count(), findings, "{github_text}");
     assert!(github_text.contains("\\u{1b}"), "{github_text}");
 
@@ -137,8 +150,14 @@ fn hostile_names_cannot_inject_commands_or_escapes_into_any_format() {
         let text = stdout(&out);
         assert!(out.status.success(), "{}", stderr(&out));
         assert_inert(&text, format, &[]);
-        assert!(text.contains("x\\u{a}::add-mask::secret"), "{format}: {text}");
-        assert!(text.contains("evil\\u{a}::stop-commands::pwn"), "{format}: {text}");
+        assert!(
+            text.contains("x\\u{a}::add-mask::secret"),
+            "{format}: {text}"
+        );
+        assert!(
+            text.contains("evil\\u{a}::stop-commands::pwn"),
+            "{format}: {text}"
+        );
     }
     let csv = stdout(&run_in(dir.path(), &["scan", "--format", "csv"]));
     let rows = csv.lines().count();
@@ -209,7 +228,10 @@ fn a_found_ports_yaml_linking_outside_its_directory_is_refused_unread() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("error[unsafe-path]"), "{args:?}: {err}");
         assert!(err.contains("ports.yaml"), "{args:?}: {err}");
-        assert!(!err.contains("TOPSECRET"), "{args:?} leaks the target: {err}");
+        assert!(
+            !err.contains("TOPSECRET"),
+            "{args:?} leaks the target: {err}"
+        );
         assert!(!stdout(&out).contains("TOPSECRET"));
     }
     // A link to a file beside it is fine.
@@ -233,7 +255,10 @@ fn a_convention_that_is_not_one_is_quoted_only_in_a_short_escaped_excerpt() {
     assert!(!err.contains("CRET"), "{err}");
     // A control character in a key is escaped, not echoed.
     fs::write(&secret, "version: 1.0.0\n\"a\\e]0;t\\a\": 1\n").unwrap();
-    let err = stderr(&run_in(dir.path(), &["check", "-c", secret.to_str().unwrap()]));
+    let err = stderr(&run_in(
+        dir.path(),
+        &["check", "-c", secret.to_str().unwrap()],
+    ));
     assert!(!err.contains('\u{1b}'), "{err:?}");
     assert!(err.contains("\\u{1b}"), "{err}");
 }
@@ -299,7 +324,11 @@ fn allocate_never_returns_port_0_and_reports_the_real_count() {
     assert_eq!(stdout(&out), "1\n2\n", "{}", stderr(&out));
     let out = run_in(dir.path(), &["allocate", "low", "--count", "3"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("error[range-full]"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[range-full]"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("port 0"), "{}", stderr(&out));
     let out = run_in(
         dir.path(),

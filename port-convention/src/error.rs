@@ -284,12 +284,12 @@ pub fn user_terms(message: &str) -> String {
             "are not allowed by configured policy",
             "are not allowed here",
         ),
-        (
-            "is not allowed by configured policy",
-            "is not allowed here",
-        ),
+        ("is not allowed by configured policy", "is not allowed here"),
         ("duplicate mapping key", "duplicate key"),
-        ("cannot deserialize tagged scalar into string", "a tagged value cannot be text here"),
+        (
+            "cannot deserialize tagged scalar into string",
+            "a tagged value cannot be text here",
+        ),
     ];
     let mut text = message.to_owned();
     for (from, to) in REWRITES {
@@ -507,7 +507,9 @@ mod tests {
     #[test]
     fn library_advice_is_rewritten_in_user_terms() {
         assert_eq!(
-            user_terms("duplicate mapping key: db, set DuplicateKeyPolicy in Options if acceptable"),
+            user_terms(
+                "duplicate mapping key: db, set DuplicateKeyPolicy in Options if acceptable"
+            ),
             "duplicate key: db (each key may appear once in a mapping)"
         );
         assert_eq!(
@@ -515,15 +517,25 @@ mod tests {
             "expected a text value, found nothing (null)"
         );
         for leaky in ["DuplicateKeyPolicy", "Option<", "Options"] {
-            assert!(!user_terms("duplicate mapping key, set DuplicateKeyPolicy in Options if acceptable").contains(leaky));
-            assert!(!user_terms("invalid char: cannot deserialize null; use Option<char>").contains(leaky));
+            assert!(
+                !user_terms(
+                    "duplicate mapping key, set DuplicateKeyPolicy in Options if acceptable"
+                )
+                .contains(leaky)
+            );
+            assert!(
+                !user_terms("invalid char: cannot deserialize null; use Option<char>")
+                    .contains(leaky)
+            );
         }
     }
 
     #[test]
     fn quoted_excerpts_are_short_and_escaped() {
         let secret = "root:$6$abcdefghijklmnopqrstuvwxyz0123456789:19000:0:99999:7:::";
-        let text = user_terms(&format!("unknown field `{secret}`, expected one of version, name"));
+        let text = user_terms(&format!(
+            "unknown field `{secret}`, expected one of version, name"
+        ));
         assert_eq!(
             text,
             "unknown field `root:$6$abcdefgh...`, expected one of version, name"

@@ -432,7 +432,9 @@ pub fn unsafe_path_reason(entry: &str) -> Option<&'static str> {
     }
     let bytes = entry.as_bytes();
     if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
-        return Some("the path starts with a drive letter; a plan names files relative to its root");
+        return Some(
+            "the path starts with a drive letter; a plan names files relative to its root",
+        );
     }
     for component in entry.split('/') {
         match component {

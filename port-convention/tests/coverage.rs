@@ -65,8 +65,11 @@ mod hostile {
         fs::write(outside.path().join("secret"), "version: 1.0.0\n").unwrap();
         let repo = tempfile::tempdir().unwrap();
         #[cfg(unix)]
-        std::os::unix::fs::symlink(outside.path().join("secret"), repo.path().join("ports.yaml"))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret"),
+            repo.path().join("ports.yaml"),
+        )
+        .unwrap();
         #[cfg(not(unix))]
         return Error::UnsafePath {
             path: String::new(),
@@ -79,7 +82,9 @@ mod hostile {
     /// `damaged-backup`: a torn `plan.json` of a migration that began.
     pub fn damaged_backup() -> Error {
         let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join(".port-convention/backups/20260101T000000Z");
+        let dir = root
+            .path()
+            .join(".port-convention/backups/20260101T000000Z");
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("plan.json"), "{\"format\": \"port-conv").unwrap();
         fs::write(

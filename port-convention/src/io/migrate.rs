@@ -295,7 +295,11 @@ fn unique_suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     hasher.write_u32(nanos);
-    format!("{}-{n}-{:08x}", std::process::id(), hasher.finish() & 0xffff_ffff)
+    format!(
+        "{}-{n}-{:08x}",
+        std::process::id(),
+        hasher.finish() & 0xffff_ffff
+    )
 }
 
 /// The suffix of every scratch file `migrate` creates beside a file.
@@ -1078,7 +1082,10 @@ fn find_migration(root: &Path, id: Option<&str>) -> Result<Option<(String, PathB
     }
     let dir = backups_dir(root).join(id);
     let exists = check_state_dir(&root.join(STATE_DIR), "state directory .port-convention")?
-        && check_state_dir(&backups_dir(root), "backups directory .port-convention/backups")?
+        && check_state_dir(
+            &backups_dir(root),
+            "backups directory .port-convention/backups",
+        )?
         && check_state_dir(&dir, "backup directory")?;
     if !exists || fs::symlink_metadata(dir.join("plan.json")).is_err() {
         return Err(Error::InvalidArgument {
@@ -1831,7 +1838,10 @@ fn check_manifest(root: &Path, dir: &Path, manifest: &Manifest, plan: &Plan) -> 
         if !seen.insert(entry.file.as_str()) {
             return Err(damaged(
                 dir,
-                format!("its manifest lists {} twice; nothing was restored", entry.file),
+                format!(
+                    "its manifest lists {} twice; nothing was restored",
+                    entry.file
+                ),
             ));
         }
         resolve_inside(root, &entry.file, &what)?;
@@ -2125,7 +2135,11 @@ mod tests {
 
     #[test]
     fn migration_ids_are_timestamps_only() {
-        for id in ["20261127T210244Z", "20261127T210244Z-02", "20261127T210244Z-100"] {
+        for id in [
+            "20261127T210244Z",
+            "20261127T210244Z-02",
+            "20261127T210244Z-100",
+        ] {
             assert!(is_migration_id(id), "{id}");
         }
         for id in [
@@ -2166,7 +2180,10 @@ mod tests {
         let (a, _fa) = Scratch::create(dir.path(), ".x.", SCRATCH_SUFFIX).unwrap();
         let (b, _fb) = Scratch::create(dir.path(), ".x.", SCRATCH_SUFFIX).unwrap();
         assert_ne!(a.path, b.path);
-        assert!(is_scratch_for(&a.path.file_name().unwrap().to_string_lossy(), "x"));
+        assert!(is_scratch_for(
+            &a.path.file_name().unwrap().to_string_lossy(),
+            "x"
+        ));
         drop(a);
         drop(b);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -2185,7 +2202,15 @@ mod tests {
         std::os::unix::fs::symlink("d", root.path().join("inner")).unwrap();
         assert!(resolve_inside(root.path(), "d/f", "t").is_ok());
         assert!(resolve_inside(root.path(), "d/missing/f", "t").is_ok());
-        for bad in ["out/v", "l", "inner/f", "../v", "/etc/passwd", "d/../../v", "d/f/x"] {
+        for bad in [
+            "out/v",
+            "l",
+            "inner/f",
+            "../v",
+            "/etc/passwd",
+            "d/../../v",
+            "d/f/x",
+        ] {
             let err = resolve_inside(root.path(), bad, "t").unwrap_err();
             assert_eq!(err.code(), "unsafe-path", "{bad}: {err}");
         }
@@ -2194,7 +2219,9 @@ mod tests {
     #[test]
     fn a_backup_dated_in_the_future_is_reported() {
         let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join(".port-convention/backups/99991231T235959Z");
+        let dir = root
+            .path()
+            .join(".port-convention/backups/99991231T235959Z");
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("plan.json"), "{}").unwrap();
         let err = status(root.path(), None).unwrap_err();
