@@ -106,7 +106,7 @@ fn check_found_convention(dir: &Path, candidate: &Path) -> Result<(), Error> {
         return Ok(());
     }
     let inside = match (std::fs::canonicalize(candidate), std::fs::canonicalize(dir)) {
-        (Ok(target), Ok(dir)) => target.parent() == Some(dir.as_path()) || target.starts_with(&dir),
+        (Ok(target), Ok(dir)) => target.starts_with(&dir),
         _ => false,
     };
     if inside {
