@@ -265,7 +265,9 @@ fn describe_plan(plan: &Plan) -> String {
     let _ = writeln!(
         text,
         "Migration plan for {} (convention {} {})",
-        plan.root, plan.convention.path, plan.convention.version
+        esc(&plan.root),
+        esc(&plan.convention.path),
+        esc(&plan.convention.version)
     );
     let mut last: Option<(&str, &str)> = None;
     for change in &plan.changes {
@@ -278,10 +280,20 @@ fn describe_plan(plan: &Plan) -> String {
                 .or_else(|| change.to.parse::<u16>().ok().map(|p| p.to_string()));
             match port {
                 Some(port) => {
-                    let _ = writeln!(text, "  {} {} -> {port}", change.service, change.port_name);
+                    let _ = writeln!(
+                        text,
+                        "  {} {} -> {port}",
+                        esc(&change.service),
+                        esc(&change.port_name)
+                    );
                 }
                 None => {
-                    let _ = writeln!(text, "  {} {}", change.service, change.port_name);
+                    let _ = writeln!(
+                        text,
+                        "  {} {}",
+                        esc(&change.service),
+                        esc(&change.port_name)
+                    );
                 }
             }
             last = Some((&change.service, &change.port_name));
@@ -289,7 +301,7 @@ fn describe_plan(plan: &Plan) -> String {
         let var = change
             .variable
             .as_deref()
-            .map(|v| format!(" [{v}]"))
+            .map(|v| format!(" [{}]", esc(v)))
             .unwrap_or_default();
         let kind = serde_json::to_value(change.kind)
             .ok()
@@ -297,8 +309,12 @@ fn describe_plan(plan: &Plan) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             text,
-            "    {}:{}:{}  {:?} -> {:?}  ({kind}){var}",
-            change.file, change.line, change.column, change.from, change.to
+            "    {}:{}:{}  {} -> {}  ({kind}){var}",
+            esc(&change.file),
+            change.line,
+            change.column,
+            esc(&format!("{:?}", change.from)),
+            esc(&format!("{:?}", change.to))
         );
     }
     if !plan.not_found.is_empty() {
@@ -307,21 +323,21 @@ fn describe_plan(plan: &Plan) -> String {
             let port = n
                 .port_name
                 .as_deref()
-                .map(|p| format!(" {p}"))
+                .map(|p| format!(" {}", esc(p)))
                 .unwrap_or_default();
-            let _ = writeln!(text, "  {}{port}: {}", n.service, n.reason);
+            let _ = writeln!(text, "  {}{port}: {}", esc(&n.service), esc(&n.reason));
         }
     }
     if !plan.notes.is_empty() {
         text.push_str("Left alone:\n");
         for note in &plan.notes {
-            let _ = writeln!(text, "  warning: {note}");
+            let _ = writeln!(text, "  warning: {}", esc(&note.to_string()));
         }
     }
     if !plan.problems.is_empty() {
         text.push_str("Problems (apply refuses until they are fixed):\n");
         for problem in &plan.problems {
-            let _ = writeln!(text, "  error: {problem}");
+            let _ = writeln!(text, "  error: {}", esc(&problem.to_string()));
         }
     }
     if plan.files.is_empty() {
@@ -332,12 +348,21 @@ fn describe_plan(plan: &Plan) -> String {
     text
 }
 
+/// The diff, with the files' text made safe to print (a compose file may
+/// hold terminal escapes or workflow commands), coloured when asked.
 fn paint_diff(diff: &str, color: bool) -> String {
-    if !color {
-        return diff.to_owned();
-    }
     diff.split_inclusive('\n')
         .map(|line| {
+            let end = if line.ends_with('\n') { "\n" } else { "" };
+            let raw = line.trim_end_matches('\n');
+            let (raw, cr) = match raw.strip_suffix('\r') {
+                Some(r) => (r, "\r"),
+                None => (raw, ""),
+            };
+            let body = port_convention::report::escape_source_line(raw);
+            if !color {
+                return format!("{body}{cr}{end}");
+            }
             let code = if line.starts_with("+++") || line.starts_with("---") {
                 "1"
             } else if line.starts_with('+') {
@@ -347,11 +372,9 @@ fn paint_diff(diff: &str, color: bool) -> String {
             } else if line.starts_with("@@") {
                 "36"
             } else {
-                return line.to_owned();
+                return format!("{body}{cr}{end}");
             };
-            let body = line.trim_end_matches('\n');
-            let end = if line.ends_with('\n') { "\n" } else { "" };
-            format!("\x1b[{code}m{body}\x1b[0m{end}")
+            format!("\x1b[{code}m{body}\x1b[0m{cr}{end}")
         })
         .collect()
 }
@@ -369,7 +392,7 @@ fn indicator() -> impl FnMut(Progress<'_>) {
             Progress::Restore { done, total, file } => ("restoring", done, total, file),
         };
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[K[{}/{total}] {verb} {file}", done + 1);
+        let _ = write!(err, "\r\x1b[K[{}/{total}] {verb} {}", done + 1, esc(file));
         if done + 1 == total {
             let _ = writeln!(err);
         }
@@ -378,10 +401,11 @@ fn indicator() -> impl FnMut(Progress<'_>) {
 }
 
 fn shown(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
+    esc(&path
+        .strip_prefix(root)
         .unwrap_or(path)
         .display()
-        .to_string()
+        .to_string())
 }
 
 fn apply(args: &ApplyArgs) -> Result<u8, Error> {
@@ -402,11 +426,14 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
         }
         Some(path) => {
             let mut plan = mig::load_plan(path)?;
-            if let Some(root) = &args.root {
-                plan.root = std::path::absolute(root)
-                    .unwrap_or_else(|_| root.clone())
-                    .display()
-                    .to_string();
+            match &args.root {
+                Some(root) => {
+                    plan.root = std::path::absolute(root)
+                        .unwrap_or_else(|_| root.clone())
+                        .display()
+                        .to_string();
+                }
+                None => check_plan_root(&plan)?,
             }
             mig::apply(&plan, &options, &mut progress)?
         }
@@ -443,6 +470,55 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
     })
 }
 
+/// A plan file says which directory it writes in; the file is not trusted
+/// (it may come with the repository), the command line is. Without
+/// `--root`, the plan's root must be the current directory or below it.
+fn check_plan_root(plan: &Plan) -> Result<(), Error> {
+    let Ok(root) = std::fs::canonicalize(&plan.root) else {
+        // A root that does not exist: `apply` says so.
+        return Ok(());
+    };
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("."),
+            source,
+        })?;
+    if root.starts_with(&cwd) {
+        return Ok(());
+    }
+    Err(Error::UnsafePath {
+        path: plan.root.clone(),
+        reason: format!(
+            "the plan names this directory as the one it writes in, and it is not the current \
+             directory ({}) or below it; a plan file is not trusted to choose where it writes: \
+             run `migrate apply` from that directory, or pass --root DIR",
+            esc(&cwd.display().to_string())
+        ),
+    })
+}
+
+/// Untrusted text (file and service names, reasons quoting files) made
+/// safe to print.
+fn esc(text: &str) -> String {
+    port_convention::report::escape_text(text)
+}
+
+/// A file name as a shell word for the commands we print (a name from the
+/// tree may hold spaces or `;`).
+fn shell_word(text: &str) -> String {
+    let text = esc(text);
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/+@%=:,".contains(&b))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 fn describe_outcome(outcome: &ApplyOutcome) -> String {
     let plan = &outcome.plan;
     let root = PathBuf::from(&plan.root);
@@ -462,7 +538,7 @@ fn describe_outcome(outcome: &ApplyOutcome) -> String {
         shown(&root, &outcome.backup_dir)
     );
     for file in &outcome.written {
-        let _ = writeln!(text, "  {file}");
+        let _ = writeln!(text, "  {}", esc(file));
     }
     if outcome.remaining.is_empty() {
         let services: Vec<String> = plan.services().into_iter().collect();
@@ -478,7 +554,7 @@ fn describe_outcome(outcome: &ApplyOutcome) -> String {
     } else {
         text.push_str("Drift remains after the migration (roll back with `port-convention migrate rollback`):\n");
         for finding in &outcome.remaining {
-            let _ = writeln!(text, "  {finding}");
+            let _ = writeln!(text, "  {}", esc(&finding.to_string()));
         }
     }
     if !plan.stacks.is_empty() {
@@ -487,9 +563,9 @@ fn describe_outcome(outcome: &ApplyOutcome) -> String {
              tools (pg_dump, redis-cli --rdb, snapshot APIs ...). migrate never runs docker and never touches \
              volumes.\nThen restart the stacks whose ports changed",
         );
-        let _ = writeln!(text, " (from {}):", root.display());
+        let _ = writeln!(text, " (from {}):", esc(&root.display().to_string()));
         for stack in &plan.stacks {
-            let _ = writeln!(text, "  docker compose -f {stack} up -d");
+            let _ = writeln!(text, "  docker compose -f {} up -d", shell_word(stack));
         }
     }
     let _ = writeln!(
@@ -541,16 +617,16 @@ fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
             shown(&root, &outcome.backup_dir)
         );
         for file in &outcome.restored {
-            let _ = writeln!(text, "  {file}");
+            let _ = writeln!(text, "  {}", esc(file));
         }
         if !outcome.stacks.is_empty() && !outcome.restored.is_empty() {
             let _ = writeln!(
                 text,
                 "Restart the stacks to publish the old ports again (from {}):",
-                root.display()
+                esc(&root.display().to_string())
             );
             for stack in &outcome.stacks {
-                let _ = writeln!(text, "  docker compose -f {stack} up -d");
+                let _ = writeln!(text, "  docker compose -f {} up -d", shell_word(stack));
             }
         }
     }
@@ -564,7 +640,10 @@ fn status(args: &StatusArgs) -> Result<u8, Error> {
     let Some(status) = status else {
         match args.format {
             StatusFormat::Json => print_out("{\"state\": \"none\"}\n"),
-            StatusFormat::Human => print_out(&format!("No migration under {}.\n", root.display())),
+            StatusFormat::Human => print_out(&format!(
+                "No migration under {}.\n",
+                esc(&root.display().to_string())
+            )),
         }
         return Ok(0);
     };
@@ -593,7 +672,7 @@ fn status(args: &StatusArgs) -> Result<u8, Error> {
                 status.files.len()
             );
             for (file, state) in &status.files {
-                let _ = writeln!(text, "  {state:?}  {file}");
+                let _ = writeln!(text, "  {state:?}  {}", esc(file));
             }
             if let Some(ok) = status.verified {
                 let _ = writeln!(

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use clap::ValueEnum;
 use port_convention::Error;
 use port_convention::compose::{Claim, PortSource};
+use port_convention::report::escape_text;
 use serde_json::json;
 
 use crate::print_out;
@@ -38,7 +39,11 @@ fn source_text(source: &PortSource) -> String {
     }
 }
 
+/// A CSV field: untrusted text escaped first (a newline inside a quoted
+/// field is valid CSV, but would start a new line of a CI log), then quoted
+/// when it holds a comma or a quote.
 fn csv_field(text: &str) -> String {
+    let text = escape_text(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -117,12 +122,12 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                         if c.mapping.host_ip.to_string().is_empty() {
                             "*".into()
                         } else {
-                            c.mapping.host_ip.to_string()
+                            escape_text(&c.mapping.host_ip.to_string())
                         },
                         c.mapping.target.to_string(),
-                        c.service.clone(),
-                        format!("{}:{}:{}", c.file, c.line, c.column),
-                        source_text(&c.source),
+                        escape_text(&c.service),
+                        escape_text(&format!("{}:{}:{}", c.file, c.line, c.column)),
+                        escape_text(&source_text(&c.source)),
                     ]
                 })
                 .collect();

@@ -59,7 +59,9 @@ fn taken(
 /// - [`Error::UnknownRange`] when no range has that name.
 /// - [`Error::RangeFull`] when fewer than `count` ports are free; the message
 ///   says what fills the range.
-/// - [`Error::InvalidArgument`] when `count` is 0.
+/// - [`Error::InvalidArgument`] when `count` is 0 or more than 65535.
+///
+/// Port 0 is never returned (binding port 0 asks the system for any port).
 pub fn allocate(
     convention: &Convention,
     range: &str,
@@ -87,6 +89,13 @@ pub fn allocate_with(
             message: "count must be at least 1".into(),
         });
     }
+    if count > usize::from(u16::MAX) {
+        return Err(Error::InvalidArgument {
+            message: format!(
+                "count {count} is more than the 65535 ports that exist (1-65535); ask for at most 65535"
+            ),
+        });
+    }
     let def = convention.range(range).ok_or_else(|| Error::UnknownRange {
         name: range.to_owned(),
         known: convention.range_names(),
@@ -101,7 +110,8 @@ pub fn allocate_with(
         .filter(|r| r.reserved && r.ports.overlaps(&def.ports))
         .collect();
     let mut free = Vec::with_capacity(count.min(def.ports.len() as usize));
-    for port in def.ports.iter() {
+    // Port 0 is never allocated: binding it asks the system for any port.
+    for port in def.ports.iter().filter(|p| *p != 0) {
         if !assigned.contains_key(&port)
             && !reserved.iter().any(|r| r.ports.contains(port))
             && !is_claimed(port)
@@ -120,6 +130,7 @@ pub fn allocate_with(
     let claimed = def
         .ports
         .iter()
+        .filter(|p| *p != 0)
         .filter(|p| !assigned.contains_key(p) && !reserved.iter().any(|r| r.ports.contains(*p)))
         .filter(|p| is_claimed(*p))
         .count();
@@ -136,6 +147,9 @@ pub fn allocate_with(
     }
     if claimed > 0 {
         occupied.push(format!("{claimed} already in use"));
+    }
+    if def.ports.contains(0) {
+        occupied.push("port 0 (never allocated: it means any port)".into());
     }
     Err(Error::RangeFull {
         range: range.to_owned(),

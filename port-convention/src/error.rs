@@ -193,6 +193,133 @@ pub enum Error {
         /// Every check that failed, one sentence each.
         reasons: Vec<String>,
     },
+    /// A path taken from an untrusted file (a plan, a backup manifest, a
+    /// found `ports.yaml`) would lead outside the directory it belongs to:
+    /// absolute, with `..`, through a symbolic link, or not a plain name.
+    /// Nothing was read or written through it.
+    #[error("{}: refused: {reason}", crate::report::escape_text(path))]
+    UnsafePath {
+        /// The path as the file wrote it.
+        path: String,
+        /// Why it is refused, and what to do.
+        reason: String,
+    },
+    /// Another `migrate apply` or `rollback` holds the lock of this tree.
+    #[error(
+        "another migration is running under {} ({}); wait for it to finish, then run the command again",
+        crate::report::escape_text(&root.display().to_string()),
+        pid.map_or_else(|| "pid unknown".to_owned(), |p| format!("pid {p}"))
+    )]
+    MigrationLocked {
+        /// The migrated directory.
+        root: PathBuf,
+        /// The process holding the lock, when it recorded itself.
+        pid: Option<u32>,
+    },
+    /// A migration backup (`.port-convention/backups/<id>/`) cannot be read
+    /// as one: a torn or foreign `plan.json`, a damaged manifest. Nothing was
+    /// changed; the message says the way out.
+    #[error(
+        "{}: damaged migration backup: {reason}; {way_out}",
+        crate::report::escape_text(&dir.display().to_string())
+    )]
+    DamagedBackup {
+        /// The backup directory.
+        dir: PathBuf,
+        /// What is wrong.
+        reason: String,
+        /// What to do.
+        way_out: String,
+    },
+    /// A file to read is not a regular file (a FIFO, a device, a socket, a
+    /// directory): reading it could block forever or never end.
+    #[error(
+        "{}: not a regular file ({kind}); port-convention reads only regular files",
+        crate::report::escape_text(&path.display().to_string())
+    )]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        kind: String,
+    },
+}
+
+/// The message of the YAML or serde library in the user's terms: advice
+/// aimed at the programmer of this tool ("set DuplicateKeyPolicy in
+/// Options", "use Option<String>") is rewritten or dropped, and every quoted
+/// excerpt of the file (`` `...` ``) is cut to a short, escaped prefix, so
+/// that a file which is not a convention at all (a symbolic link to a secret)
+/// is not echoed back.
+///
+/// Call it on every message produced by `serde-saphyr` or `serde` before it
+/// goes into an [`Error`].
+pub fn user_terms(message: &str) -> String {
+    const REWRITES: &[(&str, &str)] = &[
+        (
+            ", set DuplicateKeyPolicy in Options if acceptable",
+            " (each key may appear once in a mapping)",
+        ),
+        (
+            " set DuplicateKeyPolicy in Options if acceptable",
+            " (each key may appear once in a mapping)",
+        ),
+        (
+            "cannot deserialize null into string; use Option<String>",
+            "expected a text value, found nothing (null)",
+        ),
+        (
+            "invalid char: cannot deserialize null; use Option<char>",
+            "expected a single character, found nothing (null)",
+        ),
+        (
+            ". If you just use !!binary for documentation/annotation, set ignore_binary_tag_for_string in Options",
+            "",
+        ),
+        (
+            "rejected by the configured policy",
+            "is not allowed (only finite numbers are)",
+        ),
+        (
+            "are not allowed by configured policy",
+            "are not allowed here",
+        ),
+        ("is not allowed by configured policy", "is not allowed here"),
+        ("duplicate mapping key", "duplicate key"),
+        (
+            "cannot deserialize tagged scalar into string",
+            "a tagged value cannot be text here",
+        ),
+    ];
+    let mut text = message.to_owned();
+    for (from, to) in REWRITES {
+        text = text.replace(from, to);
+    }
+    // Serde quotes the offending key or value between backticks.
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('`') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let close = rest.find('`').unwrap_or(rest.len());
+        out.push_str(&excerpt(&rest[..close], 16));
+        rest = &rest[close..];
+        if let Some(after) = rest.strip_prefix('`') {
+            out.push('`');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    crate::report::escape_text(&out)
+}
+
+/// At most `max` characters of `text`, escaped, with `...` when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut short: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        short.push_str("...");
+    }
+    crate::report::escape_text(&short)
 }
 
 fn at(location: &Option<Location>) -> String {
@@ -262,6 +389,10 @@ impl Error {
             Error::Validation { .. } => "validation-failed",
             Error::InvalidArgument { .. } => "invalid-argument",
             Error::MigrationRefused { .. } => "migration-refused",
+            Error::UnsafePath { .. } => "unsafe-path",
+            Error::MigrationLocked { .. } => "migration-locked",
+            Error::DamagedBackup { .. } => "damaged-backup",
+            Error::NotRegularFile { .. } => "not-a-regular-file",
         }
     }
 
@@ -283,6 +414,10 @@ impl Error {
         "validation-failed",
         "invalid-argument",
         "migration-refused",
+        "unsafe-path",
+        "migration-locked",
+        "damaged-backup",
+        "not-a-regular-file",
     ];
 
     /// Where in a file the error is, when it is tied to one.
@@ -362,5 +497,54 @@ impl Error {
             Error::Validation { findings } => findings,
             _ => &[],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_advice_is_rewritten_in_user_terms() {
+        assert_eq!(
+            user_terms(
+                "duplicate mapping key: db, set DuplicateKeyPolicy in Options if acceptable"
+            ),
+            "duplicate key: db (each key may appear once in a mapping)"
+        );
+        assert_eq!(
+            user_terms("cannot deserialize null into string; use Option<String>"),
+            "expected a text value, found nothing (null)"
+        );
+        for leaky in ["DuplicateKeyPolicy", "Option<", "Options"] {
+            assert!(
+                !user_terms(
+                    "duplicate mapping key, set DuplicateKeyPolicy in Options if acceptable"
+                )
+                .contains(leaky)
+            );
+            assert!(
+                !user_terms("invalid char: cannot deserialize null; use Option<char>")
+                    .contains(leaky)
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_excerpts_are_short_and_escaped() {
+        let secret = "root:$6$abcdefghijklmnopqrstuvwxyz0123456789:19000:0:99999:7:::";
+        let text = user_terms(&format!(
+            "unknown field `{secret}`, expected one of version, name"
+        ));
+        assert_eq!(
+            text,
+            "unknown field `root:$6$abcdefgh...`, expected one of version, name"
+        );
+        assert!(!text.contains("ijklmnop"));
+        assert_eq!(
+            user_terms("unknown field `a\u{1b}]0;x`"),
+            "unknown field `a\\u{1b}]0;x`"
+        );
+        assert_eq!(user_terms("unclosed `tick"), "unclosed `tick");
     }
 }

@@ -8,6 +8,58 @@ use serde::Serialize;
 
 use crate::{Finding, Severity};
 
+/// Whether `c` must not reach a terminal or a CI log as is: C0 controls
+/// (CR, LF, ESC ...), DEL, C1 controls, the line and paragraph separators and
+/// the bidirectional formatting characters (which reorder what is shown).
+pub fn is_unsafe_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{2028}' | '\u{2029}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
+/// Makes an untrusted string (a service name, a file name, a reason quoting
+/// a file) safe to print in text output: every character of
+/// [`is_unsafe_char`] is shown visibly as `\u{1b}`, and a value that would
+/// start with `::` (a GitHub Actions workflow command, which the runner
+/// also recognises after leading spaces) starts with `\u{3a}:` instead.
+/// Plain text is returned unchanged.
+///
+/// ```
+/// use port_convention::report::escape_text;
+/// assert_eq!(escape_text("db"), "db");
+/// assert_eq!(escape_text("x\n::add-mask::y"), "x\\u{a}::add-mask::y");
+/// assert_eq!(escape_text("\u{1b}]0;t\u{7}"), "\\u{1b}]0;t\\u{7}");
+/// assert_eq!(escape_text("::stop-commands::z"), "\\u{3a}:stop-commands::z");
+/// ```
+pub fn escape_text(text: &str) -> String {
+    escape_with(text, |_| false)
+}
+
+/// [`escape_text`] that keeps tabs (source lines, where a tab is indentation).
+pub fn escape_source_line(text: &str) -> String {
+    escape_with(text, |c| c == '\t')
+}
+
+fn escape_with(text: &str, keep: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe_char(c) && !keep(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    if out.trim_start().starts_with("::") {
+        let at = out.len() - out.trim_start().len();
+        out.replace_range(at..=at, "\\u{3a}");
+    }
+    out
+}
+
 /// Counts over a check.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -165,7 +217,11 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             if current_file.is_some() || !out.is_empty() {
                 out.push('\n');
             }
-            let _ = writeln!(out, "{}", color.paint("1", file.unwrap_or("(environment)")));
+            let _ = writeln!(
+                out,
+                "{}",
+                color.paint("1", &escape_text(file.unwrap_or("(environment)")))
+            );
             current_file = file;
         }
         let severity = match finding.severity {
@@ -181,7 +237,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             out,
             "  {position}{severity}[{}]: {}",
             color.paint("36", finding.rule.id()),
-            finding.message
+            escape_text(&finding.message)
         );
         if let (Some(file), Some(line)) = (file, finding.line)
             && let Some(text) = sources.get(file)
@@ -191,13 +247,18 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
         {
             let source_line = source_line.trim_end_matches('\r');
             let gutter = line.to_string();
-            let _ = writeln!(out, "  {gutter} | {source_line}");
+            let _ = writeln!(out, "  {gutter} | {}", escape_source_line(source_line));
             if let Some(column) = finding.column {
-                // Columns count characters; tabs keep their width in the caret line.
+                // Columns count characters; tabs keep their width in the caret
+                // line, an escaped character the width of its escape.
                 let pad: String = source_line
                     .chars()
                     .take(column.saturating_sub(1) as usize)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .map(|c| match c {
+                        '\t' => "\t".to_owned(),
+                        c if is_unsafe_char(c) => " ".repeat(escape_text(&c.to_string()).len()),
+                        _ => " ".to_owned(),
+                    })
                     .collect();
                 let _ = writeln!(
                     out,
@@ -211,32 +272,36 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             let service = related
                 .service
                 .as_ref()
-                .map(|s| format!(" ({s})"))
+                .map(|s| format!(" ({})", escape_text(s)))
                 .unwrap_or_default();
             let project = match &related.project {
-                Some(p) if Some(p) != finding.project.as_ref() => format!(" in project {p}"),
+                Some(p) if Some(p) != finding.project.as_ref() => {
+                    format!(" in project {}", escape_text(p))
+                }
                 _ => String::new(),
             };
             let _ = writeln!(
                 out,
                 "    also: {}:{}:{}{service}{project}",
-                related.file, related.line, related.column
+                escape_text(&related.file),
+                related.line,
+                related.column
             );
         }
         if let Some(project) = &finding.project {
             let host = finding
                 .host
                 .as_ref()
-                .map(|h| format!(", on host {h}"))
+                .map(|h| format!(", on host {}", escape_text(h)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "    project: {project}{host}");
+            let _ = writeln!(out, "    project: {}{host}", escape_text(project));
         }
         if let Some(suggestion) = &finding.suggestion {
             let _ = writeln!(
                 out,
                 "    {} {}",
                 color.paint("32", "suggestion:"),
-                suggestion_text(suggestion)
+                escape_text(&suggestion_text(suggestion))
             );
         }
     }
@@ -481,9 +546,25 @@ pub fn render_github(report: &Report) -> String {
     out
 }
 
-/// Escapes a workflow command's message (`%`, CR, LF).
+/// Escapes a workflow command's message: `%`, CR and LF as the runner
+/// expects (`%25`, `%0D`, `%0A`), and every other character of
+/// [`is_unsafe_char`] (ESC, bidi overrides ...) visibly, as `\u{1b}`.
+///
+/// ```
+/// use port_convention::report::escape_github_data;
+/// assert_eq!(escape_github_data("a\n\u{1b}[2J"), "a%0A\\u{1b}[2J");
+/// ```
 pub fn escape_github_data(text: &str) -> String {
-    text.replace('%', "%25")
+    let mut visible = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe_char(c) && c != '\r' && c != '\n' {
+            let _ = write!(visible, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            visible.push(c);
+        }
+    }
+    visible
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -506,32 +587,37 @@ pub fn render_projects(scan: &crate::check::Scan) -> String {
             crate::project::ProjectKind::File => "file project",
             crate::project::ProjectKind::Declared => "declared project",
         };
-        let _ = writeln!(out, "{} ({kind}, name {})", p.id, p.name);
-        let _ = writeln!(out, "  files: {}", p.files.join(", "));
+        let _ = writeln!(
+            out,
+            "{} ({kind}, name {})",
+            escape_text(&p.id),
+            escape_text(&p.name)
+        );
+        let _ = writeln!(out, "  files: {}", escape_text(&p.files.join(", ")));
         if !p.profiles.is_empty() {
-            let _ = writeln!(out, "  profiles: {}", p.profiles.join(", "));
+            let _ = writeln!(out, "  profiles: {}", escape_text(&p.profiles.join(", ")));
         }
         if !p.env_files.is_empty() {
-            let _ = writeln!(out, "  env files: {}", p.env_files.join(", "));
+            let _ = writeln!(out, "  env files: {}", escape_text(&p.env_files.join(", ")));
         }
         if !p.hosts.is_empty() {
-            let _ = writeln!(out, "  hosts: {}", p.hosts.join(", "));
+            let _ = writeln!(out, "  hosts: {}", escape_text(&p.hosts.join(", ")));
         }
         if let Some(err) = &p.error {
-            let _ = writeln!(out, "  error[{}]: {}", err.code, err.message);
+            let _ = writeln!(out, "  error[{}]: {}", err.code, escape_text(&err.message));
         }
         for s in &p.services {
             let ports: Vec<String> = s
                 .claims
                 .iter()
                 .filter(|c| c.mapping.published.range().is_some())
-                .map(|c| format!("{} ({}:{})", c.mapping, c.file, c.line))
+                .map(|c| format!("{} ({}:{})", c.mapping, escape_text(&c.file), c.line))
                 .collect();
             let state = if s.active { "" } else { " [inactive profile]" };
             let _ = writeln!(
                 out,
                 "  {}{state}: {}",
-                s.name,
+                escape_text(&s.name),
                 if ports.is_empty() {
                     "no published ports".to_owned()
                 } else {
@@ -541,10 +627,21 @@ pub fn render_projects(scan: &crate::check::Scan) -> String {
         }
     }
     for f in &scan.projects.fragments {
-        let _ = writeln!(out, "{} (fragment): {}", f.file, f.reason);
+        let _ = writeln!(
+            out,
+            "{} (fragment): {}",
+            escape_text(&f.file),
+            escape_text(&f.reason)
+        );
     }
     for n in &scan.notes {
-        let _ = writeln!(out, "{} ({}): {}", n.path, n.kind, n.reason);
+        let _ = writeln!(
+            out,
+            "{} ({}): {}",
+            escape_text(&n.path),
+            n.kind,
+            escape_text(&n.reason)
+        );
     }
     let _ = writeln!(
         out,

@@ -556,10 +556,11 @@ pub(crate) fn error_message(err: &serde_saphyr::Error) -> String {
     };
     let first = text.lines().next().unwrap_or(text).trim();
     // The position is reported separately; drop the parser's own copy.
-    match first.rfind(" at line ") {
-        Some(at) if first[at..].contains(", column ") => first[..at].to_owned(),
-        _ => first.to_owned(),
-    }
+    let message = match first.rfind(" at line ") {
+        Some(at) if first[at..].contains(", column ") => &first[..at],
+        _ => first,
+    };
+    crate::error::user_terms(message)
 }
 
 #[cfg(test)]
@@ -598,7 +599,7 @@ mod tests {
         let err = parse("bad.yml", "a: 1\na: 2\n").unwrap_err();
         assert_eq!(err.code(), "yaml-syntax");
         assert_eq!(err.location().unwrap().to_string(), "bad.yml:2:1");
-        assert!(err.to_string().contains("duplicate mapping key"), "{err}");
+        assert!(err.to_string().contains("duplicate key: a"), "{err}");
     }
 
     #[test]

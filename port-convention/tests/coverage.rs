@@ -35,6 +35,10 @@ fn every_error_code_is_reachable() {
         Convention::from_yaml("p", "version: 1.0.0\nrequires: \">=99\"\n").unwrap_err(),
         resolve_ports(&small, &|_| Some("x".into())).unwrap_err(),
         allocate(&small, "r", 0, &[]).unwrap_err(),
+        io::read_text(empty_dir.path()).unwrap_err(),
+        hostile::linked_convention(),
+        hostile::damaged_backup(),
+        hostile::locked_tree(),
     ];
     let seen: BTreeSet<&str> = errors.iter().map(Error::code).collect();
     // `migration-refused` is produced by the migration tests (tests/migrate_*.rs).
@@ -46,6 +50,60 @@ fn every_error_code_is_reachable() {
     assert_eq!(seen, all);
     for err in &errors {
         assert!(!err.to_string().is_empty());
+    }
+}
+
+/// The errors a hostile tree produces (issue #10); the CLI tests in
+/// `port-convention-cli/tests/hostile_*.rs` perform each attack in full.
+mod hostile {
+    use port_convention::{Error, io};
+    use std::fs;
+
+    /// `unsafe-path`: a found `ports.yaml` linking outside its directory.
+    pub fn linked_convention() -> Error {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret"), "version: 1.0.0\n").unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(
+            outside.path().join("secret"),
+            repo.path().join("ports.yaml"),
+        )
+        .unwrap();
+        #[cfg(not(unix))]
+        return Error::UnsafePath {
+            path: String::new(),
+            reason: "symbolic links need unix here".into(),
+        };
+        #[cfg(unix)]
+        io::find_convention(repo.path()).unwrap_err()
+    }
+
+    /// `damaged-backup`: a torn `plan.json` of a migration that began.
+    pub fn damaged_backup() -> Error {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root
+            .path()
+            .join(".port-convention/backups/20260101T000000Z");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("plan.json"), "{\"format\": \"port-conv").unwrap();
+        fs::write(
+            dir.join("journal.jsonl"),
+            "{\"event\":\"begin\",\"time\":\"t\",\"plan_sha256\":\"x\"}\n",
+        )
+        .unwrap();
+        io::migrate::status(root.path(), None).unwrap_err()
+    }
+
+    /// `migration-locked`: the tree's lock is held (here by this process,
+    /// through another open file).
+    pub fn locked_tree() -> Error {
+        let root = tempfile::tempdir().unwrap();
+        let holder = fs::File::open(root.path()).unwrap();
+        holder.try_lock().unwrap();
+        let err = io::migrate::rollback(root.path(), None, false, &mut |_| {}).unwrap_err();
+        drop(holder);
+        err
     }
 }
 

@@ -17,12 +17,12 @@ pub const CONVENTION_FILE_NAME: &str = "ports.yaml";
 ///
 /// # Errors
 ///
-/// [`Error::Io`] when the file cannot be read or is not UTF-8.
+/// [`Error::NotRegularFile`] for a FIFO, a device, a socket or a directory
+/// (checked before opening, and again on the opened file, which is opened
+/// without blocking), [`Error::Io`] when the file cannot be read or is not
+/// UTF-8.
 pub fn read_text(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = read_regular(path)?;
     String::from_utf8(bytes).map_err(|err| Error::Io {
         path: path.to_owned(),
         source: std::io::Error::new(
@@ -35,21 +35,126 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
     })
 }
 
+/// What a non-regular file is, for [`Error::NotRegularFile`].
+pub(crate) fn file_kind(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "not a file"
+    }
+}
+
+/// The bytes of a regular file (symbolic links followed): anything else is
+/// refused before it is opened, and the opened file is checked again (it is
+/// opened with `O_NONBLOCK`, so a FIFO swapped in meanwhile cannot block).
+pub(crate) fn read_regular(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let not_regular = |meta: &std::fs::Metadata| Error::NotRegularFile {
+        path: path.to_owned(),
+        kind: file_kind(meta.file_type()).to_owned(),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(1 << 24));
+    file.read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
+/// A `ports.yaml` found by the upward search must be in the directory it is
+/// found in: a symbolic link to a file elsewhere (`/etc/shadow`) is refused.
+fn check_found_convention(dir: &Path, candidate: &Path) -> Result<(), Error> {
+    let is_link = std::fs::symlink_metadata(candidate).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(());
+    }
+    let inside = match (std::fs::canonicalize(candidate), std::fs::canonicalize(dir)) {
+        (Ok(target), Ok(dir)) => target.starts_with(&dir),
+        _ => false,
+    };
+    if inside {
+        return Ok(());
+    }
+    Err(Error::UnsafePath {
+        path: candidate.display().to_string(),
+        reason: "it is a symbolic link to a file outside its directory; a ports.yaml found by the \
+                 upward search is read only when it lives in the directory it is found in (pass it \
+                 with -c if you trust it)"
+            .into(),
+    })
+}
+
+/// A convention parsed from `text`, with the YAML and serde libraries'
+/// messages in the user's terms and without long excerpts of the file.
+pub(crate) fn convention_from_text(name: &str, text: &str) -> Result<Convention, Error> {
+    Convention::from_yaml(name, text).map_err(|err| match err {
+        Error::InvalidConvention { location, message } => Error::InvalidConvention {
+            location,
+            message: crate::error::user_terms(&message),
+        },
+        Error::YamlSyntax { location, message } => Error::YamlSyntax {
+            location,
+            message: crate::error::user_terms(&message),
+        },
+        other => other,
+    })
+}
+
 /// The nearest `ports.yaml`: in `start` or the closest parent directory.
 ///
 /// # Errors
 ///
-/// [`Error::ConventionNotFound`] when no directory up to the root has one.
+/// [`Error::ConventionNotFound`] when no directory up to the root has one,
+/// [`Error::UnsafePath`] when the nearest one is a symbolic link to a file
+/// outside its directory.
 pub fn find_convention(start: &Path) -> Result<PathBuf, Error> {
     let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
     let mut dir = Some(absolute.as_path());
     while let Some(current) = dir {
         let candidate = current.join(CONVENTION_FILE_NAME);
-        // A compose file that happens to be called ports.yaml is not the convention.
-        if candidate.is_file()
-            && std::fs::read_to_string(&candidate).map_or(true, |t| looks_like_convention(&t))
-        {
-            return Ok(candidate);
+        if candidate.is_file() {
+            check_found_convention(current, &candidate)?;
+            // A compose file that happens to be called ports.yaml is not the convention.
+            if read_text(&candidate).map_or(true, |t| looks_like_convention(&t)) {
+                return Ok(candidate);
+            }
         }
         dir = current.parent();
     }
@@ -74,7 +179,7 @@ pub fn load_convention(path: &Path) -> Result<Convention, Error> {
     {
         return Ok(convention.clone());
     }
-    let convention = Convention::from_yaml(&name, &text)?;
+    let convention = convention_from_text(&name, &text)?;
     if let Ok(mut cache) = PARSED_CONVENTIONS.lock() {
         if cache.len() >= 64 {
             cache.clear();
