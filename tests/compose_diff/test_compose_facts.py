@@ -205,3 +205,26 @@ def test_empty_files(compose: Compose, tmp_path: Path) -> None:
     run = compose.run(tmp_path, "-f", "b.yml")
     assert not run.ok and "empty compose file" in run.stderr
     assert compose.model(tmp_path, "-f", "c.yml")["services"] == {}
+
+
+@pytest.mark.parametrize(
+    ("spec", "published", "error"),
+    [
+        ("80:", None, "invalid proto: "),  # v0.7: no port specified: 80:<empty>
+        ("+80:80", None, "invalid hostPort: +80"),  # v0.7 accepts the sign
+        ("80-90-100:80", "80-90", None),  # v0.7: invalid hostPort: 80-90-100
+    ],
+)
+def test_port_parser_is_go_connections_v0_6(
+    compose: Compose, tmp_path: Path, spec: str, published: str | None, error: str | None
+) -> None:
+    """The v2.40.3 binary's build info lists go-connections v0.6.0, and it
+    parses short syntax as v0.6 does (not v0.7, which docs/compat-ports.md
+    and port_spec follow)."""
+    write(tmp_path, {"compose.yaml": f'services:\n  w:\n    image: x\n    ports: ["{spec}"]\n'})
+    run = compose.run(tmp_path)
+    if error is None:
+        assert run.ok, run.describe()
+        assert [p["published"] for p in h.compose_model(run)["services"]["w"]] == [published]
+    else:
+        assert not run.ok and run.stderr.strip().endswith(error), run.describe()
