@@ -227,4 +227,4 @@ def test_port_parser_is_go_connections_v0_6(
         assert run.ok, run.describe()
         assert [p["published"] for p in h.compose_model(run)["services"]["w"]] == [published]
     else:
-        assert not run.ok and run.stderr.strip().endswith(error), run.describe()
+        assert not run.ok and run.stderr.rstrip("\n").endswith(error), run.describe()
