@@ -166,6 +166,7 @@ def test_port_dedup_key(compose: Compose, tmp_path: Path) -> None:
             '      - "8080:80"\n      - "0.0.0.0:8080:80"\n      - "[::]:8080:80"\n'
             '      - "8000-8001:8000-8001"\n      - "8000:8000"\n'
             '      - "9000:9000"\n      - {target: 9000, published: 9000}\n'
+            '      - {target: 9001, published: 9001}\n      - {target: 9001, published: 9001}\n'
             '      - 7000\n      - "7000"\n'
         ),
     })
@@ -177,6 +178,7 @@ def test_port_dedup_key(compose: Compose, tmp_path: Path) -> None:
         ("", "8001", 8001),
         ("", "9000", 9000),
         ("", "9000", 9000),
+        ("", "9001", 9001),
         ("", "", 7000),
     ])
 
@@ -189,14 +191,49 @@ def test_project_name_normalization(compose: Compose, tmp_path: Path) -> None:
     assert compose.model(tmp_path / "n")["name"] == "badname"
 
 
-def test_include_env_file_is_relative_to_the_including_file(compose: Compose, tmp_path: Path) -> None:
+def test_relative_paths_follow_the_project_directory(compose: Compose, tmp_path: Path) -> None:
+    """`extends.file`, `include` paths and include `env_file` are resolved
+    against the project directory (first file's directory or
+    --project-directory), not against the directory of the file that names
+    them."""
     write(tmp_path, {
-        "compose.yaml": "include:\n  - path: svc/compose.yaml\n    project_directory: svc\n    env_file: vars.env\n",
-        "svc/compose.yaml": 'services:\n  c:\n    image: x\n    ports: ["${P:-1}:1"]\n',
-        "svc/vars.env": "P=2\n",
+        "a.yml": "services:\n  first:\n    image: x\n",
+        "sub/x.yml": "services:\n  w:\n    extends:\n      file: lib/base.yml\n      service: b\n",
+        "sub/lib/base.yml": 'services:\n  b:\n    image: x\n    ports: ["1:1"]\n',
+        "lib/base.yml": 'services:\n  b:\n    image: x\n    ports: ["2:2"]\n',
+        "sub/main.yml": "include:\n  - path: inc/c.yml\n    env_file: vars.env\n",
+        "sub/inc/c.yml": 'services:\n  c:\n    image: x\n    ports: ["${P:-0}:1"]\n',
+        "inc/c.yml": 'services:\n  c:\n    image: x\n    ports: ["${P:-0}:2"]\n',
+        "sub/vars.env": "P=10\n",
+        "vars.env": "P=20\n",
     })
-    run = compose.run(tmp_path)
-    assert not run.ok and f"stat {tmp_path / 'vars.env'}" in run.stderr
+
+    def one(*args: str) -> tuple[str, int]:
+        services = compose.model(tmp_path, *args)["services"]
+        port = next(p for name, ports in services.items() if name != "first" for p in ports)
+        return port["published"], port["target"]
+
+    # sub/ is the project directory: paths resolve in sub/.
+    assert one("-f", "sub/x.yml") == ("1", 1)
+    assert one("-f", "sub/main.yml") == ("10", 1)
+    # The root is the project directory: the same files resolve at the root.
+    assert one("--project-directory", ".", "-f", "sub/x.yml") == ("2", 2)
+    assert one("--project-directory", ".", "-f", "sub/main.yml") == ("20", 2)
+    assert one("-f", "a.yml", "-f", "sub/x.yml") == ("2", 2)
+    assert one("-f", "a.yml", "-f", "sub/main.yml") == ("20", 2)
+
+
+def test_dedup_winner_depends_on_spelling(compose: Compose, tmp_path: Path) -> None:
+    """Before canonicalization a string entry is keyed by its raw text, so an
+    override's "8080:80" converted after a matching mapping replaces it."""
+    base = 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n'
+    long = "      - {target: 80, published: \"8080\", name: http}\n"
+    write(tmp_path, {"compose.yaml": base, "compose.override.yaml": "services:\n  web:\n    ports:\n" + long})
+    assert [p.get("name") for p in compose.model(tmp_path)["services"]["web"]] == ["http"]
+    write(tmp_path, {"compose.override.yaml": 'services:\n  web:\n    ports:\n      - "8080:80"\n' + long})
+    assert [p.get("name") for p in compose.model(tmp_path)["services"]["web"]] == [None]
+    write(tmp_path, {"compose.override.yaml": 'services:\n  web:\n    ports:\n' + long + '      - "8080:80"\n'})
+    assert [p.get("name") for p in compose.model(tmp_path)["services"]["web"]] == [None]
 
 
 def test_empty_files(compose: Compose, tmp_path: Path) -> None:
