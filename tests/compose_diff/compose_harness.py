@@ -257,7 +257,7 @@ def copy_fixture(name: str, parent: Path) -> Path:
     return dest
 
 
-def default_dir_ancestors_clean(root: Path) -> list[Path]:
+def ancestors_with_default_files(root: Path) -> list[Path]:
     """Parents of root holding a default compose file name (compose walks up
     to them from a directory without one); must be none for the tests."""
     return [p for p in root.parents if any((p / n).is_file() for n in DEFAULT_FILES)]

@@ -64,7 +64,7 @@ def fixture_root(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Pa
     def get(name: str) -> Path:
         if name not in copies:
             root = h.copy_fixture(name, base)
-            leaks = h.default_dir_ancestors_clean(root)
+            leaks = h.ancestors_with_default_files(root)
             assert not leaks, f"compose would find files in the parents {leaks} of {root}"
             copies[name] = root
         return copies[name]
