@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -266,6 +267,13 @@ def test_wrapper_script_hides_exit_status(compose_bin: Path, fixture_root: Calla
     root = fixture_root("extends-cycle")
     run = h.run_compose(compose_bin, [], root, home)
     assert run.returncode == 1 and "Circular reference" in run.stderr and run.stdout == ""
+    wrapper = Path(sys.prefix) / "bin" / "docker-compose"
+    if wrapper.is_file() and wrapper != compose_bin:
+        out = subprocess.run(
+            [str(wrapper), "config", "--format", "json"],
+            cwd=root, env=h.clean_env(home), capture_output=True, text=True, check=False, timeout=60,
+        )
+        assert out.returncode == 0 and "Circular reference" in out.stderr, out
 
 
 # --------------------------------------------------------------- tool side
@@ -282,10 +290,10 @@ def test_projects_output_contract(name: str, cli_output: Callable[[str], dict[st
         problems.append(f"ids are not unique: {ids}")
     for project in out["projects"]:
         label = f"project {project.get('id')!r}"
-        for key in ("id", "name", "kind", "directory", "files", "profiles", "env_files", "services", "error"):
-            if key not in project:
-                problems.append(f"{label}: no {key!r}")
-        if problems:
+        keys = ("id", "name", "kind", "directory", "files", "profiles", "env_files", "services", "error")
+        missing = [key for key in keys if key not in project]
+        if missing:
+            problems.append(f"{label}: no {missing}")
             continue
         if project["kind"] not in h.KINDS:
             problems.append(f"{label}: kind {project['kind']!r}")
