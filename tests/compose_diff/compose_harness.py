@@ -125,11 +125,17 @@ class ComposeRun:
 _RUNS: dict[tuple[str, ...], ComposeRun] = {}
 
 
-def run_compose(binary: Path, args: list[str], cwd: Path, home: Path) -> ComposeRun:
+def run_compose(binary: Path, args: list[str], cwd: Path, home: Path, memo: bool = True) -> ComposeRun:
     """`docker-compose ARGS config --format json` in CWD, memoized per
-    process (the fixture copies do not change during a test session)."""
+    process unless `memo` is false (the fixture copies do not change during
+    a test session; trees that do must not be memoized)."""
     argv = [str(binary), *args, "config", "--format", "json"]
     key = (str(cwd), str(home), *argv)
+    if not memo:
+        out = subprocess.run(
+            argv, cwd=cwd, env=clean_env(home), capture_output=True, text=True, check=False, timeout=60
+        )
+        return ComposeRun(argv, cwd, out.returncode, out.stdout, out.stderr)
     if key not in _RUNS:
         out = subprocess.run(
             argv, cwd=cwd, env=clean_env(home), capture_output=True, text=True, check=False, timeout=60
@@ -237,6 +243,26 @@ def walk_default_dirs(root: Path) -> Iterator[tuple[str, list[str]]]:
 
 def is_vendored(rel: str) -> bool:
     return any(part in VENDORED_DIRS for part in Path(rel).parts[:-1])
+
+
+def selected_fixtures() -> list[str]:
+    """COMPOSE_DIFF_FIXTURES="a b" limits a run to some fixtures (used by
+    test_harness_selfcheck.py); default: all."""
+    return os.environ.get("COMPOSE_DIFF_FIXTURES", "").split() or fixture_names()
+
+
+def save_run_cache(path: Path) -> None:
+    entries = [
+        {"key": list(key), "argv": run.argv, "cwd": str(run.cwd), "returncode": run.returncode,
+         "stdout": run.stdout, "stderr": run.stderr}
+        for key, run in _RUNS.items()
+    ]
+    path.write_text(json.dumps(entries), encoding="utf-8")
+
+
+def load_run_cache(path: Path) -> None:
+    for e in json.loads(path.read_text(encoding="utf-8")):
+        _RUNS[tuple(e["key"])] = ComposeRun(e["argv"], Path(e["cwd"]), e["returncode"], e["stdout"], e["stderr"])
 
 
 def fixture_names() -> list[str]:

@@ -32,45 +32,11 @@ import pytest
 
 import compose_harness as h
 
-# COMPOSE_DIFF_FIXTURES="a b" limits the run to some fixtures (used by
-# test_harness_selfcheck.py).
-FIXTURES = os.environ.get("COMPOSE_DIFF_FIXTURES", "").split() or h.fixture_names()
+FIXTURES = h.selected_fixtures()
 UNKNOWN_COMMAND = "unrecognized subcommand 'projects'"
 
 
 # --------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def compose_bin() -> Path:
-    try:
-        return h.find_compose()
-    except h.ComposeUnavailable as err:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"reference compose binary unavailable under CI: {err}")
-        pytest.skip(f"reference compose binary unavailable: {err}")
-
-
-@pytest.fixture(scope="session")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("home")
-
-
-@pytest.fixture(scope="session")
-def fixture_root(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """A copy of a fixture outside the repository, made once per session."""
-    base = tmp_path_factory.mktemp("projects")
-    copies: dict[str, Path] = {}
-
-    def get(name: str) -> Path:
-        if name not in copies:
-            root = h.copy_fixture(name, base)
-            leaks = h.ancestors_with_default_files(root)
-            assert not leaks, f"compose would find files in the parents {leaks} of {root}"
-            copies[name] = root
-        return copies[name]
-
-    return get
 
 
 @pytest.fixture(scope="session")
@@ -115,28 +81,6 @@ def cli_output(cli_bin: Path, fixture_root: Callable[[str], Path], home: Path) -
         return cache[name]
 
     return get
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _prefetch_expected_runs(fixture_root: Callable[[str], Path], home: Path) -> None:
-    """Warm run_compose's memo with every invocation of the expected files,
-    in parallel (the tests then read the results; a few seconds saved)."""
-    try:
-        binary = h.find_compose()
-    except h.ComposeUnavailable:
-        return
-    jobs = []
-    for name in FIXTURES:
-        root = fixture_root(name)
-        expected = h.load_expected(name)
-        for project in expected["projects"]:
-            cwd, args = h.invocation(project, root)
-            jobs.append((args, cwd))
-            if project["kind"] != "declared" and not project["error"]:
-                cwd, args = h.explicit_invocation(project, root)
-                jobs.append((args, cwd))
-        jobs += [(["-f", str(root / f["file"])], root) for f in expected["fragments"]]
-    h.prefetch(binary, jobs, home)
 
 
 # --------------------------------------------------------------- helpers
