@@ -54,6 +54,11 @@ pub struct Claim {
     /// Whether the entry is reached through a YAML alias or merge key.
     #[serde(skip)]
     pub via_alias: bool,
+    /// Whether the entry is long syntax with `published` written as a YAML
+    /// integer: compose's de-duplication keys those apart from every other
+    /// spelling (see `project::dedupe_ports`).
+    #[serde(skip)]
+    pub published_is_int: bool,
 }
 
 impl Claim {
@@ -106,6 +111,9 @@ pub struct ComposeDoc {
     pub(crate) include: Option<Node>,
     /// `name`, as written.
     pub(crate) name: Option<Node>,
+    /// The file's further YAML documents (after `---`), merged after this
+    /// one as compose does.
+    pub(crate) more: Vec<ComposeDoc>,
 }
 
 /// What parsing a YAML file as compose gave.
@@ -204,8 +212,14 @@ impl ComposeDoc {
             findings: self.findings.clone(),
             ..ComposeFile::default()
         };
-        for index in 0..self.services.len() {
-            self.service_claims(text, index, lookup, &mut out);
+        for document in std::iter::once(self).chain(&self.more) {
+            for index in 0..document.services.len() {
+                document.service_claims(text, index, lookup, &mut out);
+            }
+            if !std::ptr::eq(document, self) {
+                out.services.extend(document.services.iter().cloned());
+                out.findings.extend(document.findings.iter().cloned());
+            }
         }
         out
     }
@@ -218,8 +232,8 @@ impl ComposeDoc {
 /// expected to be one); a YAML file without a `services` mapping is
 /// [`ComposeParse::NotCompose`].
 pub fn parse_compose(file: &str, text: &str) -> ComposeParse {
-    let top = match yaml::parse_compose(file, text) {
-        Ok(top) => top,
+    let tops = match yaml::parse_compose(file, text) {
+        Ok(tops) => tops,
         Err(err) => {
             let location = err
                 .location()
@@ -237,6 +251,17 @@ pub fn parse_compose(file: &str, text: &str) -> ComposeParse {
             }));
         }
     };
+    let mut documents = tops.into_iter().filter_map(|top| document(file, top));
+    let Some(mut first) = documents.next() else {
+        return ComposeParse::NotCompose;
+    };
+    first.more = documents.collect();
+    ComposeParse::Compose(Box::new(first))
+}
+
+/// One YAML document as compose: `None` when it has no `services` mapping
+/// (and no `include`).
+fn document(file: &str, top: yaml::ComposeTop) -> Option<ComposeDoc> {
     let mut out = ComposeDoc {
         file: file.to_owned(),
         include: top.include,
@@ -245,18 +270,11 @@ pub fn parse_compose(file: &str, text: &str) -> ComposeParse {
     };
     let Some(services) = top.services else {
         // An `include`-only file is a compose file too.
-        return if out.include.is_some() {
-            ComposeParse::Compose(Box::new(out))
-        } else {
-            ComposeParse::NotCompose
-        };
+        return out.include.is_some().then_some(out);
     };
     let Some(entries) = services.as_map() else {
-        if matches!(services.kind, NodeKind::Null) {
-            return ComposeParse::Compose(Box::new(out));
-        }
         // Kong's declarative config has a `services` list: not a compose file.
-        return ComposeParse::NotCompose;
+        return matches!(services.kind, NodeKind::Null).then_some(out);
     };
     for (key, service) in entries {
         let name = key.scalar_text().unwrap_or_default();
@@ -288,7 +306,7 @@ pub fn parse_compose(file: &str, text: &str) -> ComposeParse {
         }
         out.nodes.push(Some(service.clone()));
     }
-    ComposeParse::Compose(Box::new(out))
+    Some(out)
 }
 
 /// Reads a compose file. `lookup` answers interpolation variables.
@@ -424,6 +442,7 @@ fn read_entry(
             raw: raw_text.clone(),
             span,
             via_alias: !item.place.is_literal(),
+            published_is_int: false,
         };
     let invalid = |err: &Error, location: &Location| {
         let mut f = Finding::new(Rule::InvalidPortSpec, err.to_string())
@@ -525,7 +544,14 @@ fn read_entry(
                 fields.push((key, scalar));
             }
             match parse_long_syntax(&fields) {
-                Ok(mapping) => out.claims.push(claim(mapping, source, &at, span)),
+                Ok(mapping) => {
+                    let mut c = claim(mapping, source, &at, span);
+                    c.published_is_int = entries.iter().any(|(k, v)| {
+                        k.scalar_text().as_deref() == Some("published")
+                            && matches!(v.kind, NodeKind::Int(_))
+                    });
+                    out.claims.push(c);
+                }
                 Err(err) => out.findings.push(invalid(&err, &location)),
             }
         }

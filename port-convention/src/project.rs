@@ -129,6 +129,11 @@ pub struct Project {
     /// Why it could not be loaded, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ProjectError>,
+    /// Why Docker Compose would refuse it although its services are known
+    /// (an invalid port entry, a required variable without a value): its
+    /// findings say where; its other ports are still checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<ProjectError>,
 }
 
 impl Project {
@@ -275,6 +280,9 @@ struct Loader<'a> {
     findings: Vec<Finding>,
     seen_findings: BTreeSet<crate::finding::FindingIdentity>,
     reads: BTreeSet<String>,
+    /// The first problem of the project being loaded that makes compose
+    /// refuse it.
+    refusal: Option<ProjectError>,
 }
 
 impl<'a> Loader<'a> {
@@ -419,6 +427,18 @@ impl<'a> Loader<'a> {
             &mut own,
         );
         for finding in own.findings {
+            if matches!(
+                finding.rule,
+                Rule::InvalidPortSpec | Rule::InterpolationError
+            ) && self.refusal.is_none()
+            {
+                self.refusal = Some(ProjectError {
+                    code: finding.rule.id(),
+                    message: finding.message.clone(),
+                    location: finding.location(),
+                    path: None,
+                });
+            }
             self.note(finding);
         }
         let profiles = self.strings_of(doc, doc.service_key(index, "profiles"), env);
@@ -638,8 +658,14 @@ impl<'a> Loader<'a> {
         for file in files {
             self.reads.insert(file.clone());
             self.doc(file)?;
-            let Some(doc) = docs.get(file) else { continue };
-            for (service, tag) in self.file_services(doc, env, workdir, included)? {
+            let Some(first) = docs.get(file) else {
+                continue;
+            };
+            let mut services = Vec::new();
+            for doc in std::iter::once(first).chain(&first.more) {
+                services.extend(self.file_services(doc, env, workdir, included)?);
+            }
+            for (service, tag) in services {
                 match merged.iter_mut().find(|s| s.name == service.name) {
                     Some(existing) => {
                         match tag {
@@ -676,10 +702,16 @@ fn dedupe_ports(claims: &mut Vec<Claim>) {
     let mut out: Vec<Claim> = Vec::with_capacity(claims.len());
     for claim in claims.drain(..) {
         let host = claim.mapping.host_ip.to_string();
+        // compose formats `published` with `%s`: an integer from the long
+        // syntax becomes `%!s(int=N)` and matches no string spelling.
+        let published = if claim.published_is_int {
+            format!("%!s(int={})", claim.mapping.published)
+        } else {
+            claim.mapping.published.to_string()
+        };
         let key = format!(
-            "{}:{}:{}/{}",
+            "{}:{published}:{}/{}",
             if host.is_empty() { "0.0.0.0" } else { &host },
-            claim.mapping.published,
             claim.mapping.target,
             claim.mapping.protocol
         );
@@ -719,7 +751,6 @@ struct Spec {
     env_files: Vec<String>,
     profiles: Vec<String>,
     error: Option<ProjectError>,
-    name: Option<String>,
 }
 
 /// Whether a host entry names a project.
@@ -750,6 +781,7 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
         findings: Vec::new(),
         seen_findings: BTreeSet::new(),
         reads: BTreeSet::new(),
+        refusal: None,
     };
     let mut specs: Vec<Spec> = Vec::new();
 
@@ -812,6 +844,20 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
         if files.is_empty() && error.is_none() {
             continue;
         }
+        // The project directory is the first file's: with COMPOSE_FILE
+        // naming files elsewhere, compose also reads that directory's
+        // `.env`, under the working directory's.
+        let project_dir = files
+            .first()
+            .map(|f| directory_of(f).to_owned())
+            .unwrap_or_else(|| directory.clone());
+        let mut env_files = env_files;
+        if project_dir != directory && input.env_override.is_none() {
+            let dotenv = within(&project_dir, ".env");
+            if input.env_files.contains_key(&dotenv) {
+                env_files.insert(0, dotenv);
+            }
+        }
         specs.push(Spec {
             id: if directory.is_empty() {
                 ".".to_owned()
@@ -819,12 +865,11 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
                 directory.clone()
             },
             kind: ProjectKind::Default,
-            directory,
+            directory: project_dir,
             files,
             profiles: split_profiles(env.get("COMPOSE_PROFILES")),
             env_files,
             error,
-            name: None,
         });
     }
     if let Some(c) = input.convention {
@@ -859,7 +904,6 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
                     location: Some(decl.location.clone()),
                     path: Some(f.clone()),
                 }),
-                name: Some(decl.name.clone()),
             });
         }
     }
@@ -884,7 +928,6 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
                 profiles: split_profiles(env.get("COMPOSE_PROFILES")),
                 env_files,
                 error: None,
-                name: None,
             },
         ));
     }
@@ -1000,6 +1043,7 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
 
 fn load(loader: &mut Loader<'_>, spec: Spec) -> Project {
     loader.reads.clear();
+    loader.refusal = None;
     let (env, _) = loader.project_env(&spec.directory, &spec.env_files);
     let mut project = Project {
         name: String::new(),
@@ -1013,6 +1057,7 @@ fn load(loader: &mut Loader<'_>, spec: Spec) -> Project {
         reads: Vec::new(),
         hosts: Vec::new(),
         error: spec.error,
+        refused: None,
     };
     if project.error.is_none() {
         match loader.load_files(&spec.files, &spec.directory, &env, &mut Vec::new()) {
@@ -1032,24 +1077,40 @@ fn load(loader: &mut Loader<'_>, spec: Spec) -> Project {
             Err(err) => project.error = Some(err),
         }
     }
+    // COMPOSE_PROJECT_NAME beats the file's `name:`, and is taken as it is
+    // (compose refuses an invalid one rather than normalising it).
+    let from_env = env
+        .get("COMPOSE_PROJECT_NAME")
+        .filter(|n| !n.is_empty())
+        .cloned();
     let declared_name = spec.files.first().and_then(|f| {
         let doc = loader.input.docs.get(f)?;
         let node = doc.name.clone()?;
         loader.interpolate_string(doc, &node, &env)
     });
-    let base = declared_name
-        .or_else(|| env.get("COMPOSE_PROJECT_NAME").cloned())
-        .or(spec.name)
-        .unwrap_or_else(|| {
-            let dir = spec.directory.rsplit('/').next().unwrap_or("");
-            if dir.is_empty() {
-                loader.input.root_name.to_owned()
-            } else {
-                dir.to_owned()
-            }
+    if let Some(name) = &from_env
+        && normalize_project_name(name) != *name
+    {
+        loader.refusal.get_or_insert(ProjectError {
+            code: "invalid-project-name",
+            message: format!(
+                "invalid project name {name:?} (COMPOSE_PROJECT_NAME): must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number"
+            ),
+            location: None,
+            path: None,
         });
+    }
+    let base = from_env.or(declared_name).unwrap_or_else(|| {
+        let dir = spec.directory.rsplit('/').next().unwrap_or("");
+        if dir.is_empty() {
+            loader.input.root_name.to_owned()
+        } else {
+            dir.to_owned()
+        }
+    });
     project.name = normalize_project_name(&base);
     project.reads = std::mem::take(&mut loader.reads).into_iter().collect();
+    project.refused = loader.refusal.take();
     project
 }
 
@@ -1125,7 +1186,7 @@ impl Projects {
                     "env_files": p.env_files,
                     "hosts": p.hosts,
                     "services": services,
-                    "error": p.error.as_ref().map(|e| json!({
+                    "error": p.error.as_ref().or(p.refused.as_ref()).map(|e| json!({
                         "code": e.code,
                         "message": e.message,
                         "location": e.location.as_ref().map(ToString::to_string),

@@ -281,15 +281,20 @@ pub(crate) const SERVICE_KEYS: &[&str] = &["ports", "image", "build", "extends",
 /// # Errors
 ///
 /// As [`parse`].
-pub(crate) fn parse_compose(file: &str, text: &str) -> Result<ComposeTop, Error> {
+pub(crate) fn parse_compose(file: &str, text: &str) -> Result<Vec<ComposeTop>, Error> {
     if text.trim().is_empty() {
-        return Ok(ComposeTop::default());
+        return Ok(vec![ComposeTop::default()]);
     }
-    serde_saphyr::from_str_with_options::<TopLevel>(text, compose_options())
-        .map(|top| ComposeTop {
-            services: top.services.map(convert_services),
-            include: top.include.map(convert),
-            name: top.name.map(convert),
+    // A file may hold several YAML documents; compose merges them in order.
+    serde_saphyr::from_multiple_with_options::<TopLevel>(text, compose_options())
+        .map(|tops| {
+            tops.into_iter()
+                .map(|top| ComposeTop {
+                    services: top.services.map(convert_services),
+                    include: top.include.map(convert),
+                    name: top.name.map(convert),
+                })
+                .collect()
         })
         .map_err(|err| syntax_error(file, &err))
 }
@@ -633,7 +638,7 @@ mod tests {
                 10_000 + s
             ));
         }
-        let top = parse_compose("many.yml", &src).unwrap();
+        let top = parse_compose("many.yml", &src).unwrap().remove(0);
         let services = top.services.unwrap();
         assert_eq!(services.as_map().unwrap().len(), 150);
     }
@@ -655,7 +660,7 @@ mod tests {
     #[test]
     fn reset_and_override_tags_are_kept() {
         let src = "services:\n  a:\n    ports: !reset []\n  b:\n    ports: !override [\"1:1\"]\n  c:\n    ports: [\"2:2\"]\n";
-        let top = parse_compose("o.yml", src).unwrap();
+        let top = parse_compose("o.yml", src).unwrap().remove(0);
         let services = top.services.unwrap();
         let tags: Vec<Option<String>> = services
             .as_map()
@@ -672,7 +677,7 @@ mod tests {
     #[test]
     fn nan_and_infinity_are_numbers_not_errors() {
         let src = "x-limits: { cpu: .nan, mem: .inf, low: -.Inf }\nservices:\n  a:\n    ports: [\"1:1\"]\n";
-        let top = parse_compose("n.yml", src).unwrap();
+        let top = parse_compose("n.yml", src).unwrap().remove(0);
         assert!(top.services.is_some());
     }
 

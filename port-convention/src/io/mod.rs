@@ -516,13 +516,35 @@ pub fn read_tree_texts(
             paths.push((name, path));
         }
     }
-    let skipped: Vec<String> = skipped.lock().map(|l| l.clone()).unwrap_or_default();
+    let mut skipped: Vec<String> = skipped.lock().map(|l| l.clone()).unwrap_or_default();
+    // A skipped directory that .gitignore hides (node_modules usually is)
+    // is never met by the walk: look beside each compose project for one.
+    for directory in directories.iter().chain(std::iter::once(&String::new())) {
+        for name in &discovery.skip_dirs {
+            let dir = if directory.is_empty() {
+                name.clone()
+            } else {
+                format!("{directory}/{name}")
+            };
+            if !skipped.contains(&dir)
+                && std::fs::symlink_metadata(root.join(&dir)).is_ok_and(|m| m.is_dir())
+            {
+                skipped.push(dir);
+            }
+        }
+    }
+    skipped.sort();
+    skipped.dedup();
     for dir in skipped {
-        tree.notes.push(crate::check::DiscoveryNote {
-            path: dir,
-            kind: "skipped",
-            reason: "dependency or test-data directory (discovery.skip_dirs)".into(),
-        });
+        for file in compose_files_under(root, &dir) {
+            tree.notes.push(crate::check::DiscoveryNote {
+                path: file,
+                kind: "skipped",
+                reason: format!(
+                    "under {dir}/, a dependency or test-data directory (discovery.skip_dirs)"
+                ),
+            });
+        }
     }
     for problem in walk_problems {
         tree.notes.push(crate::check::DiscoveryNote {
@@ -562,6 +584,30 @@ pub fn read_tree_texts(
                 .is_some_and(|t| looks_like_convention(t)))
     });
     Ok(tree)
+}
+
+/// How many entries of a skipped directory are looked at to list the
+/// compose files it holds (a `node_modules` can hold a million).
+const SKIPPED_DIR_BUDGET: usize = 20_000;
+
+/// The compose-named files under `dir` (relative to `root`), for the
+/// inventory of what was skipped; at most [`SKIPPED_DIR_BUDGET`] entries
+/// are looked at.
+fn compose_files_under(root: &Path, dir: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let walker = ignore::WalkBuilder::new(root.join(dir))
+        .hidden(false)
+        .require_git(false)
+        .build();
+    for entry in walker.take(SKIPPED_DIR_BUDGET).flatten() {
+        if entry.file_type().is_some_and(|t| t.is_file())
+            && is_compose_file_name(&entry.file_name().to_string_lossy())
+        {
+            found.push(relative_name(root, entry.path()));
+        }
+    }
+    found.sort();
+    found
 }
 
 /// Reads, into `tree`, compose files that projects reference (`include`,
