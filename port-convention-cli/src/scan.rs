@@ -55,18 +55,25 @@ fn csv_field(text: &str) -> String {
 pub fn run(args: &Args) -> Result<u8, Error> {
     let outcome = port_convention::io::check(&args.tree.options(false))?;
     let scan = outcome.scan.unwrap_or_default();
-    let mut rows: Vec<&Claim> = scan
+    let owners = port_convention::check::ClaimOwners::new(&scan.projects.projects);
+    // Grouped by compose project (a fragment's claims under "(fragment)"),
+    // by port within each.
+    let project_of = |c: &Claim| owners.project_of(c).unwrap_or("(fragment)").to_owned();
+    let mut rows: Vec<(String, &Claim)> = scan
         .claims()
         .filter(|c| c.mapping.published.range().is_some())
+        .map(|c| (project_of(c), c))
         .collect();
-    rows.sort_by(|a, b| {
+    rows.sort_by(|(pa, a), (pb, b)| {
         (
+            pa,
             a.mapping.published.range(),
             a.mapping.protocol,
             &a.file,
             a.line,
         )
             .cmp(&(
+                pb,
                 b.mapping.published.range(),
                 b.mapping.protocol,
                 &b.file,
@@ -78,8 +85,9 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         Format::Json => {
             let items: Vec<_> = rows
                 .iter()
-                .map(|c| {
+                .map(|(project, c)| {
                     json!({
+                        "project": project,
                         "host_port": c.mapping.published.to_string(),
                         "protocol": c.mapping.protocol,
                         "host_ip": c.mapping.host_ip.to_string(),
@@ -96,11 +104,14 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             out = format!("{}\n", serde_json::Value::Array(items));
         }
         Format::Csv => {
-            out.push_str("host_port,protocol,host_ip,target,service,file,line,column,source\n");
-            for c in &rows {
+            out.push_str(
+                "project,host_port,protocol,host_ip,target,service,file,line,column,source\n",
+            );
+            for (project, c) in &rows {
                 let _ = writeln!(
                     out,
-                    "{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    csv_field(project),
                     c.mapping.published,
                     c.mapping.protocol,
                     csv_field(&c.mapping.host_ip.to_string()),
@@ -114,10 +125,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             }
         }
         Format::Table => {
-            let table: Vec<[String; 6]> = rows
+            let table: Vec<[String; 7]> = rows
                 .iter()
-                .map(|c| {
+                .map(|(project, c)| {
                     [
+                        escape_text(project),
                         format!("{}/{}", c.mapping.published, c.mapping.protocol),
                         if c.mapping.host_ip.to_string().is_empty() {
                             "*".into()
@@ -132,6 +144,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 })
                 .collect();
             let header = [
+                "PROJECT",
                 "HOST PORT",
                 "HOST IP",
                 "TARGET",

@@ -400,18 +400,19 @@ fn discovery_respects_gitignore_names_and_globs() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "host_port,protocol,host_ip,target,service,file,line,column,source"
+        "project,host_port,protocol,host_ip,target,service,file,line,column,source"
     );
-    let files: Vec<&str> = lines[1..]
+    let mut files: Vec<&str> = lines[1..]
         .iter()
-        .map(|l| l.split(',').nth(5).unwrap())
+        .map(|l| l.split(',').nth(6).unwrap())
         .collect();
+    files.sort_unstable();
     assert_eq!(
         files,
         [
-            "m/stack.compose.yaml",
             "m/compose.override.yml",
-            "m/custom-stack.yml"
+            "m/custom-stack.yml",
+            "m/stack.compose.yaml",
         ]
     );
     let report = json(&run_in(dir.path(), &["check", "--format", "json"]));
@@ -470,13 +471,23 @@ fn scan_lists_every_published_port_sorted() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    let ports: Vec<u64> = rows
+    // Grouped by project, sorted by port within each.
+    let keys: Vec<(String, u64)> = rows
         .iter()
-        .map(|r| r["host_port"].as_str().unwrap().parse().unwrap())
+        .map(|r| {
+            (
+                r["project"].as_str().unwrap().to_owned(),
+                r["host_port"].as_str().unwrap().parse().unwrap(),
+            )
+        })
         .collect();
-    let mut sorted = ports.clone();
+    let mut sorted = keys.clone();
     sorted.sort();
-    assert_eq!(ports, sorted);
+    assert_eq!(keys, sorted);
+    assert!(
+        keys.iter()
+            .any(|(p, _)| p == "tools/compose/docker-compose.database.yml")
+    );
     let timescale = rows.iter().find(|r| r["service"] == "timescaledb").unwrap();
     assert_eq!(timescale["host_ip"], "127.0.0.1");
     assert_eq!(
@@ -484,7 +495,7 @@ fn scan_lists_every_published_port_sorted() {
         serde_json::json!({"kind": "template-default", "name": "TIMESCALEDB_PORT"})
     );
     let table = stdout(&run(&["scan", "examples/trading-system"]));
-    assert!(table.starts_with("HOST PORT"), "{table}");
+    assert!(table.starts_with("PROJECT  "), "{table}");
     assert!(table.contains("default of ${TIMESCALEDB_PORT}"), "{table}");
 }
 

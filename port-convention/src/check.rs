@@ -311,12 +311,13 @@ pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Fin
 }
 
 /// The first project (in id order) that has each written claim.
-struct ClaimOwners<'p> {
+pub struct ClaimOwners<'p> {
     by_place: BTreeMap<(&'p str, u32, u32), &'p str>,
 }
 
 impl<'p> ClaimOwners<'p> {
-    fn new(projects: &'p [Project]) -> Self {
+    /// Indexes the claims of `projects`.
+    pub fn new(projects: &'p [Project]) -> Self {
         let mut by_place = BTreeMap::new();
         for project in projects {
             for service in &project.services {
@@ -330,7 +331,8 @@ impl<'p> ClaimOwners<'p> {
         ClaimOwners { by_place }
     }
 
-    fn project_of(&self, claim: &Claim) -> Option<&'p str> {
+    /// The id of the first project that has `claim` (where it is written).
+    pub fn project_of(&self, claim: &Claim) -> Option<&'p str> {
         self.by_place
             .get(&(claim.file.as_str(), claim.line, claim.column))
             .copied()

@@ -54,7 +54,7 @@ pub const STATE_DIR: &str = ".port-convention";
 /// - `rollback-after-restore`: `rollback` restored a file, before the journal records it;
 /// - `mid-probe`: the pre-flight created a probe file in a directory, before removing it.
 ///
-/// `<name>:<n>:pause` waits at the step instead of aborting (see [`failpoint`]).
+/// `<name>:<n>:pause` waits at the step instead of aborting (see `failpoint`).
 pub const FAILPOINTS: &[&str] = &[
     "after-lock",
     "mid-plan-write",

@@ -93,10 +93,33 @@ pub(crate) fn read_regular(path: &Path) -> Result<Vec<u8>, Error> {
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(1 << 24));
-    file.read_to_end(&mut bytes).map_err(io)?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "{} bytes, more than the {MAX_FILE_BYTES} a compose, .env or convention file may have",
+                meta.len()
+            ),
+        )));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // A file that grows while it is read stops at the limit too.
+    (&mut file)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("grew past {MAX_FILE_BYTES} bytes while it was read"),
+        )));
+    }
     Ok(bytes)
 }
+
+/// The largest file the tool reads (16 MiB): real compose, `.env` and
+/// convention files are kilobytes; a larger one is reported, not read.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A `ports.yaml` found by the upward search must be in the directory it is
 /// found in: a symbolic link to a file elsewhere (`/etc/shadow`) is refused.
