@@ -5,7 +5,8 @@
 //!
 //! - the **short syntax**, a string `[[HOST_IP:]HOST:]CONTAINER[/PROTOCOL]`
 //!   ([`parse_port_spec`]), which compose-go hands to go-connections'
-//!   `nat.ParsePortSpec` (v0.7) and then orders with `types.ParsePortConfig`;
+//!   `nat.ParsePortSpec` (v0.6, the version Docker Compose v2.40.3 links)
+//!   and then orders with `types.ParsePortConfig`;
 //! - a bare YAML **integer** such as `- 80` ([`parse_port_number`]), which
 //!   compose-go formats in decimal and parses as short syntax;
 //! - the **long syntax**, a mapping with `target`, `published`, `host_ip`,
@@ -45,9 +46,11 @@ pub enum Scalar {
 
 /// Parses one short-syntax `ports:` entry (already interpolated).
 ///
-/// The grammar is go-connections v0.7 `nat.ParsePortSpec`:
+/// The grammar is go-connections v0.6 `nat.ParsePortSpec`, the version the
+/// Docker Compose v2.40.3 binary links:
 /// `[[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`, where either port may
-/// be a range `START-END`, the protocol is `tcp`, `udp` or `sctp` in any case,
+/// be a range `START-END` (unsigned decimal; a third `-` part is ignored, as
+/// v0.6 does), the protocol is `tcp`, `udp` or `sctp` in any case,
 /// and the host IP is an IPv4 or IPv6 address, bracketed or not
 /// (`[::1]:80:80`, `::1:80:80`). A container range is expanded to one mapping
 /// per container port (paired with an equal-length host range), ordered as
@@ -58,7 +61,8 @@ pub enum Scalar {
 ///
 /// [`Error::InvalidPortSpec`] with compose's message as the reason, for
 /// instance `invalid containerPort: x`, `invalid hostPort: x`,
-/// `invalid IP address: x`, `invalid proto: x`, `no port specified: x<empty>`,
+/// `invalid IP address: x`, `invalid proto: x` (also `invalid proto: ` for
+/// an empty container port, such as `""` or `80:`),
 /// `invalid ranges specified for container and host Ports: a and b`, or
 /// `missing a target port` for container port 0.
 ///
@@ -82,6 +86,10 @@ pub enum Scalar {
 /// let err = parse_port_spec("localhost:80:80").unwrap_err();
 /// assert_eq!(err.code(), "invalid-port-spec");
 /// assert!(err.to_string().contains("invalid IP address: localhost"));
+///
+/// // go-connections v0.6: no sign, and a range reads its first two parts.
+/// assert!(parse_port_spec("+80:80").unwrap_err().to_string().contains("invalid hostPort: +80"));
+/// assert_eq!(parse_port_spec("80-90-100:80")?[0].published, Published::Range("80-90".parse()?));
 /// # Ok::<(), port_convention::Error>(())
 /// ```
 pub fn parse_port_spec(spec: &str) -> Result<Vec<PortMapping>, Error> {
@@ -92,9 +100,8 @@ pub fn parse_port_spec(spec: &str) -> Result<Vec<PortMapping>, Error> {
 
     let (raw_ip, host_port, container) = split_parts(spec);
     let (proto, container_port) = split_proto_port(container);
-    if container_port.is_empty() {
-        return Err(invalid(format!("no port specified: {spec}<empty>")));
-    }
+    // v0.6 checks the protocol first: an empty container port comes with an
+    // empty protocol, so `""`, `/udp` and `80:` fail with `invalid proto: `.
     let proto = proto.to_lowercase();
     let protocol = match proto.as_str() {
         "tcp" => Protocol::Tcp,
@@ -418,7 +425,8 @@ pub fn parse_long_syntax_json(
 }
 
 // ---------------------------------------------------------------------------
-// Short syntax: go-connections v0.7 nat.go / parse.go.
+// Short syntax: go-connections v0.6 nat/nat.go / nat/parse.go, as linked
+// into Docker Compose v2.40.3.
 
 /// compose-go's loader rejects a zero container port (`validateServicePorts`).
 const MISSING_TARGET: &str = "service port is missing a target port";
@@ -453,20 +461,17 @@ fn split_proto_port(raw: &str) -> (&str, &str) {
     (proto, port)
 }
 
-/// `nat.parsePortRange` (v0.7): `N` or `N-M`, cut at the first `-`, with
-/// `M >= N`; `N-N` written twice the same is not parsed a second time.
+/// `nat.ParsePortRange` (v0.6): `N`, or `N-M` read from the first two parts
+/// of `strings.Split(text, "-")` (anything after a second `-` is ignored, so
+/// `80-90-100` is `80-90` and `80-90-x` too), with `M >= N`.
 fn go_parse_port_range(text: &str) -> Option<(u16, u16)> {
     if text.is_empty() {
         return None;
     }
-    let (start, end) = match text.split_once('-') {
-        None => (text, None),
-        Some((start, end)) => (start, Some(end)),
-    };
-    let start_port = go_parse_port_number(start)?;
-    match end {
+    let mut parts = text.split('-');
+    let start_port = go_parse_port_number(parts.next().unwrap_or_default())?;
+    match parts.next() {
         None => Some((start_port, start_port)),
-        Some(end) if end == start => Some((start_port, start_port)),
         Some(end) => {
             let end_port = go_parse_port_number(end)?;
             (end_port >= start_port).then_some((start_port, end_port))
@@ -474,28 +479,16 @@ fn go_parse_port_range(text: &str) -> Option<(u16, u16)> {
     }
 }
 
-/// `nat.parsePortNumber`: Go's `strconv.ParseInt(s, 10, 0)` (optional `+` or
-/// `-`, ASCII digits, leading zeros allowed) and a value in 0-65535.
+/// A port as Go's `strconv.ParseUint(s, 10, 16)` reads it (v0.6): ASCII
+/// digits only (no `+` or `-` sign, no spaces, `_`, hex or `.`), leading
+/// zeros allowed, value 0-65535.
 fn go_parse_port_number(text: &str) -> Option<u16> {
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'+') => (false, text.get(1..)?),
-        Some(b'-') => (true, text.get(1..)?),
-        _ => (false, text),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let magnitude = digits
-        .bytes()
-        .try_fold(0u32, |acc, b| {
-            let next = acc * 10 + u32::from(b - b'0');
-            (next <= 65_535).then_some(next)
-        })
-        .and_then(|v| u16::try_from(v).ok())?;
-    if negative && magnitude != 0 {
-        return None;
-    }
-    Some(magnitude)
+    text.bytes().try_fold(0u16, |acc, b| {
+        acc.checked_mul(10)?.checked_add(u16::from(b - b'0'))
+    })
 }
 
 /// Go's `net.SplitHostPort`, returning the host or the reason it failed.
@@ -765,16 +758,26 @@ mod tests {
     }
 
     #[test]
-    fn port_range_follows_nat_v07() {
-        // parse_test.go TestParsePortRange
+    fn port_range_follows_nat_v06() {
+        // Measured with Docker Compose v2.40.3 (go-connections v0.6).
         assert_eq!(go_parse_port_range("1234"), Some((1234, 1234)));
         assert_eq!(go_parse_port_range("1234-1234"), Some((1234, 1234)));
         assert_eq!(go_parse_port_range("8000-9000"), Some((8000, 9000)));
         assert_eq!(go_parse_port_range("0-0"), Some((0, 0)));
+        assert_eq!(go_parse_port_range("0123"), Some((123, 123)));
+        assert_eq!(go_parse_port_range("80-0080"), Some((80, 80)));
+        // Only the first two parts of strings.Split(s, "-") are read.
+        assert_eq!(go_parse_port_range("1-2-3"), Some((1, 2)));
+        assert_eq!(go_parse_port_range("80-90-100"), Some((80, 90)));
+        assert_eq!(go_parse_port_range("80-90-abc"), Some((80, 90)));
+        assert_eq!(go_parse_port_range("80-90-"), Some((80, 90)));
+        assert_eq!(go_parse_port_range("80-90--"), Some((80, 90)));
+        assert_eq!(go_parse_port_range("80-80-x"), Some((80, 80)));
         for bad in [
             "",
             "asdf",
             "9000-8000",
+            "90-80-100",
             "8000-",
             "-9000",
             "8000-a",
@@ -783,22 +786,55 @@ mod tests {
             "8000a-9000",
             "-8000-",
             "-",
-            "1-2-3",
+            "--",
+            "80--90",
+            "80---",
             "65536",
+            "65535-65536",
             " 42 ",
+            // strconv.ParseUint takes no sign.
+            "+80",
+            "+0",
+            "-0",
+            "0--0",
+            "+80-90",
+            "80-+90",
+            "0-+0",
         ] {
             assert_eq!(go_parse_port_range(bad), None, "{bad:?}");
         }
-        // ParseInt accepts a sign.
-        assert_eq!(go_parse_port_range("+80"), Some((80, 80)));
-        assert_eq!(go_parse_port_range("0--0"), Some((0, 0)));
-        assert_eq!(go_parse_port_range("1--1"), None);
-        assert_eq!(go_parse_port_range("0123"), Some((123, 123)));
         assert_eq!(
             go_parse_port_number("00000000000000000000065535"),
             Some(65535)
         );
+        assert_eq!(go_parse_port_number("065536"), None);
         assert_eq!(go_parse_port_number("99999999999999999999999999"), None);
+    }
+
+    #[test]
+    fn empty_container_port_is_an_invalid_proto() {
+        // v0.6 validates the protocol before it looks at the container port.
+        for spec in [
+            "",
+            "/",
+            "/udp",
+            ":",
+            "80:",
+            "::",
+            "1.2.3.4::",
+            "80:/tcp",
+            "[]:80:",
+        ] {
+            let err = parse_port_spec(spec).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("invalid port spec {spec:?}: invalid proto: "),
+                "{spec:?}"
+            );
+        }
+        // ... and before the host IP, the host port and the container port.
+        let err = parse_port_spec("localhost:abc:def/XYZ").unwrap_err();
+        assert!(err.to_string().ends_with("invalid proto: xyz"), "{err}");
     }
 
     #[test]
