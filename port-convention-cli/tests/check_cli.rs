@@ -713,3 +713,208 @@ fn corpus_with_the_example_convention() {
         );
     }
 }
+
+// ----- clashes that only the compose project model sees ----------------------
+
+/// The `duplicate-host-port` errors of a tree: (file, line, port), sorted.
+fn clash_places(dir: &std::path::Path) -> Vec<(String, u64, u64)> {
+    let report = json(&run_in(dir, &["check", ".", "--format", "json"]));
+    let mut got: Vec<(String, u64, u64)> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "duplicate-host-port")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["port"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn clashes_through_every_compose_mechanism_are_errors() {
+    let cases: &[(&str, &[(&str, &str)], &[(&str, u64, u64)])] = &[
+        (
+            "extends inherits a port from another file",
+            &[
+                (
+                    "app/compose.yaml",
+                    "services:\n  api:\n    extends: { file: lib/base.yml, service: base }\n  admin:\n    image: a\n    ports: [\"8080:80\"]\n",
+                ),
+                (
+                    "app/lib/base.yml",
+                    "services:\n  base:\n    image: b\n    ports: [\"8080:80\"]\n",
+                ),
+            ],
+            &[("app/compose.yaml", 6, 8080), ("app/lib/base.yml", 4, 8080)],
+        ),
+        (
+            "include imports a service with the same port",
+            &[
+                (
+                    "compose.yaml",
+                    "include: [db/compose.yaml]\nservices:\n  app:\n    image: a\n    ports: [\"5432:80\"]\n",
+                ),
+                (
+                    "db/compose.yaml",
+                    "services:\n  db:\n    image: pg\n    ports: [\"${DB_PORT:-5432}:5432\"]\n",
+                ),
+            ],
+            &[("compose.yaml", 5, 5432), ("db/compose.yaml", 4, 5432)],
+        ),
+        (
+            "the override file adds a clashing service",
+            &[
+                (
+                    "docker-compose.yml",
+                    "services:\n  web:\n    image: n\n    ports: [\"80:80\"]\n",
+                ),
+                (
+                    "docker-compose.override.yml",
+                    "services:\n  proxy:\n    image: p\n    ports: [\"80:8080\"]\n",
+                ),
+            ],
+            &[
+                ("docker-compose.override.yml", 4, 80),
+                ("docker-compose.yml", 4, 80),
+            ],
+        ),
+        (
+            "COMPOSE_FILE merges files that are not default names",
+            &[
+                (
+                    "base.yml",
+                    "services:\n  a:\n    image: a\n    ports: [\"3000:3000\"]\n",
+                ),
+                (
+                    "extra.yml",
+                    "services:\n  b:\n    image: b\n    ports: [\"3000:3001\"]\n",
+                ),
+                (".env", "COMPOSE_FILE=base.yml:extra.yml\n"),
+            ],
+            &[("base.yml", 4, 3000), ("extra.yml", 4, 3000)],
+        ),
+        (
+            "an active profile",
+            &[
+                (
+                    "compose.yaml",
+                    "services:\n  a:\n    image: a\n    ports: [\"9000:9000\"]\n  b:\n    image: b\n    profiles: [debug]\n    ports: [\"9000:9001\"]\n",
+                ),
+                (".env", "COMPOSE_PROFILES=debug\n"),
+            ],
+            &[("compose.yaml", 4, 9000), ("compose.yaml", 8, 9000)],
+        ),
+        (
+            "a gitignored .env sets the port",
+            &[
+                (".gitignore", ".env\n"),
+                (
+                    "compose.yaml",
+                    "services:\n  a:\n    image: a\n    ports: [\"${A_PORT:-1}:80\"]\n  b:\n    image: b\n    ports: [\"7777:80\"]\n",
+                ),
+                (".env", "A_PORT=7777\n"),
+            ],
+            &[("compose.yaml", 4, 7777), ("compose.yaml", 7, 7777)],
+        ),
+    ];
+    for (what, files, want) in cases {
+        let dir = tree(files);
+        let want: Vec<(String, u64, u64)> = want
+            .iter()
+            .map(|(f, l, p)| ((*f).to_owned(), *l, *p))
+            .collect();
+        assert_eq!(clash_places(dir.path()), want, "{what}");
+    }
+}
+
+#[test]
+fn what_never_runs_together_never_clashes() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "variant files of one stack",
+            &[
+                (
+                    "docker-compose.yml",
+                    "services:\n  db:\n    image: mysql\n    ports: [\"3306:3306\"]\n",
+                ),
+                (
+                    "docker-compose.mariadb.yml",
+                    "services:\n  db:\n    image: mariadb\n    ports: [\"3306:3306\"]\n",
+                ),
+            ],
+        ),
+        (
+            "separate example stacks",
+            &[
+                (
+                    "examples/es7/docker-compose.yml",
+                    "services:\n  es:\n    image: es:7\n    ports: [\"9200:9200\"]\n",
+                ),
+                (
+                    "examples/es8/docker-compose.yml",
+                    "services:\n  es:\n    image: es:8\n    ports: [\"9200:9200\"]\n",
+                ),
+            ],
+        ),
+        (
+            "an override that changes the service's own port",
+            &[
+                (
+                    "compose.yaml",
+                    "services:\n  web:\n    image: n\n    ports: [\"8080:80\"]\n",
+                ),
+                (
+                    "compose.override.yaml",
+                    "services:\n  web:\n    ports: !override [\"8081:80\"]\n",
+                ),
+            ],
+        ),
+        (
+            "disjoint profiles",
+            &[(
+                "compose.yaml",
+                "services:\n  a:\n    image: a\n    profiles: [cpu]\n    ports: [\"11434:11434\"]\n  b:\n    image: b\n    profiles: [gpu]\n    ports: [\"11434:11434\"]\n",
+            )],
+        ),
+        (
+            "a port removed with !reset",
+            &[
+                (
+                    "compose.yaml",
+                    "services:\n  a:\n    image: a\n    ports: [\"5000:5000\"]\n  b:\n    image: b\n    ports: [\"5000:5001\"]\n",
+                ),
+                (
+                    "compose.override.yaml",
+                    "services:\n  b:\n    ports: !reset []\n",
+                ),
+            ],
+        ),
+        (
+            "dependencies and test data",
+            &[
+                (
+                    "compose.yaml",
+                    "services:\n  a:\n    image: a\n    ports: [\"6000:6000\"]\n",
+                ),
+                (
+                    "node_modules/x/compose.yaml",
+                    "services:\n  x:\n    image: x\n    ports: [\"6000:6000\"]\n",
+                ),
+                (
+                    "testdata/docker-compose.yml",
+                    "services:\n  t:\n    image: t\n    ports: [\"6000:6000\"]\n",
+                ),
+            ],
+        ),
+    ];
+    for (what, files) in cases {
+        let dir = tree(files);
+        let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+        assert_eq!(code(&out), 0, "{what}: {}", stdout(&out));
+        assert!(clash_places(dir.path()).is_empty(), "{what}");
+    }
+}
