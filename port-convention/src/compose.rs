@@ -272,9 +272,11 @@ fn document(file: &str, top: yaml::ComposeTop) -> Option<ComposeDoc> {
         // An `include`-only file is a compose file too.
         return out.include.is_some().then_some(out);
     };
-    let Some(entries) = services.as_map() else {
+    let entries = match services.kind {
+        NodeKind::Map(entries) => entries,
         // Kong's declarative config has a `services` list: not a compose file.
-        return matches!(services.kind, NodeKind::Null).then_some(out);
+        NodeKind::Null => return Some(out),
+        _ => return None,
     };
     for (key, service) in entries {
         let name = key.scalar_text().unwrap_or_default();
@@ -304,7 +306,7 @@ fn document(file: &str, top: yaml::ComposeTop) -> Option<ComposeDoc> {
             );
             continue;
         }
-        out.nodes.push(Some(service.clone()));
+        out.nodes.push(Some(service));
     }
     Some(out)
 }
