@@ -240,9 +240,10 @@ describe('check', () => {
       '.env': 'PG_PORT=7000\n',
     })
     const report = pc.check(dir, { env: {} })
-    assert.deepEqual(Object.keys(report), ['version', 'findings', 'summary'])
-    assert.equal(report.version, 1)
-    assert.deepEqual(Object.keys(report.summary), ['files', 'services', 'mappings', 'errors', 'warnings'])
+    assert.deepEqual(Object.keys(report), ['version', 'findings', 'summary', 'projects'])
+    assert.equal(report.version, 2)
+    assert.deepEqual(Object.keys(report.summary), ['files', 'services', 'mappings', 'projects', 'errors', 'warnings'])
+    assert.deepEqual(report.projects.map((p) => [p.id, p.kind]), [['.', 'default']])
     assert.equal(report.summary.files, 3)
     assert.equal(report.summary.services, 2)
     assert.equal(report.summary.mappings, 2)

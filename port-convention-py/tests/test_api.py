@@ -374,8 +374,10 @@ def test_check_clean_tree(convention: Path) -> None:
         encoding="utf-8",
     )
     report = pc.check(convention.parent, env_files=[])
-    assert report["version"] == 1
-    assert set(report["summary"]) == {"files", "services", "mappings", "errors", "warnings"}
+    assert report["version"] == 2
+    assert set(report["summary"]) == {"files", "services", "mappings", "projects", "errors", "warnings"}
+    assert report["summary"]["projects"] == 1
+    assert [p["kind"] for p in report["projects"]] == ["default"]
     assert report["summary"]["errors"] == 0, report["findings"]
     assert report["summary"]["mappings"] == 1
 

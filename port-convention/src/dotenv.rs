@@ -186,6 +186,7 @@ pub fn parse_dotenv(
         text,
         bom,
         line_starts,
+        column_memo: std::cell::Cell::new((usize::MAX, 0, 0)),
         lookup,
         seen: HashMap::new(),
         entries: Vec::new(),
@@ -217,6 +218,8 @@ struct Parser<'a> {
     text: &'a str,
     bom: usize,
     line_starts: Vec<usize>,
+    /// The last column computed: (line start, byte offset, characters).
+    column_memo: std::cell::Cell<(usize, usize, usize)>,
     lookup: &'a dyn Fn(&str) -> Option<String>,
     /// compose-go's `out` map: the values read so far, last one wins.
     seen: HashMap<String, String>,
@@ -242,7 +245,16 @@ impl Parser<'_> {
             .unwrap_or(0)
             .max(self.bom)
             .min(at);
-        let chars = self.text.get(start..at).map_or(0, |s| s.chars().count());
+        // Counting from the last position asked for on the same line keeps
+        // a line of a million statements linear, not quadratic.
+        let (from, base) = match self.column_memo.get() {
+            (memo_start, memo_at, memo_chars) if memo_start == start && memo_at <= at => {
+                (memo_at, memo_chars)
+            }
+            _ => (start, 0),
+        };
+        let chars = base + self.text.get(from..at).map_or(0, |s| s.chars().count());
+        self.column_memo.set((start, at, chars));
         u32::try_from(chars + 1).unwrap_or(u32::MAX)
     }
 

@@ -205,10 +205,35 @@ impl Color {
     }
 }
 
+/// Line `line` (1-based) of `text`, without its line break, looked up in
+/// `index` (the line starts of each file, computed once per file: a file
+/// with many findings costs O(n log n), not O(n²)).
+fn source_line<'t>(
+    index: &mut BTreeMap<String, Vec<usize>>,
+    file: &str,
+    text: &'t str,
+    line: u32,
+) -> Option<&'t str> {
+    let starts = index.entry(file.to_owned()).or_insert_with(|| {
+        std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect()
+    });
+    let row = (line as usize).checked_sub(1)?;
+    let start = *starts.get(row)?;
+    let end = starts.get(row + 1).map_or(text.len(), |next| next - 1);
+    // `str::lines` has no empty last line after a final newline.
+    if start == text.len() && row > 0 {
+        return None;
+    }
+    text.get(start..end)
+}
+
 /// The human format: findings grouped by file, each with its source line and
 /// a caret under the column, then a summary line. `sources` maps a finding's
 /// file to its text (files missing from it are shown without source lines).
 pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: Color) -> String {
+    let mut line_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut out = String::new();
     let mut current_file: Option<&str> = None;
     for finding in &report.findings {
@@ -241,9 +266,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
         );
         if let (Some(file), Some(line)) = (file, finding.line)
             && let Some(text) = sources.get(file)
-            && let Some(source_line) = (line as usize)
-                .checked_sub(1)
-                .and_then(|index| text.lines().nth(index))
+            && let Some(source_line) = source_line(&mut line_index, file, text, line)
         {
             let source_line = source_line.trim_end_matches('\r');
             let gutter = line.to_string();

@@ -166,16 +166,29 @@ class Summary(TypedDict):
     files: int
     services: int
     mappings: int
+    projects: int
     errors: int
     warnings: int
 
 
+class ProjectRef(TypedDict):
+    """A compose project a finding may name (``Finding["project"]`` is its id)."""
+
+    id: str
+    name: str
+    kind: Literal["default", "file", "declared"]
+    files: list[str]
+    profiles: list[str]
+    hosts: list[str]
+
+
 class Report(TypedDict):
-    """What ``check`` returns: the CLI's JSON report, version 1."""
+    """What ``check`` returns: the CLI's JSON report, version 2."""
 
     version: int
     findings: list[Finding]
     summary: Summary
+    projects: NotRequired[list[ProjectRef]]
 
 
 __all__ = [
@@ -189,6 +202,7 @@ __all__ = [
     "LoadedPorts",
     "Location",
     "PortMapping",
+    "ProjectRef",
     "Protocol",
     "Related",
     "Report",
