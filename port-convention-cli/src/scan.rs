@@ -51,6 +51,12 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// The host port or range of a claim (a run covers all its ports).
+fn host_text(c: &Claim) -> String {
+    c.host_range()
+        .map_or_else(|| c.mapping.published.to_string(), |r| r.to_string())
+}
+
 /// Runs `scan`; returns the exit code (0, or 1 when nothing is published).
 pub fn run(args: &Args) -> Result<u8, Error> {
     let outcome = port_convention::io::check(&args.tree.options(false))?;
@@ -61,24 +67,17 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     let project_of = |c: &Claim| owners.project_of(c).unwrap_or("(fragment)").to_owned();
     let mut rows: Vec<(String, &Claim)> = scan
         .claims()
-        .filter(|c| c.mapping.published.range().is_some())
+        .filter(|c| c.host_range().is_some())
         .map(|c| (project_of(c), c))
         .collect();
     rows.sort_by(|(pa, a), (pb, b)| {
-        (
-            pa,
-            a.mapping.published.range(),
-            a.mapping.protocol,
-            &a.file,
-            a.line,
-        )
-            .cmp(&(
-                pb,
-                b.mapping.published.range(),
-                b.mapping.protocol,
-                &b.file,
-                b.line,
-            ))
+        (pa, a.host_range(), a.mapping.protocol, &a.file, a.line).cmp(&(
+            pb,
+            b.host_range(),
+            b.mapping.protocol,
+            &b.file,
+            b.line,
+        ))
     });
     let mut out = String::new();
     match args.format {
@@ -88,7 +87,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 .map(|(project, c)| {
                     json!({
                         "project": project,
-                        "host_port": c.mapping.published.to_string(),
+                        "host_port": host_text(c),
                         "protocol": c.mapping.protocol,
                         "host_ip": c.mapping.host_ip.to_string(),
                         "target": c.mapping.target,
@@ -112,7 +111,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                     out,
                     "{},{},{},{},{},{},{},{},{},{}",
                     csv_field(project),
-                    c.mapping.published,
+                    host_text(c),
                     c.mapping.protocol,
                     csv_field(&c.mapping.host_ip.to_string()),
                     c.mapping.target,
@@ -130,7 +129,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 .map(|(project, c)| {
                     [
                         escape_text(project),
-                        format!("{}/{}", c.mapping.published, c.mapping.protocol),
+                        format!("{}/{}", host_text(c), c.mapping.protocol),
                         if c.mapping.host_ip.to_string().is_empty() {
                             "*".into()
                         } else {

@@ -734,9 +734,12 @@ fn clash_places(dir: &std::path::Path) -> Vec<(String, u64, u64)> {
     got
 }
 
+/// (what, the tree's files, the expected clashes as (file, line, port)).
+type ClashCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, u64, u64)]);
+
 #[test]
 fn clashes_through_every_compose_mechanism_are_errors() {
-    let cases: &[(&str, &[(&str, &str)], &[(&str, u64, u64)])] = &[
+    let cases: &[ClashCase] = &[
         (
             "extends inherits a port from another file",
             &[
@@ -917,4 +920,35 @@ fn what_never_runs_together_never_clashes() {
         assert_eq!(code(&out), 0, "{what}: {}", stdout(&out));
         assert!(clash_places(dir.path()).is_empty(), "{what}");
     }
+}
+
+#[test]
+fn long_ranges_clash_as_ranges_and_stay_cheap() {
+    let mut compose = String::from("services:\n");
+    for s in 0..40 {
+        compose.push_str(&format!(
+            "  s{s}:\n    image: x\n    ports: [\"1-65535:1-65535\", \"1-65535:1-65535/udp\"]\n"
+        ));
+    }
+    compose.push_str("  web:\n    image: n\n    ports: [\"127.0.0.1:8080:80\"]\n");
+    let dir = tree(&[("compose.yaml", &compose)]);
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code(&out), 1);
+    let report = json(&out);
+    let clashes: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "duplicate-host-port")
+        .collect();
+    // Every service clashes with every other: one finding each (and per
+    // protocol), each listing at most 10 others and counting the rest.
+    assert_eq!(clashes.len(), 40 * 2 + 1, "{report:#}");
+    for f in &clashes {
+        assert!(f["related"].as_array().unwrap().len() <= 10, "{f}");
+    }
+    let web = clashes.iter().find(|f| f["service"] == "web").unwrap();
+    assert!(
+        web["message"].as_str().unwrap().contains("and 30 more"),
+        "{web}"
+    );
+    assert_eq!(report["summary"]["mappings"], 81);
 }

@@ -60,8 +60,7 @@ impl Scan {
 
     /// Every claim that publishes a host port.
     pub fn published(&self) -> impl Iterator<Item = (&Claim, PortRange)> {
-        self.claims()
-            .filter_map(|c| c.mapping.published.range().map(|r| (c, r)))
+        self.claims().filter_map(|c| c.host_range().map(|r| (c, r)))
     }
 }
 
@@ -421,7 +420,7 @@ fn duplicate_host_ports(
         for service in project.active_services() {
             for claim in &service.claims {
                 // Port 0 asks Docker for a free port: it never clashes.
-                if let Some(range) = claim.mapping.published.range()
+                if let Some(range) = claim.host_range()
                     && range.start() != 0
                 {
                     published.push(Published {

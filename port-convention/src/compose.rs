@@ -9,7 +9,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::interpolation::{Interpolated, Operator, interpolate};
-use crate::port_spec::{Scalar, parse_long_syntax, parse_port_number, parse_port_spec};
+use crate::port_spec::{Scalar, parse_long_syntax, parse_port_number};
 use crate::yaml::{self, Node, NodeKind};
 use crate::{Error, Finding, Location, PortMapping, Rule};
 
@@ -59,9 +59,42 @@ pub struct Claim {
     /// spelling (see `project::dedupe_ports`).
     #[serde(skip)]
     pub published_is_int: bool,
+    /// How many consecutive mappings this claim stands for: a long range
+    /// such as `"1-65535:1-65535"` is kept as one claim whose host and
+    /// container ports both count up from `mapping` ([`RUN_THRESHOLD`]),
+    /// so that no input makes one claim per port.
+    pub run: u32,
 }
 
+/// Ranges of more mappings than this are kept as one claim with a
+/// [`Claim::run`]; shorter ones are one claim per port, as compose lists them.
+pub const RUN_THRESHOLD: usize = 64;
+
 impl Claim {
+    /// The host ports the claim occupies, if it publishes any (a run covers
+    /// `run` consecutive ports).
+    pub fn host_range(&self) -> Option<crate::PortRange> {
+        let range = self.mapping.published.range()?;
+        if self.run <= 1 {
+            return Some(range);
+        }
+        let end = u32::from(range.start()) + self.run - 1;
+        crate::PortRange::new(range.start(), u16::try_from(end).unwrap_or(u16::MAX)).ok()
+    }
+
+    /// The mappings the claim stands for, one per port of a run.
+    pub fn mappings(&self) -> impl Iterator<Item = PortMapping> + '_ {
+        (0..self.run.max(1)).map(move |i| {
+            let mut m = self.mapping.clone();
+            let step = u16::try_from(i).unwrap_or(u16::MAX);
+            m.target = m.target.saturating_add(step);
+            if let crate::Published::Port(p) = m.published {
+                m.published = crate::Published::Port(p.saturating_add(step));
+            }
+            m
+        })
+    }
+
     /// Where the claim is.
     pub fn location(&self) -> Location {
         Location::new(self.file.clone(), self.line, self.column)
@@ -445,6 +478,7 @@ fn read_entry(
             span,
             via_alias: !item.place.is_literal(),
             published_is_int: false,
+            run: 1,
         };
     let invalid = |err: &Error, location: &Location| {
         let mut f = Finding::new(Rule::InvalidPortSpec, err.to_string())
@@ -465,10 +499,19 @@ fn read_entry(
             };
             out.findings
                 .extend(unset_findings(&interpolated, &location, service));
-            match parse_port_spec(&interpolated.value) {
-                Ok(mappings) => {
+            match crate::port_spec::parse_spec_parts(&interpolated.value) {
+                Ok(parts) => {
                     let source = short_syntax_source(template, &interpolated);
-                    for mapping in mappings {
+                    if parts.len() > RUN_THRESHOLD && parts.is_run() {
+                        // A long range stays one claim: no input makes one
+                        // claim per port.
+                        let mut c =
+                            claim(parts.first(), source, &location, item.place.span.clone());
+                        c.run = u32::try_from(parts.len()).unwrap_or(u32::MAX);
+                        out.claims.push(c);
+                        return;
+                    }
+                    for mapping in parts.expand() {
                         out.claims.push(claim(
                             mapping,
                             source.clone(),
@@ -636,6 +679,23 @@ mod tests {
         );
         // "${X}:80" with X unset is ":80": a container-only port, as in compose.
         assert_eq!(f.claims.len(), 1);
+    }
+
+    #[test]
+    fn long_ranges_stay_one_claim() {
+        let text = "services:\n  a:\n    ports:\n      - \"1-65535:1-65535\"\n      - \"1000-1100:2000-2100/udp\"\n      - \"7000-7002:7000-7002\"\n";
+        let f = read(text, &[]);
+        // Two runs, and a short range expanded as compose lists it.
+        assert_eq!(f.claims.len(), 2 + 3);
+        assert_eq!(f.claims[0].run, 65535);
+        assert_eq!(f.claims[0].host_range().unwrap().to_string(), "1-65535");
+        assert_eq!(f.claims[1].run, 101);
+        assert_eq!(f.claims[1].host_range().unwrap().to_string(), "1000-1100");
+        let expanded: Vec<String> = f.claims[1].mappings().map(|m| m.to_string()).collect();
+        assert_eq!(expanded.len(), 101);
+        assert_eq!(expanded[0], "1000:2000/udp");
+        assert_eq!(expanded[100], "1100:2100/udp");
+        assert!(f.claims[2..].iter().all(|c| c.run == 1));
     }
 
     #[test]

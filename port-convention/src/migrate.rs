@@ -844,6 +844,12 @@ fn plan_service(tree: &Tree<'_>, options: &PlanOptions, service: &ServiceDef, p:
 
 /// The new host value of an entry and the old host ports, or why not.
 fn new_host_value(service: &ServiceDef, group: &[&Claim]) -> Result<Option<String>, String> {
+    if group.iter().any(|claim| claim.run > 1) {
+        return Err(format!(
+            "a range of more than {} ports is not moved; edit it by hand",
+            crate::compose::RUN_THRESHOLD
+        ));
+    }
     let assigned: Vec<(&Claim, &PortAssignment)> = group
         .iter()
         .filter_map(|claim| assignment_for(service, claim).map(|a| (*claim, a)))

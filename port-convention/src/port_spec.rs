@@ -93,6 +93,79 @@ pub enum Scalar {
 /// # Ok::<(), port_convention::Error>(())
 /// ```
 pub fn parse_port_spec(spec: &str) -> Result<Vec<PortMapping>, Error> {
+    Ok(parse_spec_parts(spec)?.expand())
+}
+
+/// A short-syntax entry before its ranges are expanded into one mapping per
+/// port: what a long range costs to keep.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpecParts {
+    host_ip: HostIp,
+    /// The host port range, if a host port is given.
+    host: Option<(u16, u16)>,
+    /// The container port range.
+    container: (u16, u16),
+    protocol: Protocol,
+}
+
+impl SpecParts {
+    /// How many mappings the entry expands to.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.container.1 - self.container.0) + 1
+    }
+
+    /// Whether the expansion is a run: host and container ports count up
+    /// together (or there is no host port).
+    pub(crate) fn is_run(&self) -> bool {
+        match self.host {
+            None => true,
+            Some((host_start, host_end)) => {
+                self.len() > 1 && host_end - host_start == self.container.1 - self.container.0
+            }
+        }
+    }
+
+    /// The mapping of the lowest container port.
+    pub(crate) fn first(&self) -> PortMapping {
+        PortMapping {
+            host_ip: self.host_ip,
+            published: match self.host {
+                None => Published::None,
+                Some((start, end)) if self.len() == 1 && start != end => {
+                    PortRange::new(start, end).map_or(Published::Port(start), Published::Range)
+                }
+                Some((start, _)) => Published::Port(start),
+            },
+            target: self.container.0,
+            protocol: self.protocol,
+            mode: Mode::Ingress,
+            name: None,
+            app_protocol: None,
+        }
+    }
+
+    /// One mapping per container port, in compose-go's (string) order.
+    pub(crate) fn expand(&self) -> Vec<PortMapping> {
+        let (start, end) = self.container;
+        let mut mappings = Vec::with_capacity(self.len());
+        for (offset, target) in (start..=end).enumerate() {
+            let mut mapping = self.first();
+            mapping.target = target;
+            if let (Some((host_start, _)), Published::Port(_)) = (self.host, &mapping.published) {
+                // Equal-length ranges (checked when parsed): this stays <= the end.
+                let offset = u16::try_from(offset).unwrap_or(u16::MAX);
+                mapping.published = Published::Port(host_start.saturating_add(offset));
+            }
+            mappings.push(mapping);
+        }
+        // compose-go sorts the `port/proto` keys as strings.
+        mappings.sort_by_cached_key(|m| m.target.to_string());
+        mappings
+    }
+}
+
+/// Parses a short-syntax entry without expanding its ranges ([`parse_port_spec`]).
+pub(crate) fn parse_spec_parts(spec: &str) -> Result<SpecParts, Error> {
     let invalid = |reason: String| Error::InvalidPortSpec {
         spec: spec.to_owned(),
         reason,
@@ -152,41 +225,17 @@ pub fn parse_port_spec(spec: &str) -> Result<Vec<PortMapping>, Error> {
         Some((host_start, host_end))
     };
 
-    let mut mappings = Vec::with_capacity(usize::from(end - start) + 1);
-    for (offset, target) in (start..=end).enumerate() {
-        let published = match host {
-            None => Published::None,
-            Some((host_start, host_end)) if start == end && host_start != host_end => {
-                Published::Range(
-                    PortRange::new(host_start, host_end)
-                        .map_err(|_| invalid(format!("invalid hostPort: {host_port}")))?,
-                )
-            }
-            // Equal-length ranges (checked above), so this stays <= host_end.
-            Some((host_start, _)) => {
-                let port = u16::try_from(usize::from(host_start) + offset)
-                    .map_err(|_| invalid(format!("invalid hostPort: {host_port}")))?;
-                Published::Port(port)
-            }
-        };
-        mappings.push(PortMapping {
-            host_ip,
-            published,
-            target,
-            protocol,
-            mode: Mode::Ingress,
-            name: None,
-            app_protocol: None,
-        });
-    }
-    // compose-go sorts the `port/proto` keys as strings.
-    mappings.sort_by_cached_key(|m| m.target.to_string());
-    if mappings.iter().any(|m| m.target == 0) {
+    // Expanded, a range whose ports include 0 has a mapping without target.
+    if start == 0 {
         return Err(invalid(MISSING_TARGET.to_owned()));
     }
-    Ok(mappings)
+    Ok(SpecParts {
+        host_ip,
+        host,
+        container: (start, end),
+        protocol,
+    })
 }
-
 /// Parses a bare YAML integer `ports:` entry such as `- 80`.
 ///
 /// Compose formats the integer in decimal and parses it as the short syntax,

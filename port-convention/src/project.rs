@@ -709,8 +709,14 @@ fn dedupe_ports(claims: &mut Vec<Claim>) {
         } else {
             claim.mapping.published.to_string()
         };
+        // A run (a long range kept as one claim) is keyed as a whole.
+        let run = if claim.run > 1 {
+            format!("+{}", claim.run)
+        } else {
+            String::new()
+        };
         let key = format!(
-            "{}:{published}:{}/{}",
+            "{}:{published}:{}/{}{run}",
             if host.is_empty() { "0.0.0.0" } else { &host },
             claim.mapping.target,
             claim.mapping.protocol
@@ -1162,8 +1168,9 @@ impl Projects {
                         let ports: Vec<serde_json::Value> = s
                             .claims
                             .iter()
-                            .map(|c| {
-                                let mut port = serde_json::to_value(&c.mapping)
+                            .flat_map(Claim::mappings)
+                            .map(|mapping| {
+                                let mut port = serde_json::to_value(&mapping)
                                     .unwrap_or(serde_json::Value::Null);
                                 if let Some(obj) = port.as_object_mut() {
                                     obj.retain(|_, v| {

@@ -633,8 +633,19 @@ pub fn render_projects(scan: &crate::check::Scan) -> String {
             let ports: Vec<String> = s
                 .claims
                 .iter()
-                .filter(|c| c.mapping.published.range().is_some())
-                .map(|c| format!("{} ({}:{})", c.mapping, escape_text(&c.file), c.line))
+                .filter(|c| c.host_range().is_some())
+                .map(|c| {
+                    let what = match (c.run, c.host_range()) {
+                        (run, Some(host)) if run > 1 => format!(
+                            "{host}:{}-{}/{} ({run} ports)",
+                            c.mapping.target,
+                            u32::from(c.mapping.target) + run - 1,
+                            c.mapping.protocol
+                        ),
+                        _ => c.mapping.to_string(),
+                    };
+                    format!("{what} ({}:{})", escape_text(&c.file), c.line)
+                })
                 .collect();
             let state = if s.active { "" } else { " [inactive profile]" };
             let _ = writeln!(
