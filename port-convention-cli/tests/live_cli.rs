@@ -33,7 +33,7 @@ fn hold(from: u16) -> Held {
         let tcp6 = TcpListener::bind(("::1", base + 3)).ok();
         let udp6 = UdpSocket::bind(("::1", base + 4)).ok();
         if tcp6.is_none() || udp6.is_none() {
-            eprintln!("SKIPPED: IPv6 loopback not available, ::1 sockets not tested");
+            common::skipped("IPv6 loopback not available, ::1 sockets not tested");
         }
         return Held {
             tcp4,
