@@ -352,10 +352,21 @@ impl Holder {
                         _ => "an unknown address".into(),
                     }
                 ),
-                None => format!("process {} ({})", p.pid, p.command),
+                None => format!("process {} ({})", p.pid, one_line(&p.command, 80)),
             },
             Holder::Unknown => "unknown owner".into(),
         }
+    }
+}
+
+/// `text` on one line (whitespace runs as one space), at most `max`
+/// characters (an ellipsis marks a cut).
+fn one_line(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        flat.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
     }
 }
 
@@ -622,6 +633,25 @@ pub fn annotate(convention: &Convention, protocol: Protocol, port: u16) -> Stand
     }
 }
 
+/// Whether the holder is a container of a service the convention declares
+/// inside protected range `range` (which may publish there, as in the
+/// repository rule `protected-range-violation`).
+fn declared_in_range(convention: &Convention, holder: &Holder, range: &str) -> bool {
+    let Holder::Container { container, .. } = holder else {
+        return false;
+    };
+    let Some(outer) = convention.range_index(range) else {
+        return false;
+    };
+    convention.services.iter().any(|s| {
+        Some(s.compose_service.as_str()) == container.service.as_deref()
+            && s.range
+                .as_deref()
+                .and_then(|r| convention.range_index(r))
+                .is_some_and(|inner| convention.is_within(inner, outer))
+    })
+}
+
 /// Whether `container` was started from `service` of the compose file at
 /// absolute path `file`.
 fn started_from(container: &Container, file: &str, service: &str) -> bool {
@@ -676,6 +706,7 @@ pub fn check_live(
         let mut reported = BTreeSet::new();
         for held in &holders.ports {
             if let Standing::ProtectedUndeclared { range } = annotate(c, held.protocol, held.port)
+                && !declared_in_range(c, &held.holder, &range)
                 && reported.insert((
                     held.protocol,
                     held.port,

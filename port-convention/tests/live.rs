@@ -351,6 +351,16 @@ fn live_rules() {
                     proxy: None,
                 },
             ),
+            // pg's container on a port it is not assigned, in its own
+            // protected range: allowed, as in the repository rules.
+            held_by(
+                7100,
+                "127.0.0.1",
+                Holder::Container {
+                    container: own_pg.clone(),
+                    proxy: None,
+                },
+            ),
             // A stray process in the protected range.
             held_by(
                 7500,
