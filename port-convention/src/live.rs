@@ -788,20 +788,47 @@ pub fn check_live(
             findings.push(f);
         }
     }
-    for file in &scan.compose_files {
-        let path = absolute(&file.file);
-        for container in &holders.containers {
-            let Some(service) = container.service.as_deref() else {
-                continue;
-            };
-            if !started_from(container, &path, service) {
-                continue;
-            }
+    let files: Vec<(String, &crate::compose::ComposeFile)> = scan
+        .compose_files
+        .iter()
+        .map(|f| (normalize_abs(&absolute(&f.file)), f))
+        .collect();
+    for container in &holders.containers {
+        let Some(service) = container.service.as_deref() else {
+            continue;
+        };
+        // The container's compose files (`-f a -f b`), all of them read in
+        // this check: their ports of the service are merged, as compose does.
+        // One of them outside the repository: not ours to judge.
+        let mine: Vec<&crate::compose::ComposeFile> = container
+            .config_files
+            .iter()
+            .filter_map(|c| {
+                let c = normalize_abs(c);
+                files.iter().find(|(p, _)| *p == c).map(|(_, f)| *f)
+            })
+            .collect();
+        if mine.is_empty() || mine.len() != container.config_files.len() {
+            continue;
+        }
+        let Some(file) = mine
+            .iter()
+            .find(|f| f.services.iter().any(|(s, _)| s == service))
+            .or(mine.first())
+            .copied()
+        else {
+            continue;
+        };
+        {
             type Key = (Protocol, u16, u16, String);
             let mut now: BTreeSet<Key> = BTreeSet::new();
             // A host range with one container port: Docker binds one port of it.
             let mut ranges: Vec<(Protocol, crate::PortRange, u16, String)> = Vec::new();
-            for c in file.claims.iter().filter(|c| c.service == service) {
+            for c in mine
+                .iter()
+                .flat_map(|f| f.claims.iter())
+                .filter(|c| c.service == service)
+            {
                 let Some(range) = c.mapping.published.range() else {
                     continue;
                 };
@@ -844,7 +871,9 @@ pub fn check_live(
                         .iter()
                         .any(|k| k.0 == *proto && r.contains(k.1) && k.2 == *target && k.3 == *ip)
                 });
-            let service_known = file.services.iter().any(|(s, _)| s == service);
+            let service_known = mine
+                .iter()
+                .any(|f| f.services.iter().any(|(s, _)| s == service));
             if service_known && same {
                 continue;
             }

@@ -478,3 +478,49 @@ fn standing_of_a_port() {
         "undeclared"
     );
 }
+
+#[test]
+fn a_container_of_several_compose_files_is_compared_with_all_of_them() {
+    let scan = scan_of(&[
+        (
+            "compose.yaml",
+            "services:\n  api:\n    ports: [\"8080:80\"]\n",
+        ),
+        (
+            "compose.override.yaml",
+            "services:\n  api:\n    ports: [\"9090:90\"]\n",
+        ),
+    ]);
+    let absolute = |f: &str| format!("/r/{f}");
+    let mut both = container("p", "api", "/r/compose.yaml", &[(8080, 80), (9090, 90)]);
+    both.config_files.push("/r/compose.override.yaml".into());
+    let holders = Holders {
+        containers: vec![both.clone()],
+        ..Holders::default()
+    };
+    assert!(check_live(None, &scan, &holders, &absolute).is_empty());
+    // Started with a file outside the repository: not judged.
+    let mut outside = both.clone();
+    outside.config_files = vec!["/r/compose.yaml".into(), "/elsewhere/extra.yaml".into()];
+    outside.ports.push(port_convention::live::ContainerPort {
+        host_ip: None,
+        host_port: 1234,
+        container_port: 1,
+        protocol: Protocol::Udp,
+    });
+    let holders = Holders {
+        containers: vec![outside],
+        ..Holders::default()
+    };
+    assert!(check_live(None, &scan, &holders, &absolute).is_empty());
+    // Only the base file: the override's port makes it differ.
+    let mut base_only = both;
+    base_only.config_files = vec!["/r/compose.yaml".into()];
+    let holders = Holders {
+        containers: vec![base_only],
+        ..Holders::default()
+    };
+    let findings = check_live(None, &scan, &holders, &absolute);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].rule, Rule::LiveStaleContainer);
+}
