@@ -207,8 +207,16 @@ fn compose_projects_seen_live_preflight_and_stale_containers() {
     let second = format!("pc-second-{pid}");
     let port = free_port();
 
-    // The first checkout brings web up on `port`.
-    let a = common::tree(&[("compose.yaml", &compose_file("web", port))]);
+    // The first checkout brings web up on `port`, and a worker with a UDP
+    // port on loopback.
+    let udp = free_port();
+    let worker = format!(
+        "  worker:\n    image: port-convention-test/busybox:1\n    command: sleep 3600\n    ports:\n      - \"127.0.0.1:{udp}:9000/udp\"\n"
+    );
+    let a = common::tree(&[(
+        "compose.yaml",
+        &format!("{}{worker}", compose_file("web", port)),
+    )]);
     let a_root = std::fs::canonicalize(a.path()).expect("canonical");
     let a_file = a_root.join("compose.yaml");
     let up = docker.compose(&first, &a_file, &["up", "-d"]);
@@ -245,6 +253,16 @@ fn compose_projects_seen_live_preflight_and_stale_containers() {
             .all(|n| !n.as_str().unwrap().contains("no Docker daemon")),
         "{value:#}"
     );
+    let workers: Vec<&serde_json::Value> = value["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["port"] == udp && r["protocol"] == "udp")
+        .collect();
+    assert_eq!(workers.len(), 1, "{value:#}");
+    assert_eq!(workers[0]["address"], "127.0.0.1");
+    assert_eq!(workers[0]["holder"]["project"], first.as_str());
+    assert_eq!(workers[0]["holder"]["service"], "worker");
     let table = docker.run(&a_root, &["ports", "--live"]);
     let text = stdout(&table);
     assert!(
@@ -298,7 +316,7 @@ fn compose_projects_seen_live_preflight_and_stale_containers() {
 
     // The first checkout's file changes: its running container is stale.
     let moved = free_port();
-    std::fs::write(&a_file, compose_file("web", moved)).expect("write");
+    std::fs::write(&a_file, format!("{}{worker}", compose_file("web", moved))).expect("write");
     let stale = docker.run(&a_root, &["check", "--live", "--format", "json"]);
     let findings = json(&stale)["findings"].as_array().unwrap().clone();
     let stale: Vec<&serde_json::Value> = findings
