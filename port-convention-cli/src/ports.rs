@@ -56,7 +56,9 @@ fn holder_text(held: &HeldPort) -> String {
         Holder::Container { container, proxy } => {
             let mut t = container.describe();
             if let Some(p) = proxy {
-                let _ = write!(t, " via docker-proxy pid {}", p.pid);
+                let program = p.command.split(' ').next().unwrap_or_default();
+                let name = program.rsplit('/').next().unwrap_or(program);
+                let _ = write!(t, " via {name} pid {}", p.pid);
             }
             t
         }

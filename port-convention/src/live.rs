@@ -327,7 +327,8 @@ pub enum Holder {
         /// The container.
         #[serde(flatten)]
         container: Container,
-        /// The `docker-proxy` process, when one holds the socket.
+        /// The engine process holding the socket for the container
+        /// (`docker-proxy`, `rootlessport` ...), when a socket shows the port.
         #[serde(skip_serializing_if = "Option::is_none")]
         proxy: Option<Process>,
     },
@@ -357,6 +358,29 @@ impl Holder {
             Holder::Unknown => "unknown owner".into(),
         }
     }
+}
+
+/// Whether a command is a container engine's process that holds published
+/// ports for containers: `docker-proxy` (any arguments), the daemons
+/// themselves (Docker 28 holds ports in `dockerd` without the userland
+/// proxy), rootless Docker's `rootlesskit`, podman's `rootlessport`,
+/// `conmon`, `pasta`, `slirp4netns`, `gvproxy`.
+pub fn is_engine_port_holder(command: &str) -> bool {
+    let program = command.split(' ').next().unwrap_or_default();
+    let name = program.rsplit('/').next().unwrap_or_default();
+    matches!(
+        name,
+        "docker-proxy"
+            | "dockerd"
+            | "rootlesskit"
+            | "rootlessport"
+            | "conmon"
+            | "pasta"
+            | "pasta.avx2"
+            | "slirp4netns"
+            | "gvproxy"
+            | "podman"
+    )
 }
 
 /// `text` on one line (whitespace runs as one space), at most `max`
@@ -448,7 +472,8 @@ fn wildcard_pair(a: Option<IpAddr>, b: IpAddr) -> bool {
 /// - A `[::]` socket is dual-stack when `bindv6only` is false and no IPv4
 ///   socket holds the same port and protocol (the kernel would have refused
 ///   that IPv4 bind unless the `[::]` one is IPv6-only, as Docker's are).
-/// - A socket owned by `docker-proxy` is attributed to the container that
+/// - A socket owned by `docker-proxy` (or another engine process, see
+///   [`is_engine_port_holder`]) is attributed to the container that
 ///   publishes that host IP, port and protocol.
 /// - A container port with no socket here (rootless Docker, a VM, a
 ///   daemon without the userland proxy) is listed from the API alone.
@@ -484,7 +509,8 @@ pub fn assemble(
             processes.dedup();
             let proxy = processes
                 .iter()
-                .find(|p| docker_proxy(&split_command(&p.command)).is_some());
+                .find(|p| docker_proxy(&split_command(&p.command)).is_some())
+                .or_else(|| processes.iter().find(|p| is_engine_port_holder(&p.command)));
             let holder = match (proxy, container_for(s.protocol, address, s.port)) {
                 (Some(proxy), Some(container)) => {
                     for p in &container.ports {
@@ -506,7 +532,7 @@ pub fn assemble(
                     }
                 }
                 _ => match processes.first() {
-                    Some(p) => Holder::Process(proxy.unwrap_or(p).clone()),
+                    Some(p) => Holder::Process(p.clone()),
                     None => Holder::Unknown,
                 },
             };

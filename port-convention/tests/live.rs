@@ -524,3 +524,42 @@ fn a_container_of_several_compose_files_is_compared_with_all_of_them() {
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].rule, Rule::LiveStaleContainer);
 }
+
+#[test]
+fn engine_processes_other_than_docker_proxy_hold_for_their_containers() {
+    let containers = captured_containers();
+    let sockets = vec![
+        socket(Protocol::Tcp, "0.0.0.0", 18080, 1),
+        socket(Protocol::Tcp, "::", 18080, 2),
+    ];
+    let owners = HashMap::from([
+        (
+            1,
+            vec![Process {
+                pid: 20,
+                command: "rootlessport".into(),
+            }],
+        ),
+        // A host process on the container's port (a daemon without any
+        // proxy): the process, not the container.
+        (
+            2,
+            vec![Process {
+                pid: 21,
+                command: "nginx: master process".into(),
+            }],
+        ),
+    ]);
+    let held = assemble(&sockets, &owners, &containers, false);
+    assert!(
+        matches!(
+            &held[0].holder,
+            Holder::Container { proxy: Some(p), .. } if p.pid == 20
+        ),
+        "{held:#?}"
+    );
+    assert!(
+        matches!(&held[1].holder, Holder::Process(p) if p.pid == 21),
+        "{held:#?}"
+    );
+}
