@@ -455,15 +455,10 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn wildcard_pair(a: Option<IpAddr>, b: IpAddr) -> bool {
-    let unspecified = |ip: IpAddr| ip.is_unspecified();
-    match a {
-        None => true,
-        Some(a) => {
-            canonical(a) == canonical(b)
-                || (unspecified(a) && unspecified(b) && a.is_ipv4() == b.is_ipv4())
-        }
-    }
+/// Whether an API port's host IP (none: unknown, as podman may report) is
+/// the socket's address.
+fn same_host_ip(api: Option<IpAddr>, socket: IpAddr) -> bool {
+    api.is_none_or(|a| canonical(a) == canonical(socket))
 }
 
 /// Joins what was read into held ports.
@@ -491,7 +486,7 @@ pub fn assemble(
     let container_for = |protocol: Protocol, ip: IpAddr, port: u16| {
         containers.iter().find(|c| {
             c.ports.iter().any(|p| {
-                p.protocol == protocol && p.host_port == port && wildcard_pair(p.host_ip, ip)
+                p.protocol == protocol && p.host_port == port && same_host_ip(p.host_ip, ip)
             })
         })
     };
@@ -516,7 +511,7 @@ pub fn assemble(
                     for p in &container.ports {
                         if p.protocol == s.protocol
                             && p.host_port == s.port
-                            && wildcard_pair(p.host_ip, address)
+                            && same_host_ip(p.host_ip, address)
                         {
                             seen_container_ports.insert((
                                 container.id.clone(),
