@@ -804,6 +804,7 @@ pub fn check_live(
                     line: service.location.line,
                     column: service.location.column,
                     service: Some(service.name.clone()),
+                    project: None,
                 });
             }
             findings.push(f);

@@ -410,6 +410,9 @@ pub fn add_live_findings(
     if !only.is_empty() {
         findings.retain(|f| f.service.as_ref().is_some_and(|s| only.contains(s)));
     }
-    outcome.report = crate::report::Report::new(findings, outcome.report.summary.clone());
+    let projects = std::mem::take(&mut outcome.report.projects);
+    let mut report = crate::report::Report::new(findings, outcome.report.summary.clone());
+    report.projects = projects;
+    outcome.report = report;
     Ok(holders.notes)
 }
