@@ -16,8 +16,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod check;
 mod migrate;
 mod parse_ports;
-mod projects;
 mod ports;
+mod projects;
 mod scan;
 
 /// Make a team's host-port convention real across docker-compose files,
