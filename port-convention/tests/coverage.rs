@@ -177,7 +177,15 @@ fn every_rule_is_reachable() {
 /// a published port held by a process, a container whose file changed.
 fn live_rules(c: &Convention, scan: &port_convention::check::Scan) -> Vec<Rule> {
     use port_convention::live::{Container, HeldPort, Holder, Holders, Process, check_live};
-    let (claim, range) = scan.published().next().unwrap();
+    let (project, service, claim, range) = scan
+        .projects
+        .projects
+        .iter()
+        .filter(|p| p.error.is_none())
+        .flat_map(|p| p.active_services().map(move |s| (p, s)))
+        .flat_map(|(p, s)| s.claims.iter().map(move |cl| (p, s, cl)))
+        .find_map(|(p, s, cl)| Some((p, s, cl, cl.mapping.published.range()?)))
+        .unwrap();
     let protected = c.ranges.iter().find(|r| r.protected).unwrap();
     let process = |port: u16| HeldPort {
         protocol: claim.mapping.protocol,
@@ -197,8 +205,9 @@ fn live_rules(c: &Convention, scan: &port_convention::check::Scan) -> Vec<Rule> 
     let holders = Holders {
         ports: vec![process(range.start()), process(stray)],
         containers: vec![Container {
-            service: Some(claim.service.clone()),
-            config_files: vec![format!("/repo/{}", claim.file)],
+            project: Some(project.name.clone()),
+            service: Some(service.name.clone()),
+            config_files: vec![format!("/repo/{}", project.files[0])],
             ..Container::default()
         }],
         notes: Vec::new(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use port_convention::check::{TreeTexts, scan_texts};
 use port_convention::io::live::{parse_http_response, read_sockets, socket_owners};
 use port_convention::live::{
-    Container, Holder, Holders, Process, Standing, annotate, assemble, check_live,
+    Container, HeldPort, Holder, Holders, Process, Standing, annotate, assemble, check_live,
     parse_containers, parse_proc_net,
 };
 use port_convention::{Convention, Protocol, Rule};
@@ -282,7 +282,11 @@ services:
 ";
 
 fn scan_of(files: &[(&str, &str)]) -> port_convention::check::Scan {
-    let mut tree = TreeTexts::default();
+    // The root directory is `/r` (its default project is `r`).
+    let mut tree = TreeTexts {
+        root_name: "r".into(),
+        ..TreeTexts::default()
+    };
     for (name, text) in files {
         tree.compose.push((*name).to_owned());
         tree.texts.insert((*name).to_owned(), (*text).to_owned());
@@ -328,11 +332,11 @@ fn live_rules() {
     let scan = scan_of(&[
         (
             "db/compose.yaml",
-            "services:\n  pg:\n    ports: [\"127.0.0.1:7000:5432\"]\n  cache:\n    ports: [\"6379:6379\"]\n",
+            "services:\n  pg:\n    image: pg\n    ports: [\"127.0.0.1:7000:5432\"]\n  cache:\n    image: redis\n    ports: [\"6379:6379\"]\n",
         ),
         (
             "web/compose.yaml",
-            "services:\n  web:\n    ports: [\"8080:80\", \"9000-9001:9000\"]\n",
+            "services:\n  web:\n    image: web\n    ports: [\"8080:80\", \"9000-9001:9000\"]\n",
         ),
     ]);
     let absolute = |f: &str| format!("/repo/{f}");
@@ -419,16 +423,23 @@ fn live_rules() {
     };
     assert_eq!(
         message(Rule::LivePortTaken),
-        "cache publishes 6379/tcp, but [::]:6379/tcp is held by process 100 (redis-server)"
+        "cache (project db) publishes 6379/tcp, but [::]:6379/tcp is held by process 100 (redis-server)"
     );
     assert!(
         findings.iter().any(|f| f.message
-            == "web publishes 8080/tcp, but 0.0.0.0:8080/tcp is held by container web2-web-1 (compose project web2, service web)"),
+            == "web (project web) publishes 8080/tcp, but 0.0.0.0:8080/tcp is held by container web2-web-1 (compose project web2, service web)"),
         "{findings:#?}"
     );
     assert_eq!(
         message(Rule::LiveStaleContainer),
         "container web-web-1 (compose project web, service web) publishes 8081:80/tcp, but web/compose.yaml now says 8080:80/tcp, 9000-9001:9000/tcp: recreate it (docker compose up -d web)"
+    );
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f.rule != Rule::LiveUndeclaredListener)
+            .all(|f| f.project.is_some()),
+        "{findings:#?}"
     );
     assert_eq!(
         message(Rule::LiveUndeclaredListener),
@@ -444,15 +455,18 @@ fn live_rules() {
 fn a_removed_service_makes_its_container_stale() {
     let scan = scan_of(&[("compose.yaml", "services:\n  api:\n    image: x\n")]);
     let holders = Holders {
-        containers: vec![container("p", "gone", "/r/compose.yaml", &[])],
+        containers: vec![
+            container("r", "gone", "/r/compose.yaml", &[]),
+            // Another project's container from the same file: not ours.
+            container("q", "gone", "/r/compose.yaml", &[]),
+        ],
         ..Holders::default()
     };
     let findings = check_live(None, &scan, &holders, &|f| format!("/r/./{f}"));
-    assert_eq!(findings.len(), 1);
-    assert!(
-        findings[0].message.contains("no longer has service gone"),
-        "{}",
-        findings[0].message
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].message,
+        "container r-gone-1 (compose project r, service gone) runs, but project r (compose.yaml) no longer runs service gone: remove it (docker compose up -d --remove-orphans)"
     );
 }
 
@@ -480,11 +494,12 @@ fn standing_of_a_port() {
 }
 
 #[test]
-fn a_container_of_several_compose_files_is_compared_with_all_of_them() {
+fn a_container_is_compared_with_its_project_merged() {
+    // compose.yaml + compose.override.yaml: one default project, `r`.
     let scan = scan_of(&[
         (
             "compose.yaml",
-            "services:\n  api:\n    ports: [\"8080:80\"]\n",
+            "services:\n  api:\n    image: x\n    ports: [\"8080:80\"]\n",
         ),
         (
             "compose.override.yaml",
@@ -492,30 +507,15 @@ fn a_container_of_several_compose_files_is_compared_with_all_of_them() {
         ),
     ]);
     let absolute = |f: &str| format!("/r/{f}");
-    let mut both = container("p", "api", "/r/compose.yaml", &[(8080, 80), (9090, 90)]);
+    let mut both = container("r", "api", "/r/compose.yaml", &[(8080, 80), (9090, 90)]);
     both.config_files.push("/r/compose.override.yaml".into());
     let holders = Holders {
         containers: vec![both.clone()],
         ..Holders::default()
     };
     assert!(check_live(None, &scan, &holders, &absolute).is_empty());
-    // Started with a file outside the repository: not judged.
-    let mut outside = both.clone();
-    outside.config_files = vec!["/r/compose.yaml".into(), "/elsewhere/extra.yaml".into()];
-    outside.ports.push(port_convention::live::ContainerPort {
-        host_ip: None,
-        host_port: 1234,
-        container_port: 1,
-        protocol: Protocol::Udp,
-    });
-    let holders = Holders {
-        containers: vec![outside],
-        ..Holders::default()
-    };
-    assert!(check_live(None, &scan, &holders, &absolute).is_empty());
-    // Only the base file: the override's port makes it differ.
-    let mut base_only = both;
-    base_only.config_files = vec!["/r/compose.yaml".into()];
+    // Started from the base file alone: the override's port is missing.
+    let base_only = container("r", "api", "/r/compose.yaml", &[(8080, 80)]);
     let holders = Holders {
         containers: vec![base_only],
         ..Holders::default()
@@ -523,6 +523,67 @@ fn a_container_of_several_compose_files_is_compared_with_all_of_them() {
     let findings = check_live(None, &scan, &holders, &absolute);
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].rule, Rule::LiveStaleContainer);
+    assert!(
+        findings[0]
+            .message
+            .contains("but compose.yaml + compose.override.yaml now says 8080:80/tcp, 9090:90/tcp"),
+        "{}",
+        findings[0].message
+    );
+}
+
+#[test]
+fn own_container_other_checkout_and_other_project() {
+    let scan = scan_of(&[(
+        "compose.yaml",
+        "services:\n  api:\n    image: x\n    ports: [\"8080:80\"]\n",
+    )]);
+    let absolute = |f: &str| format!("/r/{f}");
+    let held = |c: Container| HeldPort {
+        protocol: Protocol::Tcp,
+        address: ip("0.0.0.0"),
+        port: 8080,
+        dual_stack: false,
+        holder: Holder::Container {
+            container: c.clone(),
+            proxy: None,
+        },
+        processes: Vec::new(),
+        inode: None,
+    };
+    let taken = |c: Container| {
+        let holders = Holders {
+            ports: vec![held(c.clone())],
+            containers: vec![c],
+            notes: Vec::new(),
+        };
+        check_live(None, &scan, &holders, &absolute)
+            .into_iter()
+            .filter(|f| f.rule == Rule::LivePortTaken)
+            .map(|f| f.message)
+            .collect::<Vec<_>>()
+    };
+    assert!(taken(container("r", "api", "/r/compose.yaml", &[(8080, 80)])).is_empty());
+    let mut elsewhere = container("r", "api", "/home/b/r/compose.yaml", &[(8080, 80)]);
+    elsewhere.working_dir = Some("/home/b/r".into());
+    assert_eq!(
+        taken(elsewhere),
+        vec![
+            "api (project r) publishes 8080/tcp, but 0.0.0.0:8080/tcp is held by container r-api-1 (compose project r, service api) of another checkout (/home/b/r)"
+        ]
+    );
+    assert_eq!(
+        taken(container("other", "api", "/r/compose.yaml", &[(8080, 80)])),
+        vec![
+            "api (project r) publishes 8080/tcp, but 0.0.0.0:8080/tcp is held by container other-api-1 (compose project other, service api), started from these files as project other (`docker compose -p other up` reuses it)"
+        ]
+    );
+    assert_eq!(
+        taken(container("other", "api", "/x/compose.yaml", &[(8080, 80)])),
+        vec![
+            "api (project r) publishes 8080/tcp, but 0.0.0.0:8080/tcp is held by container other-api-1 (compose project other, service api)"
+        ]
+    );
 }
 
 #[test]
