@@ -84,7 +84,10 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             ..Default::default()
         };
         for note in io::live::add_live_findings(&mut outcome, &live)? {
-            eprintln!("port-convention: note: {note}");
+            eprintln!(
+                "port-convention: note: {}",
+                port_convention::report::escape_text(&note)
+            );
         }
     }
     let report = &outcome.report;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use port_convention::io::live::{LiveOptions, read_holders};
 use port_convention::live::{HeldPort, Holder, LiveReport, annotate};
+use port_convention::report::escape_text;
 use port_convention::{Convention, Error, io};
 
 use crate::print_out;
@@ -112,13 +113,17 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 .ports
                 .iter()
                 .map(|h| {
+                    // Command lines and container names come from other
+                    // processes: shown escaped, never as terminal controls.
                     [
                         format!("{}/{}", h.port, h.protocol),
                         address_text(h),
-                        holder_text(h),
-                        standing(h)
-                            .map(|s| s.describe())
-                            .unwrap_or_else(|| "-".into()),
+                        escape_text(&holder_text(h)),
+                        escape_text(
+                            &standing(h)
+                                .map(|s| s.describe())
+                                .unwrap_or_else(|| "-".into()),
+                        ),
                     ]
                 })
                 .collect();
@@ -145,7 +150,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 line([&row[0], &row[1], &row[2], &row[3]]);
             }
             for note in &holders.notes {
-                eprintln!("port-convention: note: {note}");
+                eprintln!("port-convention: note: {}", escape_text(note));
             }
         }
     }
