@@ -46,14 +46,15 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
-/// Every listening TCP and bound UDP socket of this network namespace.
+/// Every listening TCP and bound UDP socket of the network namespace whose
+/// proc file system is at `proc_root` (`/proc`: this process's).
 ///
 /// # Errors
 ///
-/// [`Error::Unsupported`] off Linux; [`Error::Io`] when `/proc/net/tcp`
-/// cannot be read (the IPv6 tables may be missing: IPv6 disabled).
+/// [`Error::Unsupported`] for `/proc` off Linux; [`Error::Io`] when
+/// `net/tcp` cannot be read (the IPv6 tables may be missing: IPv6 disabled).
 pub fn read_sockets(proc_root: &Path) -> Result<Vec<Socket>, Error> {
-    if !cfg!(target_os = "linux") {
+    if !cfg!(target_os = "linux") && proc_root == Path::new("/proc") {
         return Err(unsupported());
     }
     let mut sockets = Vec::new();
