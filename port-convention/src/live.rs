@@ -829,12 +829,21 @@ pub fn check_live(
     findings
 }
 
-/// The host ports `services` (compose service names) publish in `scan`: the
-/// ports a preflight needs the holders of.
+/// The host ports `services` (compose service names; all when empty)
+/// publish in `scan`, as its projects load them and as each file reads on
+/// its own: the ports a preflight needs the holders of.
 pub fn ports_of(scan: &Scan, services: &[String]) -> BTreeSet<(Protocol, u16)> {
-    scan.published()
-        .filter(|(c, _)| services.is_empty() || services.contains(&c.service))
-        .flat_map(|(c, r)| r.iter().map(move |p| (c.mapping.protocol, p)))
+    let wanted = |name: &str| services.is_empty() || services.iter().any(|s| s == name);
+    let from_projects = scan.projects.projects.iter().flat_map(|p| {
+        p.services
+            .iter()
+            .filter(|s| wanted(&s.name))
+            .flat_map(|s| s.claims.iter())
+    });
+    from_projects
+        .chain(scan.claims().filter(|c| wanted(&c.service)))
+        .filter_map(|c| Some((c.mapping.protocol, c.mapping.published.range()?)))
+        .flat_map(|(protocol, r)| r.iter().map(move |p| (protocol, p)))
         .collect()
 }
 
