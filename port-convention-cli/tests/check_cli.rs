@@ -734,9 +734,13 @@ fn clash_places(dir: &std::path::Path) -> Vec<(String, u64, u64)> {
     got
 }
 
+/// A case: what it shows, its files (path, text), the expected clash places
+/// (file, line, port).
+type ClashCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, u64, u64)]);
+
 #[test]
 fn clashes_through_every_compose_mechanism_are_errors() {
-    let cases: &[(&str, &[(&str, &str)], &[(&str, u64, u64)])] = &[
+    let cases: &[ClashCase<'_>] = &[
         (
             "extends inherits a port from another file",
             &[
