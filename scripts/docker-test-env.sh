@@ -27,6 +27,9 @@ if [ "$action" = stop ]; then
     if [ -S "$sock" ] && answers; then
         ids="$(docker -H "unix://$sock" ps -aq || true)"
         [ -z "$ids" ] || docker -H "unix://$sock" rm -f $ids >/dev/null 2>&1 || true
+        # A network left when the daemon stops leaves its bridge (br-...)
+        # in the host, and its subnet is then never handed out again.
+        docker -H "unix://$sock" network prune -f >/dev/null 2>&1 || true
     fi
     if [ -f "$pidfile" ]; then
         pid="$(cat "$pidfile")"

@@ -194,6 +194,8 @@ impl Drop for Docker {
                 let _ = self.docker(&["rm", "-f", id]);
             }
         }
+        // A network left behind keeps its bridge, and its subnet, in the host.
+        let _ = self.docker(&["network", "prune", "-f"]);
         if let Some(dir) = &self.started {
             let _ = Command::new("bash")
                 .arg(common::repo().join("scripts/docker-test-env.sh"))
