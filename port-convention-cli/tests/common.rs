@@ -16,12 +16,29 @@ pub fn corpus() -> Option<PathBuf> {
     if path.is_dir() {
         Some(path)
     } else {
-        eprintln!(
-            "SKIPPED: corpus not found at {} (tests against the real monorepo need ../shared beside the checkout)",
+        skipped(&format!(
+            "corpus not found at {} (tests against the real monorepo need ../shared beside the checkout)",
             path.display()
-        );
+        ));
         None
     }
+}
+
+/// Says `SKIPPED: reason` on the real stderr: the test harness captures
+/// `eprintln!`, not direct writes, so the line shows without `--nocapture`.
+pub fn skipped(reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {reason}");
+}
+
+/// A real component a test needs is missing: under `CI=true` that is a
+/// failure (CI must run every test), elsewhere a visible `SKIPPED` line.
+#[track_caller]
+pub fn skip_or_fail_in_ci(reason: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and a required component is missing: {reason}");
+    }
+    skipped(reason);
 }
 
 /// Runs `port-convention ARGS` in `dir` with a clean colour environment.

@@ -186,6 +186,15 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The operation is not available on this platform (reading live
+    /// sockets needs Linux's `/proc`).
+    #[error("{what} is not supported on {platform}")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+        /// This platform.
+        platform: String,
+    },
     /// A migration (`migrate apply` / `rollback`) refused to run because a
     /// safety check failed; nothing was written.
     #[error("{}", refusal_summary(reasons))]
@@ -393,6 +402,7 @@ impl Error {
             Error::MigrationLocked { .. } => "migration-locked",
             Error::DamagedBackup { .. } => "damaged-backup",
             Error::NotRegularFile { .. } => "not-a-regular-file",
+            Error::Unsupported { .. } => "unsupported",
         }
     }
 
@@ -418,6 +428,7 @@ impl Error {
         "migration-locked",
         "damaged-backup",
         "not-a-regular-file",
+        "unsupported",
     ];
 
     /// Where in a file the error is, when it is tied to one.

@@ -128,6 +128,16 @@ rules! {
     DuplicateEnvKey = "duplicate-env-key", Warning;
     /// A `.env` file cannot be parsed.
     InvalidEnvFile = "invalid-env-file", Error;
+    // --- live checks (`check --live`: this machine's sockets and containers) ---
+    /// A port held on this machine lies inside a protected range, but the
+    /// convention assigns it to no service.
+    LiveUndeclaredListener = "live-undeclared-listener", Error;
+    /// A port a compose file publishes is held by something other than that
+    /// service's own container: `docker compose up` would fail.
+    LivePortTaken = "live-port-taken", Error;
+    /// A running container started from a compose file of the repository
+    /// publishes other ports than the file now says.
+    LiveStaleContainer = "live-stale-container", Warning;
 }
 
 impl fmt::Display for Rule {

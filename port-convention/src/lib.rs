@@ -13,6 +13,7 @@ mod error;
 mod finding;
 pub mod interpolation;
 pub mod io;
+pub mod live;
 pub mod migrate;
 mod model;
 pub mod port_spec;

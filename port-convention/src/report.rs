@@ -517,6 +517,15 @@ pub fn rule_description(rule: crate::Rule) -> &'static str {
         R::InvalidComposeFile => "A compose file is not valid YAML or not a valid compose file.",
         R::DuplicateEnvKey => "A .env file sets the same key twice.",
         R::InvalidEnvFile => "A .env file cannot be parsed.",
+        R::LiveUndeclaredListener => {
+            "A port held on this machine is inside a protected range but assigned to no service."
+        }
+        R::LivePortTaken => {
+            "A port a compose file publishes is held by something other than that service's container."
+        }
+        R::LiveStaleContainer => {
+            "A running container of a compose file of the repository publishes other ports than the file says."
+        }
     }
 }
 

@@ -40,12 +40,20 @@ fn every_error_code_is_reachable() {
         hostile::damaged_backup(),
         hostile::locked_tree(),
     ];
+    #[cfg(not(target_os = "linux"))]
+    let errors = {
+        let mut errors = errors;
+        errors.push(io::live::read_sockets(std::path::Path::new("/proc")).unwrap_err());
+        errors
+    };
     let seen: BTreeSet<&str> = errors.iter().map(Error::code).collect();
-    // `migration-refused` is produced by the migration tests (tests/migrate_*.rs).
+    // `migration-refused` is produced by the migration tests (tests/migrate_*.rs);
+    // `unsupported` only off Linux (reading live sockets).
     let all: BTreeSet<&str> = Error::CODES
         .iter()
         .copied()
         .filter(|c| *c != "migration-refused")
+        .filter(|c| *c != "unsupported" || !cfg!(target_os = "linux"))
         .collect();
     assert_eq!(seen, all);
     for err in &errors {
@@ -127,6 +135,7 @@ fn every_rule_is_reachable() {
     let err =
         resolve_ports(&c, &|v| (v == "TIMESCALEDB_PORT").then(|| "abc".to_owned())).unwrap_err();
     seen.extend(err.findings().iter().map(|f| f.rule));
+    seen.extend(live_rules(&c, outcome.scan.as_ref().unwrap()));
     // Project rules: two projects sharing a port, an extends cycle, a host
     // naming a project that does not exist.
     let projects = tempfile::tempdir().unwrap();
@@ -162,4 +171,49 @@ fn every_rule_is_reachable() {
     let all: BTreeSet<Rule> = Rule::ALL.iter().copied().collect();
     let missing: Vec<&str> = all.difference(&seen).map(|r| r.id()).collect();
     assert!(missing.is_empty(), "never produced: {missing:?}");
+}
+
+/// The `live-*` rules on the example: a stray listener in a protected range,
+/// a published port held by a process, a container whose file changed.
+fn live_rules(c: &Convention, scan: &port_convention::check::Scan) -> Vec<Rule> {
+    use port_convention::live::{Container, HeldPort, Holder, Holders, Process, check_live};
+    let (project, service, claim, range) = scan
+        .projects
+        .projects
+        .iter()
+        .filter(|p| p.error.is_none())
+        .flat_map(|p| p.active_services().map(move |s| (p, s)))
+        .flat_map(|(p, s)| s.claims.iter().map(move |cl| (p, s, cl)))
+        .find_map(|(p, s, cl)| Some((p, s, cl, cl.mapping.published.range()?)))
+        .unwrap();
+    let protected = c.ranges.iter().find(|r| r.protected).unwrap();
+    let process = |port: u16| HeldPort {
+        protocol: claim.mapping.protocol,
+        address: "::".parse().unwrap(),
+        port,
+        dual_stack: true,
+        holder: Holder::Process(Process {
+            pid: 1,
+            command: "nc".into(),
+        }),
+        processes: Vec::new(),
+        inode: Some(1),
+    };
+    let stray = (protected.ports.start()..=protected.ports.end())
+        .find(|p| !c.assignments().any(|(_, a)| a.port == *p))
+        .unwrap();
+    let holders = Holders {
+        ports: vec![process(range.start()), process(stray)],
+        containers: vec![Container {
+            project: Some(project.name.clone()),
+            service: Some(service.name.clone()),
+            config_files: vec![format!("/repo/{}", project.files[0])],
+            ..Container::default()
+        }],
+        notes: Vec::new(),
+    };
+    check_live(Some(c), scan, &holders, &|f| format!("/repo/{f}"))
+        .into_iter()
+        .map(|f| f.rule)
+        .collect()
 }

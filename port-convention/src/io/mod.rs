@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod live;
 pub mod migrate;
 
 use crate::dotenv::{Dotenv, parse_dotenv};
