@@ -952,3 +952,54 @@ fn long_ranges_clash_as_ranges_and_stay_cheap() {
     );
     assert_eq!(report["summary"]["mappings"], 81);
 }
+
+#[test]
+fn ignore_files_outside_the_repository_hide_nothing() {
+    // The scanned root is `repo/`; the `.gitignore` above it, a `.ignore`
+    // file and `.git/info/exclude` are not the repository's own rules.
+    let dir = tree(&[
+        (".gitignore", "compose.yaml\n"),
+        (
+            "repo/compose.yaml",
+            "services:\n  a:\n    image: a\n    ports: [\"1:1\", \"1:2\"]\n",
+        ),
+        (".ignore", "docker-compose.yml\n"),
+        (
+            "repo/x/docker-compose.yml",
+            "services:\n  b:\n    image: b\n    ports: [\"2:1\", \"2:2\"]\n",
+        ),
+        ("repo/.git/info/exclude", "y/\n"),
+        (
+            "repo/y/compose.yaml",
+            "services:\n  c:\n    image: c\n    ports: [\"3:1\", \"3:2\"]\n",
+        ),
+    ]);
+    let report = json(&run_in(
+        &dir.path().join("repo"),
+        &["check", ".", "--format", "json"],
+    ));
+    assert_eq!(
+        ports_of(&report, "duplicate-host-port"),
+        BTreeSet::from([1, 2, 3]),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn with_two_paths_env_file_findings_keep_their_root() {
+    let dir = tree(&[
+        ("one/.env", "GOOD=1\nBAD=\"open\n"),
+        ("two/compose.yaml", "services:\n  a:\n    image: a\n"),
+    ]);
+    let report = json(&run_in(
+        dir.path(),
+        &["check", "one", "two", "--format", "json"],
+    ));
+    let bad: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "invalid-env-file")
+        .collect();
+    assert_eq!(bad.len(), 1, "{report:#}");
+    assert_eq!(bad[0]["file"], "one/.env");
+    assert_eq!(bad[0]["line"], 2);
+}

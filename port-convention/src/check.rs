@@ -750,10 +750,13 @@ fn env_files(convention: Option<&Convention>, scan: &Scan, findings: &mut Vec<Fi
         let dotenv = match &env_file.parsed {
             Ok(d) => d,
             Err(err) => {
-                let location = err
+                // The file as the scan names it (with a root prefix when
+                // several roots are scanned), at the error's position.
+                let mut location = err
                     .location()
                     .cloned()
                     .unwrap_or_else(|| crate::Location::new(env_file.file.clone(), 0, 0));
+                location.file = env_file.file.clone();
                 findings.push(Finding::new(Rule::InvalidEnvFile, err.detail()).at(&location));
                 continue;
             }

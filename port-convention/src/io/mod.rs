@@ -425,9 +425,17 @@ pub fn read_tree_texts(
     };
     let mut paths = Vec::new();
     let skipped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Only the repository's own `.gitignore` files hide files: not the
+    // ignore files of directories above the root, `.ignore` files, or the
+    // local `.git/info/exclude`, which a user cannot see in the repository
+    // (and a hostile one could use to hide a compose file).
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
+        .parents(false)
+        .ignore(false)
+        .git_exclude(false)
+        .git_global(false)
         .filter_entry({
             let skip_dirs = discovery.skip_dirs.clone();
             let root = root.to_owned();
