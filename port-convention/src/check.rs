@@ -204,11 +204,10 @@ pub fn scan_texts_with(
 /// where the convention names one, the same file.
 pub fn declared_service<'c>(convention: &'c Convention, claim: &Claim) -> Option<&'c ServiceDef> {
     let file = normalize_path(&claim.file);
-    convention.services.iter().find(|s| {
-        s.compose_service == claim.service
-            && s.compose_file
-                .as_deref()
-                .is_none_or(|f| normalize_path(f) == file)
+    convention.services_for_compose(&claim.service).find(|s| {
+        s.compose_file
+            .as_deref()
+            .is_none_or(|f| normalize_path(f) == file)
     })
 }
 
@@ -779,10 +778,7 @@ fn env_files(convention: Option<&Convention>, scan: &Scan, findings: &mut Vec<Fi
         }
         let Some(c) = convention else { continue };
         for entry in &dotenv.entries {
-            let Some((service, assignment)) = c
-                .assignments()
-                .find(|(_, p)| p.env.as_deref() == Some(entry.key.as_str()))
-            else {
+            let Some((service, assignment)) = c.assignment_for_env(&entry.key) else {
                 continue;
             };
             if entry.value == assignment.port.to_string() {

@@ -476,6 +476,87 @@ pub struct Convention {
     pub projects: Vec<ProjectDecl>,
     /// Hosts.
     pub hosts: Vec<HostDef>,
+    /// Lookups built once, so that no rule costs O(ranges) per claim.
+    index: ConventionIndex,
+}
+
+/// Lookups over a [`Convention`], built when it is loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct ConventionIndex {
+    /// Range index by name.
+    range_by_name: BTreeMap<String, usize>,
+    /// Service indexes by compose service name.
+    services_by_compose: BTreeMap<String, Vec<usize>>,
+    /// (service, port) indexes by environment variable.
+    assignment_by_env: BTreeMap<String, (usize, usize)>,
+    /// Elementary port segments: (first port, innermost range covering it),
+    /// sorted by first port.
+    segments: Vec<(u16, Option<usize>)>,
+}
+
+impl ConventionIndex {
+    fn build(ranges: &[RangeDef], services: &[ServiceDef]) -> Self {
+        let mut index = ConventionIndex::default();
+        for (i, r) in ranges.iter().enumerate() {
+            index.range_by_name.entry(r.name.clone()).or_insert(i);
+        }
+        for (si, s) in services.iter().enumerate() {
+            index
+                .services_by_compose
+                .entry(s.compose_service.clone())
+                .or_default()
+                .push(si);
+            for (pi, p) in s.ports.iter().enumerate() {
+                if let Some(env) = &p.env {
+                    index
+                        .assignment_by_env
+                        .entry(env.clone())
+                        .or_insert((si, pi));
+                }
+            }
+        }
+        // Innermost range per elementary segment: a sweep over range starts
+        // and ends, the open ranges ordered by (depth, index).
+        let depth = |mut i: usize| {
+            let mut d = 0usize;
+            while let Some(parent) = ranges.get(i).and_then(|r| r.parent) {
+                d += 1;
+                i = parent;
+                if d > ranges.len() {
+                    break;
+                }
+            }
+            d
+        };
+        let mut events: Vec<(u32, bool, usize)> = Vec::with_capacity(ranges.len() * 2);
+        for (i, r) in ranges.iter().enumerate() {
+            events.push((u32::from(r.ports.start()), true, i));
+            events.push((u32::from(r.ports.end()) + 1, false, i));
+        }
+        events.sort_unstable();
+        let depths: Vec<usize> = (0..ranges.len()).map(depth).collect();
+        let mut open: std::collections::BTreeSet<(usize, usize)> =
+            std::collections::BTreeSet::new();
+        let mut k = 0;
+        while let Some(&(at, _, _)) = events.get(k) {
+            while let Some(&(point, starts, i)) = events.get(k) {
+                if point != at {
+                    break;
+                }
+                let key = (depths.get(i).copied().unwrap_or(0), i);
+                if starts {
+                    open.insert(key);
+                } else {
+                    open.remove(&key);
+                }
+                k += 1;
+            }
+            if let Ok(port) = u16::try_from(at) {
+                index.segments.push((port, open.last().map(|&(_, i)| i)));
+            }
+        }
+        index
+    }
 }
 
 /// The version of this library, which conventions' `requires` is checked against.
@@ -526,12 +607,29 @@ impl Convention {
 
     /// The range called `name`.
     pub fn range(&self, name: &str) -> Option<&RangeDef> {
-        self.ranges.iter().find(|r| r.name == name)
+        self.ranges.get(self.range_index(name)?)
     }
 
     /// The index of the range called `name`.
     pub fn range_index(&self, name: &str) -> Option<usize> {
-        self.ranges.iter().position(|r| r.name == name)
+        self.index.range_by_name.get(name).copied()
+    }
+
+    /// The services declared for compose service `name` (any file).
+    pub fn services_for_compose(&self, name: &str) -> impl Iterator<Item = &ServiceDef> {
+        self.index
+            .services_by_compose
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.services.get(i))
+    }
+
+    /// The service and port carried by environment variable `env`.
+    pub fn assignment_for_env(&self, env: &str) -> Option<(&ServiceDef, &PortAssignment)> {
+        let &(si, pi) = self.index.assignment_by_env.get(env)?;
+        let service = self.services.get(si)?;
+        Some((service, service.ports.get(pi)?))
     }
 
     /// The service called `name`.
@@ -546,12 +644,10 @@ impl Convention {
 
     /// The innermost range that contains `port`, if any.
     pub fn innermost_range(&self, port: u16) -> Option<&RangeDef> {
-        self.ranges
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.ports.contains(port))
-            .max_by_key(|(i, _)| self.depth(*i))
-            .map(|(_, r)| r)
+        let segments = &self.index.segments;
+        let at = segments.partition_point(|&(start, _)| start <= port);
+        let (_, range) = segments.get(at.checked_sub(1)?)?;
+        self.ranges.get((*range)?)
     }
 
     /// How deep range `index` is nested (0 for top-level ranges).
@@ -726,7 +822,9 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
         })
         .collect();
 
+    let index = ConventionIndex::build(&ranges, &services);
     Ok(Convention {
+        index,
         file: file.to_owned(),
         version,
         name: raw.name,

@@ -36,8 +36,92 @@ pub fn validate_convention(convention: &Convention) -> Vec<Finding> {
     findings
 }
 
-fn check_ranges(convention: &Convention, findings: &mut Vec<Finding>) {
+/// How many other places one finding lists; the rest are counted.
+const MAX_RELATED: usize = 10;
+
+/// How many earlier owners of a duplicated port are looked at for one
+/// finding (they are filtered for alternatives before [`MAX_RELATED`] apply).
+const EARLIER_SCANNED: usize = 1_000;
+
+/// Sibling ranges that overlap: one finding per range that overlaps a
+/// sibling starting before it (or at the same port and declared earlier),
+/// listing at most [`MAX_RELATED`] of them. A sweep over the siblings sorted
+/// by their first port keeps the ranges still open in a heap by last port,
+/// so that every open range overlaps the current one: O(n log n) for any
+/// number of ranges, however they overlap.
+fn overlapping_siblings(convention: &Convention, findings: &mut Vec<Finding>) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    let mut by_parent: BTreeMap<Option<usize>, Vec<usize>> = BTreeMap::new();
     for (i, range) in convention.ranges.iter().enumerate() {
+        by_parent.entry(range.parent).or_default().push(i);
+    }
+    for siblings in by_parent.values_mut() {
+        siblings.sort_by_key(|&i| {
+            convention
+                .ranges
+                .get(i)
+                .map(|r| (r.ports.start(), i))
+                .unwrap_or((0, i))
+        });
+        // Open ranges: (Reverse(last port), index).
+        let mut open: BinaryHeap<(Reverse<u16>, usize)> = BinaryHeap::new();
+        for &i in siblings.iter() {
+            let Some(range) = convention.ranges.get(i) else {
+                continue;
+            };
+            while open
+                .peek()
+                .is_some_and(|(Reverse(end), _)| *end < range.ports.start())
+            {
+                open.pop();
+            }
+            if !open.is_empty() {
+                let mut earlier: Vec<usize> = open.iter().map(|&(_, j)| j).collect();
+                earlier.sort_unstable();
+                let named: Vec<&crate::RangeDef> = earlier
+                    .iter()
+                    .filter_map(|&j| convention.ranges.get(j))
+                    .collect();
+                let mut list: Vec<String> = named
+                    .iter()
+                    .take(MAX_RELATED)
+                    .map(|r| format!("{} ({})", r.name, r.ports))
+                    .collect();
+                if named.len() > MAX_RELATED {
+                    list.push(format!("and {} more", named.len() - MAX_RELATED));
+                }
+                let first_shared = named
+                    .iter()
+                    .map(|r| r.ports.start())
+                    .max()
+                    .unwrap_or(0)
+                    .max(range.ports.start());
+                let mut f = Finding::new(
+                    Rule::OverlappingRanges,
+                    format!(
+                        "range {} ({}) overlaps range {}",
+                        range.name,
+                        range.ports,
+                        list.join(", ")
+                    ),
+                )
+                .at(&range.location)
+                .with_port(first_shared);
+                for other in named.iter().take(MAX_RELATED) {
+                    f = f.with_related(&other.location, None);
+                }
+                findings.push(f);
+            }
+            open.push((Reverse(range.ports.end()), i));
+        }
+    }
+}
+
+fn check_ranges(convention: &Convention, findings: &mut Vec<Finding>) {
+    overlapping_siblings(convention, findings);
+    for range in &convention.ranges {
         if let Some(parent) = range.parent.and_then(|p| convention.ranges.get(p))
             && !parent.ports.contains_range(&range.ports)
         {
@@ -53,22 +137,6 @@ fn check_ranges(convention: &Convention, findings: &mut Vec<Finding>) {
                 .with_port(range.ports.start())
                 .with_related(&parent.location, None),
             );
-        }
-        for other in convention.ranges.iter().skip(i + 1) {
-            if other.parent == range.parent && other.ports.overlaps(&range.ports) {
-                findings.push(
-                    Finding::new(
-                        Rule::OverlappingRanges,
-                        format!(
-                            "range {} ({}) overlaps range {} ({})",
-                            other.name, other.ports, range.name, range.ports
-                        ),
-                    )
-                    .at(&other.location)
-                    .with_port(other.ports.start().max(range.ports.start()))
-                    .with_related(&range.location, None),
-                );
-            }
         }
         if range.parent.is_none() && range.ports.start() < 1024 {
             findings.push(
@@ -262,6 +330,8 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
             }
         }
     }
+    // The lowest free port of a range is the same for every duplicate in it.
+    let mut suggestions: BTreeMap<Option<String>, Option<u16>> = BTreeMap::new();
     for ((port, protocol), owners) in &by_port {
         for (n, &(si, pi)) in owners.iter().enumerate().skip(1) {
             let (Some(service), Some(assignment)) = (
@@ -270,9 +340,12 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
             ) else {
                 continue;
             };
+            // Bounded: a port assigned thousands of times lists the first
+            // few owners, not all of them each time.
             let earlier: Vec<_> = owners
                 .iter()
                 .take(n)
+                .take(EARLIER_SCANNED)
                 .filter_map(|&(osi, opi)| {
                     let other = convention.services.get(osi)?;
                     // Services living in alternative compose files never run together.
@@ -284,6 +357,7 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
                         .then(|| Some((other, other.ports.get(opi)?)))
                         .flatten()
                 })
+                .take(MAX_RELATED)
                 .collect();
             let Some((first, first_port)) = earlier.first() else {
                 continue;
@@ -302,7 +376,10 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
             for (other, other_port) in &earlier {
                 f = f.with_related(&other_port.location, Some(other.name.clone()));
             }
-            if let Some(s) = suggest(convention, service.range.as_deref()) {
+            let suggestion = *suggestions
+                .entry(service.range.clone())
+                .or_insert_with(|| suggest(convention, service.range.as_deref()));
+            if let Some(s) = suggestion {
                 f = f.with_suggestion(s);
             }
             findings.push(f);
@@ -330,7 +407,7 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
             .with_service(&service.name)
             .with_port(assignment.port)
             .with_variable(*env, None);
-            for &(osi, opi) in owners.iter().take(n) {
+            for &(osi, opi) in owners.iter().take(n).take(MAX_RELATED) {
                 if let Some((other, op)) = convention
                     .services
                     .get(osi)
