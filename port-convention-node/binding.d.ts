@@ -19,6 +19,8 @@ export interface Related {
   column: number
   /** The service there, if any. */
   service?: string
+  /** The compose project of that service (its id), if any. */
+  project?: string
 }
 
 /** A concrete fix to offer. */
@@ -62,6 +64,10 @@ export interface Finding {
   related?: Related[]
   /** A concrete fix. */
   suggestion?: Suggestion
+  /** The compose project the finding is about (its id), if any. */
+  project?: string
+  /** The host (from the convention's `hosts`) the finding is about, if any. */
+  host?: string
 }
 
 /** Counts over a check. */
@@ -72,13 +78,31 @@ export interface Summary {
   services: number
   /** Port mappings seen. */
   mappings: number
+  /** Compose projects resolved. */
+  projects: number
   /** Findings of severity error. */
   errors: number
   /** Findings of severity warning. */
   warnings: number
 }
 
-/** The result of `check`: the CLI's `--format json` output, version 1. */
+/** A compose project a finding may name. */
+export interface ProjectRef {
+  /** The id findings name it by: a declared name, a directory, or a file. */
+  id: string
+  /** Docker Compose's project name. */
+  name: string
+  /** How it came to be. */
+  kind: 'default' | 'file' | 'declared'
+  /** The compose files, in merge order. */
+  files: string[]
+  /** The active profiles. */
+  profiles: string[]
+  /** The hosts (from the convention) it runs on. */
+  hosts: string[]
+}
+
+/** The result of `check`: the CLI's `--format json` output, version 2. */
 export interface Report {
   /** The version of this shape; changes only when a field changes meaning. */
   version: number
@@ -86,6 +110,8 @@ export interface Report {
   findings: Finding[]
   /** Counts. */
   summary: Summary
+  /** The compose projects of the tree (omitted when there are none). */
+  projects?: ProjectRef[]
 }
 
 /** Validated ports, ready for a program's configuration. */
