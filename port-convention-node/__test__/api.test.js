@@ -264,7 +264,7 @@ describe('check', () => {
       report.findings.filter((f) => f.severity === 'error'),
       [],
     )
-    assert.equal(pc.check(dir).version, 1)
+    assert.equal(pc.check(dir).version, 2)
   })
 
   test('envFiles replace the project .env for interpolation', () => {
