@@ -13,8 +13,7 @@ use crate::convention::normalize_path;
 use crate::dotenv::{Dotenv, parse_dotenv};
 use crate::project::{Project, ProjectInput, Projects, resolve_projects};
 use crate::{
-    BindPolicy, Convention, Error, Finding, PortRange, Rule, ServiceDef, allocate_with,
-    validate_convention,
+    BindPolicy, Convention, Error, Finding, PortRange, Rule, ServiceDef, validate_convention,
 };
 
 /// A `.env`-style file as read.
@@ -211,60 +210,148 @@ pub fn declared_service<'c>(convention: &'c Convention, claim: &Claim) -> Option
     })
 }
 
+/// "The lowest port at or above p that is still free": a disjoint-set
+/// forest over the port space where every removed port points at the next
+/// one, so that each query and each removal costs amortised near O(1),
+/// however saturated the port space is.
+struct NextFree {
+    /// `next[p] == p` when p is free; else a port above p to look at.
+    next: Vec<u32>,
+}
+
+impl NextFree {
+    /// Every port free except those `blocked` says.
+    fn new(blocked: &[bool]) -> Self {
+        let next = (0..=u32::from(u16::MAX) + 1)
+            .map(|p| {
+                let taken = usize::try_from(p)
+                    .ok()
+                    .and_then(|i| blocked.get(i))
+                    .copied()
+                    .unwrap_or(false);
+                if taken { p + 1 } else { p }
+            })
+            .collect();
+        NextFree { next }
+    }
+
+    /// The lowest free port at or above `from` (65536 when none).
+    fn find(&mut self, from: u16) -> u32 {
+        let mut p = u32::from(from);
+        // Find the root, then compress the path to it.
+        let mut root = p;
+        while let Some(&n) = self.next.get(root as usize) {
+            if n == root {
+                break;
+            }
+            root = n;
+        }
+        while p != root {
+            let Some(slot) = self.next.get_mut(p as usize) else {
+                break;
+            };
+            let n = *slot;
+            *slot = root;
+            p = n;
+        }
+        root
+    }
+
+    fn remove(&mut self, port: u16) {
+        if let Some(slot) = self.next.get_mut(usize::from(port)) {
+            *slot = u32::from(port) + 1;
+        }
+    }
+}
+
+/// Marks the ports of `ranges` in a bitmap through a difference array: O(n
+/// + 65536) however many ranges overlap.
+fn paint(ranges: impl Iterator<Item = PortRange>, into: &mut [bool]) {
+    let mut delta = vec![0i64; usize::from(u16::MAX) + 2];
+    for r in ranges {
+        if let Some(d) = delta.get_mut(usize::from(r.start())) {
+            *d += 1;
+        }
+        if let Some(d) = delta.get_mut(usize::from(r.end()) + 1) {
+            *d -= 1;
+        }
+    }
+    let mut depth = 0i64;
+    for (slot, d) in into.iter_mut().zip(&delta) {
+        depth += d;
+        if depth > 0 {
+            *slot = true;
+        }
+    }
+}
+
 /// Ports in use (claimed by a compose file, assigned by the convention, or
 /// already suggested), so that every suggestion is a different free port.
 struct FreePorts {
-    taken: Vec<bool>,
+    /// Free for a range's allocation: not taken, not reserved.
+    in_ranges: NextFree,
+    /// Free for a service the convention does not know: not taken, not
+    /// protected or reserved, not privileged.
+    unprotected: NextFree,
 }
 
 impl FreePorts {
     fn new(convention: Option<&Convention>, scan: &Scan) -> Self {
-        let mut taken = vec![false; usize::from(u16::MAX) + 1];
-        let mut mark = |port: u16| {
-            if let Some(slot) = taken.get_mut(usize::from(port)) {
-                *slot = true;
-            }
-        };
-        for (_, range) in scan.published() {
-            range.iter().for_each(&mut mark);
-        }
+        let size = usize::from(u16::MAX) + 1;
+        let mut taken = vec![false; size];
+        paint(scan.published().map(|(_, range)| range), &mut taken);
         if let Some(c) = convention {
-            c.assignments().for_each(|(_, p)| mark(p.port));
+            for (_, p) in c.assignments() {
+                if let Some(slot) = taken.get_mut(usize::from(p.port)) {
+                    *slot = true;
+                }
+            }
         }
-        FreePorts { taken }
-    }
-
-    fn is_taken(&self, port: u16) -> bool {
-        self.taken.get(usize::from(port)).copied().unwrap_or(true)
+        // Port 0 is never suggested.
+        if let Some(slot) = taken.get_mut(0) {
+            *slot = true;
+        }
+        let mut reserved = taken.clone();
+        if let Some(c) = convention {
+            paint(
+                c.ranges.iter().filter(|r| r.reserved).map(|r| r.ports),
+                &mut reserved,
+            );
+        }
+        let mut unprotected = reserved.clone();
+        if let Some(c) = convention {
+            paint(
+                c.ranges.iter().filter(|r| r.protected).map(|r| r.ports),
+                &mut unprotected,
+            );
+        }
+        for slot in unprotected.iter_mut().take(1024) {
+            *slot = true;
+        }
+        FreePorts {
+            in_ranges: NextFree::new(&reserved),
+            unprotected: NextFree::new(&unprotected),
+        }
     }
 
     fn take(&mut self, port: u16) -> u16 {
-        if let Some(slot) = self.taken.get_mut(usize::from(port)) {
-            *slot = true;
-        }
+        self.in_ranges.remove(port);
+        self.unprotected.remove(port);
         port
     }
 
     /// The lowest free port of `range` (by name) in the convention.
     fn take_in_range(&mut self, convention: &Convention, range: &str) -> Option<u16> {
-        let port = allocate_with(convention, range, 1, &|p| self.is_taken(p))
-            .ok()?
-            .first()
-            .copied()?;
+        let def = convention.range(range)?;
+        let port = self.in_ranges.find(def.ports.start());
+        let port = u16::try_from(port).ok().filter(|p| *p <= def.ports.end())?;
         Some(self.take(port))
     }
 
     /// The lowest free port at or above `from` outside every protected and
     /// reserved range (for services the convention does not know).
-    fn take_unprotected_from(&mut self, convention: Option<&Convention>, from: u16) -> Option<u16> {
-        let port = (from.max(1024)..=u16::MAX).find(|p| {
-            !self.is_taken(*p)
-                && convention.is_none_or(|c| {
-                    !c.ranges
-                        .iter()
-                        .any(|r| (r.protected || r.reserved) && r.ports.contains(*p))
-                })
-        })?;
+    fn take_unprotected_from(&mut self, from: u16) -> Option<u16> {
+        let port = u16::try_from(self.unprotected.find(from)).ok()?;
         Some(self.take(port))
     }
 }
@@ -367,7 +454,7 @@ fn suggestion_for(
     {
         return Some(p);
     }
-    free.take_unprotected_from(convention, port)
+    free.take_unprotected_from(port)
 }
 
 /// One published claim of an active service of a project.
