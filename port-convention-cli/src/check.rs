@@ -62,7 +62,7 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// When to colour human output (never when NO_COLOR is set).
+    /// When to colour human output (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     /// Also check this machine: sockets and containers holding the ports
@@ -107,7 +107,18 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                     sources.insert(file.clone(), text);
                 }
             }
-            print_out(&render_human(report, &sources, args.color.resolve()));
+            let mut text = render_human(report, &sources, args.color.resolve());
+            if outcome.convention.is_none() {
+                let looked = outcome
+                    .roots
+                    .first()
+                    .map(|r| port_convention::report::escape_text(&r.display().to_string()))
+                    .unwrap_or_else(|| ".".to_owned());
+                text.push_str(&format!(
+                    "no convention: no ports.yaml in {looked} or a parent directory, so only clashes and file problems were checked\n"
+                ));
+            }
+            print_out(&text);
         }
     }
     Ok(if report.has_errors() {

@@ -72,12 +72,16 @@ pub(crate) enum ColorChoice {
 }
 
 impl ColorChoice {
+    /// `--color always` and `never` are the user's word; `auto` colours a
+    /// terminal unless `NO_COLOR` is set, and anything when
+    /// `CLICOLOR_FORCE` is (the usual conventions).
     pub(crate) fn resolve(self) -> Color {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
         match self {
-            _ if no_color => Color::Never,
             ColorChoice::Always => Color::Always,
             ColorChoice::Never => Color::Never,
+            ColorChoice::Auto if set("CLICOLOR_FORCE") => Color::Always,
+            ColorChoice::Auto if set("NO_COLOR") => Color::Never,
             ColorChoice::Auto if std::io::stdout().is_terminal() => Color::Always,
             ColorChoice::Auto => Color::Never,
         }

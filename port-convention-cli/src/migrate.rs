@@ -88,7 +88,7 @@ struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     format: PlanFormat,
-    /// When to colour the diff (never when NO_COLOR is set).
+    /// When to colour the diff (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }

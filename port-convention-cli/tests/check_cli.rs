@@ -1003,3 +1003,24 @@ fn with_two_paths_env_file_findings_keep_their_root() {
     assert_eq!(bad[0]["file"], "one/.env");
     assert_eq!(bad[0]["line"], 2);
 }
+
+#[test]
+fn without_a_convention_the_summary_says_where_it_looked() {
+    let dir = tree(&[(
+        "app/compose.yaml",
+        "services:\n  a:\n    image: a\n    ports: [\"80:80\"]\n",
+    )]);
+    let out = run_in(dir.path(), &["check", "app"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("no convention: no ports.yaml in app or a parent directory"),
+        "{text}"
+    );
+    // With one, no such line.
+    let dir = tree(&[
+        ("ports.yaml", "version: 1.0.0\n"),
+        ("compose.yaml", "services:\n  a:\n    image: a\n"),
+    ]);
+    assert!(!stdout(&run_in(dir.path(), &["check"])).contains("no convention"));
+}

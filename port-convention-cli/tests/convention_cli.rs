@@ -169,13 +169,26 @@ fn colour_only_when_asked_and_never_with_no_color() {
         "always",
     ];
     assert!(stdout(&run(&args)).contains("\x1b["));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_port-convention"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert!(!stdout(&out).contains('\x1b'));
+    // An explicit --color always beats NO_COLOR; NO_COLOR turns off auto.
+    let with_env = |args: &[&str], name: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_port-convention"))
+            .args(args)
+            .current_dir(repo())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env(name, "1")
+            .output()
+            .unwrap()
+    };
+    assert!(stdout(&with_env(&args, "NO_COLOR")).contains('\x1b'));
+    let auto_args = [
+        "check",
+        "-c",
+        "tests/conventions/bad-services.yaml",
+        "--convention-only",
+    ];
+    assert!(!stdout(&with_env(&auto_args, "NO_COLOR")).contains('\x1b'));
+    assert!(stdout(&with_env(&auto_args, "CLICOLOR_FORCE")).contains('\x1b'));
     // Piped output (not a terminal) has no colour by default.
     let auto = run(&[
         "check",
