@@ -155,6 +155,11 @@ pub fn scan_texts_with(
             }
         })
         .collect();
+    let empty = BTreeMap::new();
+    let vars_of = |name: &str| match env_files {
+        Some(map) => map,
+        None => env_maps.get(&project_env_name(name)).unwrap_or(&empty),
+    };
     let compose_files: Vec<ComposeFile> = docs
         .par_iter()
         .map(|(name, doc)| {
@@ -168,11 +173,7 @@ pub fn scan_texts_with(
                     ..ComposeFile::default()
                 };
             };
-            let empty = BTreeMap::new();
-            let project_env = match env_files {
-                Some(map) => map,
-                None => env_maps.get(&project_env_name(name)).unwrap_or(&empty),
-            };
+            let project_env = vars_of(name);
             let lookup = |var: &str| env.get(var).or_else(|| project_env.get(var)).cloned();
             let text = tree.texts.get(name).map(String::as_str).unwrap_or("");
             doc.read(text, &lookup)
@@ -182,6 +183,10 @@ pub fn scan_texts_with(
         .into_iter()
         .filter_map(|(name, doc)| Some((name, *doc?)))
         .collect();
+    let read: crate::project::ReadFiles<'_> = compose_files
+        .iter()
+        .map(|f| (f.file.as_str(), (f, vars_of(&f.file))))
+        .collect();
     let projects = resolve_projects(ProjectInput {
         docs: &docs,
         texts: &tree.texts,
@@ -190,7 +195,9 @@ pub fn scan_texts_with(
         env_override: env_files,
         convention,
         root_name: &tree.root_name,
+        read: Some(&read),
     });
+    drop(read);
     Scan {
         compose_files,
         env_files: parsed_env,

@@ -112,6 +112,10 @@ pub struct ComposeFile {
     pub claims: Vec<Claim>,
     /// Problems found while reading (invalid specs, interpolation errors ...).
     pub findings: Vec<Finding>,
+    /// For each service of the first YAML document: its claims and findings
+    /// as ranges of `claims` and `findings` (so that a project loading the
+    /// file with the same variables reuses them).
+    pub(crate) per_service: Vec<(Range<usize>, Range<usize>)>,
 }
 
 /// What reading a YAML file as compose gave.
@@ -246,8 +250,14 @@ impl ComposeDoc {
             ..ComposeFile::default()
         };
         for document in std::iter::once(self).chain(&self.more) {
+            let first = std::ptr::eq(document, self);
             for index in 0..document.services.len() {
+                let (claims, findings) = (out.claims.len(), out.findings.len());
                 document.service_claims(text, index, lookup, &mut out);
+                if first {
+                    out.per_service
+                        .push((claims..out.claims.len(), findings..out.findings.len()));
+                }
             }
             if !std::ptr::eq(document, self) {
                 out.services.extend(document.services.iter().cloned());

@@ -714,6 +714,18 @@ impl Convention {
 
 /// Compares relative paths written in different ways (`./a/b`, `a//b`, `a\b`).
 pub(crate) fn normalize_path(path: &str) -> String {
+    // The common case, already normal, costs one copy.
+    let plain = !path.contains('\\')
+        && !path.contains("//")
+        && !path.starts_with("./")
+        && !path.starts_with('/')
+        && !path.contains("/./")
+        && !path.ends_with('/')
+        && !path.ends_with("/.")
+        && path != ".";
+    if plain {
+        return path.to_owned();
+    }
     let path = path.replace('\\', "/");
     path.split('/')
         .filter(|part| !part.is_empty() && *part != ".")

@@ -168,6 +168,10 @@ pub struct Fragment {
     pub reason: String,
 }
 
+/// Compose files already read, by name: the file with its claims, and the
+/// variables it was interpolated with ([`ProjectInput::read`]).
+pub type ReadFiles<'a> = BTreeMap<&'a str, (&'a ComposeFile, &'a BTreeMap<String, String>)>;
+
 /// Everything [`resolve_projects`] works from.
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectInput<'a> {
@@ -185,6 +189,10 @@ pub struct ProjectInput<'a> {
     pub convention: Option<&'a Convention>,
     /// The name of the root directory (for the root project's name).
     pub root_name: &'a str,
+    /// Each compose file as already read with its own directory's
+    /// variables, and those variables: a project that loads the file with
+    /// the same ones reuses its claims instead of reading them again.
+    pub read: Option<&'a ReadFiles<'a>>,
 }
 
 /// The projects of a tree.
@@ -213,7 +221,19 @@ struct Loading {
     origin: (String, u32, u32),
 }
 
-type Env = BTreeMap<String, String>;
+/// Interpolation variables: the process environment over the values of the
+/// env files (kept apart, so that no project copies the whole environment).
+#[derive(Debug, Clone)]
+struct Env<'a> {
+    process: &'a BTreeMap<String, String>,
+    files: BTreeMap<String, String>,
+}
+
+impl Env<'_> {
+    fn get(&self, name: &str) -> Option<&String> {
+        self.process.get(name).or_else(|| self.files.get(name))
+    }
+}
 
 /// The directory of a root-relative path (`""` for the root).
 pub fn directory_of(file: &str) -> &str {
@@ -317,8 +337,7 @@ impl<'a> Loader<'a> {
     /// The interpolation environment of a project in `directory`: process
     /// environment over `--env-file`s, or over the given env files, or over
     /// the directory's `.env`.
-    fn project_env(&self, directory: &str, env_files: &[String]) -> (Env, Vec<String>) {
-        let mut env = self.input.process_env.clone();
+    fn project_env(&self, directory: &str, env_files: &[String]) -> (Env<'a>, Vec<String>) {
         let mut used = Vec::new();
         let layered: Vec<&BTreeMap<String, String>> = if let Some(over) = self.input.env_override {
             vec![over]
@@ -342,14 +361,17 @@ impl<'a> Loader<'a> {
                 .collect()
         };
         // Later env files win over earlier ones; the process environment over all.
-        let mut merged = Env::new();
+        let mut files = BTreeMap::new();
         for map in layered {
-            merged.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+            files.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        for (k, v) in merged {
-            env.entry(k).or_insert(v);
-        }
-        (env, used)
+        (
+            Env {
+                process: self.input.process_env,
+                files,
+            },
+            used,
+        )
     }
 
     fn text_of(&self, file: &str) -> &str {
@@ -416,16 +438,40 @@ impl<'a> Loader<'a> {
             });
         }
         chain.push(link);
-        let mut own = ComposeFile {
-            file: doc.file.clone(),
-            ..ComposeFile::default()
+        let reused = self.input.read.and_then(|read| {
+            let (file, vars) = read.get(doc.file.as_str())?;
+            // Only the first document's services are indexed, and only the
+            // same variables give the same claims.
+            let first = std::ptr::eq(self.input.docs.get(&doc.file)?, doc);
+            if !first || **vars != env.files {
+                return None;
+            }
+            let (claims, findings) = file.per_service.get(index)?;
+            Some((
+                file.claims.get(claims.clone())?.to_vec(),
+                file.findings.get(findings.clone())?.to_vec(),
+            ))
+        });
+        let own = match reused {
+            Some((claims, findings)) => ComposeFile {
+                claims,
+                findings,
+                ..ComposeFile::default()
+            },
+            None => {
+                let mut own = ComposeFile {
+                    file: doc.file.clone(),
+                    ..ComposeFile::default()
+                };
+                doc.service_claims(
+                    self.text_of(&doc.file),
+                    index,
+                    &|var| env.get(var).cloned(),
+                    &mut own,
+                );
+                own
+            }
         };
-        doc.service_claims(
-            self.text_of(&doc.file),
-            index,
-            &|var| env.get(var).cloned(),
-            &mut own,
-        );
         for finding in own.findings {
             if matches!(
                 finding.rule,
@@ -604,7 +650,7 @@ impl<'a> Loader<'a> {
             };
             // The including project's variables win over the included env files.
             let mut sub_env = env.clone();
-            let mut from_files = Env::new();
+            let mut from_files = BTreeMap::new();
             for f in &env_files {
                 self.reads.insert(f.clone());
                 if let Some(map) = self.input.env_files.get(f) {
@@ -612,7 +658,9 @@ impl<'a> Loader<'a> {
                 }
             }
             for (k, v) in from_files {
-                sub_env.entry(k).or_insert(v);
+                if sub_env.get(&k).is_none() {
+                    sub_env.files.insert(k, v);
+                }
             }
             let imported = self.load_files(&paths, &sub_dir, &sub_env, included);
             let imported = match imported {
@@ -698,37 +746,47 @@ impl<'a> Loader<'a> {
 /// `host_ip:published:target/protocol` are one; the later one takes the
 /// earlier one's place.
 fn dedupe_ports(claims: &mut Vec<Claim>) {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    // compose's key `host_ip:published:target/protocol` as a value: no
+    // host IP counts as 0.0.0.0; an integer long-syntax `published` is
+    // formatted `%!s(int=N)` by compose and so matches nothing else; a run
+    // is keyed as a whole.
+    type Key = (
+        std::net::IpAddr,
+        crate::Published,
+        u16,
+        crate::Protocol,
+        bool,
+        u32,
+    );
+    let key = |c: &Claim| -> Key {
+        let host = match c.mapping.host_ip {
+            crate::HostIp::Unspecified => std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            crate::HostIp::Addr(ip) => ip,
+        };
+        (
+            host,
+            c.mapping.published,
+            c.mapping.target,
+            c.mapping.protocol,
+            c.published_is_int,
+            c.run,
+        )
+    };
+    if claims.len() < 2 {
+        return;
+    }
+    let mut seen: std::collections::HashMap<Key, usize> =
+        std::collections::HashMap::with_capacity(claims.len());
     let mut out: Vec<Claim> = Vec::with_capacity(claims.len());
     for claim in claims.drain(..) {
-        let host = claim.mapping.host_ip.to_string();
-        // compose formats `published` with `%s`: an integer from the long
-        // syntax becomes `%!s(int=N)` and matches no string spelling.
-        let published = if claim.published_is_int {
-            format!("%!s(int={})", claim.mapping.published)
-        } else {
-            claim.mapping.published.to_string()
-        };
-        // A run (a long range kept as one claim) is keyed as a whole.
-        let run = if claim.run > 1 {
-            format!("+{}", claim.run)
-        } else {
-            String::new()
-        };
-        let key = format!(
-            "{}:{published}:{}/{}{run}",
-            if host.is_empty() { "0.0.0.0" } else { &host },
-            claim.mapping.target,
-            claim.mapping.protocol
-        );
-        match seen.get(&key) {
+        match seen.get(&key(&claim)) {
             Some(&at) => {
                 if let Some(slot) = out.get_mut(at) {
                     *slot = claim;
                 }
             }
             None => {
-                seen.insert(key, out.len());
+                seen.insert(key(&claim), out.len());
                 out.push(claim);
             }
         }
@@ -1254,6 +1312,7 @@ mod tests {
             env_override: None,
             convention: convention.as_ref(),
             root_name: "root",
+            read: None,
         })
     }
 
