@@ -47,3 +47,26 @@ fn rule_ids_round_trip_and_are_kebab_case() {
         );
     }
 }
+
+/// docs/json-output.md lists exactly the error codes of `Error::CODES`.
+#[test]
+fn json_doc_lists_every_error_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/json-output.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let section = text
+        .split("## Error codes")
+        .nth(1)
+        .expect("an Error codes section");
+    let listed: std::collections::BTreeSet<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|code| {
+            code.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-')
+        })
+        .collect();
+    let codes: std::collections::BTreeSet<&str> =
+        port_convention::Error::CODES.iter().copied().collect();
+    assert_eq!(listed, codes);
+}
