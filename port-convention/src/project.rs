@@ -972,29 +972,27 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
         }
     }
 
-    let mut projects: Vec<Project> = specs.into_iter().map(|s| load(&mut loader, s)).collect();
+    let mut projects = load_all(&mut loader, specs);
     // Every file some project already reads is not a project of its own.
     let mut member: BTreeSet<String> = projects.iter().flat_map(|p| p.reads.clone()).collect();
-    let mut candidates: Vec<Project> = Vec::new();
+    let mut candidate_specs = Vec::new();
     for file in input.docs.keys() {
         if member.contains(file) {
             continue;
         }
         let directory = directory_of(file).to_owned();
         let (env, env_files) = loader.project_env(&directory, &[]);
-        candidates.push(load(
-            &mut loader,
-            Spec {
-                id: file.clone(),
-                kind: ProjectKind::File,
-                directory,
-                files: vec![file.clone()],
-                profiles: split_profiles(env.get("COMPOSE_PROFILES")),
-                env_files,
-                error: None,
-            },
-        ));
+        candidate_specs.push(Spec {
+            id: file.clone(),
+            kind: ProjectKind::File,
+            directory,
+            files: vec![file.clone()],
+            profiles: split_profiles(env.get("COMPOSE_PROFILES")),
+            env_files,
+            error: None,
+        });
     }
+    let candidates = load_all(&mut loader, candidate_specs);
     // A candidate another candidate reads (an include or extends target) is
     // part of that one.
     let read_by_others: BTreeSet<String> = candidates
@@ -1103,6 +1101,37 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
         fragments,
         findings: loader.findings,
     }
+}
+
+/// Loads projects in parallel, each with a loader of its own; their
+/// findings are then noted in spec order, so the result does not depend on
+/// the schedule.
+fn load_all(loader: &mut Loader<'_>, specs: Vec<Spec>) -> Vec<Project> {
+    use rayon::prelude::*;
+    let input = loader.input;
+    let loaded: Vec<(Project, Vec<Finding>)> = specs
+        .into_par_iter()
+        .map(|spec| {
+            let mut own = Loader {
+                input,
+                findings: Vec::new(),
+                seen_findings: BTreeSet::new(),
+                reads: BTreeSet::new(),
+                refusal: None,
+            };
+            let project = load(&mut own, spec);
+            (project, own.findings)
+        })
+        .collect();
+    loaded
+        .into_iter()
+        .map(|(project, findings)| {
+            for finding in findings {
+                loader.note(finding);
+            }
+            project
+        })
+        .collect()
 }
 
 fn load(loader: &mut Loader<'_>, spec: Spec) -> Project {

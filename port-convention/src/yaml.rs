@@ -324,6 +324,60 @@ enum ServiceRaw {
     Other(RawKind),
 }
 
+/// Whether a value is there (not null), its content consumed and dropped.
+struct Presence(bool);
+
+impl<'de> Deserialize<'de> for Presence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PresenceVisitor;
+        impl<'de> Visitor<'de> for PresenceVisitor {
+            type Value = Presence;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any YAML node")
+            }
+            fn visit_unit<E>(self) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+            fn visit_none<E>(self) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_i128<E>(self, _: i128) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_u128<E>(self, _: u128) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Presence, A::Error> {
+                drain_seq(seq)?;
+                Ok(Presence(true))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Presence, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Presence(true))
+            }
+        }
+        deserializer.deserialize_any(PresenceVisitor)
+    }
+}
+
 /// Consumes a sequence without keeping it.
 fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
@@ -429,7 +483,29 @@ impl<'de> Deserialize<'de> for ServiceRaw {
                 while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
                     if matches!(&key.value.0, RawKind::Str(k) if SERVICE_KEYS.contains(&k.as_str()))
                     {
-                        let value = map.next_value::<Tagged<Spanned<RawNode>>>()?;
+                        // `image` and `build` only need to be there (and not
+                        // null): their content is skipped, not kept.
+                        let presence_only =
+                            matches!(&key.value.0, RawKind::Str(k) if k == "image" || k == "build");
+                        let value = if presence_only {
+                            let Tagged(present, tag) =
+                                map.next_value::<Tagged<Spanned<Presence>>>()?;
+                            let kind = if present.value.0 {
+                                RawKind::Bool(true)
+                            } else {
+                                RawKind::Null
+                            };
+                            Tagged(
+                                Spanned {
+                                    value: RawNode(kind),
+                                    referenced: present.referenced,
+                                    defined: present.defined,
+                                },
+                                tag,
+                            )
+                        } else {
+                            map.next_value::<Tagged<Spanned<RawNode>>>()?
+                        };
                         kept.push((key, value));
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;

@@ -61,10 +61,7 @@ fn json_doc_lists_every_error_code() {
         .split('`')
         .skip(1)
         .step_by(2)
-        .filter(|code| {
-            code.chars()
-                .all(|c| c.is_ascii_lowercase() || c == '-')
-        })
+        .filter(|code| code.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
         .collect();
     let codes: std::collections::BTreeSet<&str> =
         port_convention::Error::CODES.iter().copied().collect();
