@@ -121,9 +121,13 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             print_out(&text);
         }
     }
-    Ok(if report.has_errors() {
+    let code = if report.has_errors() {
         EXIT_FINDINGS
     } else {
         0
-    })
+    };
+    // The process ends next: freeing a large scan piece by piece would only
+    // cost time (the system reclaims it at once).
+    std::mem::forget(outcome);
+    Ok(code)
 }

@@ -221,17 +221,30 @@ struct Loading {
     origin: (String, u32, u32),
 }
 
-/// Interpolation variables: the process environment over the values of the
-/// env files (kept apart, so that no project copies the whole environment).
+/// Interpolation variables: the process environment over env files, the
+/// later file winning. Borrowed, never merged: no project copies a map.
 #[derive(Debug, Clone)]
 struct Env<'a> {
     process: &'a BTreeMap<String, String>,
-    files: BTreeMap<String, String>,
+    /// Env files, lowest precedence first.
+    layers: Vec<&'a BTreeMap<String, String>>,
 }
 
 impl Env<'_> {
     fn get(&self, name: &str) -> Option<&String> {
-        self.process.get(name).or_else(|| self.files.get(name))
+        self.process
+            .get(name)
+            .or_else(|| self.layers.iter().rev().find_map(|map| map.get(name)))
+    }
+
+    /// Whether the variables are exactly those of one map over the process
+    /// environment (how a file was read on its own).
+    fn is_only(&self, vars: &BTreeMap<String, String>) -> bool {
+        match self.layers.as_slice() {
+            [] => vars.is_empty(),
+            [only] => std::ptr::eq(*only, vars) || **only == *vars,
+            _ => false,
+        }
     }
 }
 
@@ -361,14 +374,10 @@ impl<'a> Loader<'a> {
                 .collect()
         };
         // Later env files win over earlier ones; the process environment over all.
-        let mut files = BTreeMap::new();
-        for map in layered {
-            files.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
         (
             Env {
                 process: self.input.process_env,
-                files,
+                layers: layered,
             },
             used,
         )
@@ -443,7 +452,7 @@ impl<'a> Loader<'a> {
             // Only the first document's services are indexed, and only the
             // same variables give the same claims.
             let first = std::ptr::eq(self.input.docs.get(&doc.file)?, doc);
-            if !first || **vars != env.files {
+            if !first || !env.is_only(vars) {
                 return None;
             }
             let (claims, findings) = file.per_service.get(index)?;
@@ -648,20 +657,20 @@ impl<'a> Loader<'a> {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(located)?
             };
-            // The including project's variables win over the included env files.
-            let mut sub_env = env.clone();
-            let mut from_files = BTreeMap::new();
+            // The including project's variables win over the included env
+            // files: they are layered below the includer's.
+            let mut layers: Vec<&BTreeMap<String, String>> = Vec::new();
             for f in &env_files {
                 self.reads.insert(f.clone());
                 if let Some(map) = self.input.env_files.get(f) {
-                    from_files.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    layers.push(map);
                 }
             }
-            for (k, v) in from_files {
-                if sub_env.get(&k).is_none() {
-                    sub_env.files.insert(k, v);
-                }
-            }
+            layers.extend(env.layers.iter().copied());
+            let sub_env = Env {
+                process: env.process,
+                layers,
+            };
             let imported = self.load_files(&paths, &sub_dir, &sub_env, included);
             let imported = match imported {
                 Ok(imported) => imported,

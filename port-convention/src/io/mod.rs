@@ -463,6 +463,7 @@ pub fn read_tree_texts(
         })
         .build();
     let mut walk_problems = Vec::new();
+    let mut gitignores: Vec<String> = Vec::new();
     for entry in walker {
         let entry = match entry {
             Ok(entry) => entry,
@@ -489,6 +490,9 @@ pub fn read_tree_texts(
             continue;
         };
         let name = relative_name(root, &path);
+        if entry.file_name() == ".gitignore" {
+            gitignores.push(name.clone());
+        }
         if exclude.is_match(&name) {
             continue;
         }
@@ -514,6 +518,10 @@ pub fn read_tree_texts(
         .collect();
     let known: std::collections::BTreeSet<String> =
         tree.compose.iter().chain(&tree.env).cloned().collect();
+    // A file the walk did not list either does not exist or is ignored by
+    // a `.gitignore` of the repository: only the latter is worth a look on
+    // disk (a tree without ignore rules costs no extra system call).
+    let ignored = IgnoredBy::new(root, &gitignores);
     for directory in &directories {
         let names = crate::project::DEFAULT_FILE_NAMES
             .iter()
@@ -525,7 +533,8 @@ pub fn read_tree_texts(
             } else {
                 format!("{directory}/{file_name}")
             };
-            if known.contains(&name) || exclude.is_match(&name) {
+            if known.contains(&name) || exclude.is_match(&name) || !ignored.is_ignored(&name, false)
+            {
                 continue;
             }
             let path = root.join(&name);
@@ -559,6 +568,7 @@ pub fn read_tree_texts(
                 format!("{directory}/{name}")
             };
             if !skipped.contains(&dir)
+                && ignored.is_ignored(&dir, true)
                 && std::fs::symlink_metadata(root.join(&dir)).is_ok_and(|m| m.is_dir())
             {
                 skipped.push(dir);
@@ -616,6 +626,52 @@ pub fn read_tree_texts(
                 .is_some_and(|t| looks_like_convention(t)))
     });
     Ok(tree)
+}
+
+/// The repository's `.gitignore` files, to tell an ignored path from one
+/// that does not exist without asking the file system.
+struct IgnoredBy {
+    root: PathBuf,
+    /// (directory relative to the root, its matcher), shallowest first.
+    matchers: Vec<(String, ignore::gitignore::Gitignore)>,
+}
+
+impl IgnoredBy {
+    fn new(root: &Path, gitignores: &[String]) -> Self {
+        let mut matchers: Vec<(String, ignore::gitignore::Gitignore)> = gitignores
+            .iter()
+            .filter_map(|file| {
+                let dir = crate::project::directory_of(file).to_owned();
+                let mut builder = ignore::gitignore::GitignoreBuilder::new(root.join(&dir));
+                builder.add(root.join(file));
+                Some((dir, builder.build().ok()?))
+            })
+            .collect();
+        matchers.sort_by_key(|(dir, _)| dir.matches('/').count() + usize::from(!dir.is_empty()));
+        IgnoredBy {
+            root: root.to_owned(),
+            matchers,
+        }
+    }
+
+    /// Whether a `.gitignore` on the way to `name` ignores it (the deepest
+    /// one that has a say wins, as in git).
+    fn is_ignored(&self, name: &str, is_dir: bool) -> bool {
+        let path = self.root.join(name);
+        let mut ignored = false;
+        for (dir, matcher) in &self.matchers {
+            let applies = dir.is_empty() || name.starts_with(&format!("{dir}/"));
+            if !applies {
+                continue;
+            }
+            match matcher.matched_path_or_any_parents(&path, is_dir) {
+                ignore::Match::Ignore(_) => ignored = true,
+                ignore::Match::Whitelist(_) => ignored = false,
+                ignore::Match::None => {}
+            }
+        }
+        ignored
+    }
 }
 
 /// How many entries of a skipped directory are looked at to list the
