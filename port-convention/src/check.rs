@@ -485,15 +485,20 @@ fn same_place(a: &Claim, b: &Claim) -> bool {
     a.file == b.file && a.line == b.line && a.column == b.column
 }
 
-fn list_places(others: &[&Published<'_>]) -> String {
+/// `svc (file:line)`, with the project when it is not `own`'s.
+fn list_places(others: &[&Published<'_>], own: Option<&Project>) -> String {
     let mut names: Vec<String> = others
         .iter()
         .take(MAX_RELATED)
         .map(|o| {
-            format!(
-                "{} ({}:{}, project {})",
-                o.service, o.claim.file, o.claim.line, o.project.id
-            )
+            if own.is_some_and(|p| std::ptr::eq(p, o.project)) {
+                format!("{} ({}:{})", o.service, o.claim.file, o.claim.line)
+            } else {
+                format!(
+                    "{} ({}:{}, project {})",
+                    o.service, o.claim.file, o.claim.line, o.project.id
+                )
+            }
         })
         .collect();
     if others.len() > MAX_RELATED {
@@ -614,15 +619,15 @@ fn duplicate_host_ports(
                 .cloned()
         };
         let context = match &host {
-            None => format!("in project {}", claim.project.describe()),
-            Some(h) => format!("on host {h}"),
+            None => String::new(),
+            Some(h) => format!(", all on host {h}"),
         };
         let message = format!(
-            "host port {}/{} of {} is also published by {} ({context})",
+            "host port {}/{} of {} is also published by {}{context}",
             claim.range,
             claim.claim.mapping.protocol,
             claim.service,
-            list_places(&others)
+            list_places(&others, Some(claim.project))
         );
         let key = (
             claim.claim.file.clone(),
@@ -669,7 +674,7 @@ fn duplicate_host_ports(
             projects.len(),
             first.service,
             first.project.id,
-            list_places(rest)
+            list_places(rest, None)
         );
         let mut f = Finding::new(Rule::PortSharedAcrossProjects, message);
         f = with_claim(f, first.claim, port).with_project(first.project.id.clone());

@@ -317,7 +317,27 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
                 .as_ref()
                 .map(|h| format!(", on host {}", escape_text(h)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "    project: {}{host}", escape_text(project));
+            // The project's files (relative to its directory) and profiles.
+            let detail = report
+                .projects
+                .iter()
+                .find(|p| p.id == *project)
+                .map(|p| {
+                    let mut d = format!(" ({}", p.files.join(" + "));
+                    if !p.profiles.is_empty() {
+                        d.push_str(&format!(", profiles {}", p.profiles.join(",")));
+                    }
+                    d.push(')');
+                    d
+                })
+                .filter(|d| d != &format!(" ({project})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    project: {}{}{host}",
+                escape_text(project),
+                escape_text(&detail)
+            );
         }
         if let Some(suggestion) = &finding.suggestion {
             let _ = writeln!(
