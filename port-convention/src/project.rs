@@ -55,6 +55,13 @@ pub const OVERRIDE_FILE_NAMES: &[&str] = &[
     "docker-compose.override.yaml",
 ];
 
+/// The longest `extends` chain followed (compose has no limit; a longer one
+/// in a real file is a mistake, and recursion must stay bounded).
+pub const MAX_EXTENDS_DEPTH: usize = 64;
+
+/// The deepest `include` nesting followed.
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+
 /// How a project came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -70,8 +77,10 @@ pub enum ProjectKind {
 /// Why a project could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectError {
-    /// A stable code: `extends-cycle`, `extends-not-found`, `include-cycle`,
-    /// `include-conflict`, `missing-file`, `outside-root`, `invalid-file`.
+    /// A stable code: `extends-cycle`, `extends-not-found`, `extends-too-deep`,
+    /// `include-cycle`, `include-conflict`, `include-too-deep`, `missing-file`,
+    /// `outside-root`, `invalid-file`, `invalid-project-name`, and for a
+    /// refused project `invalid-port-spec` or `interpolation-error`.
     pub code: &'static str,
     /// What is wrong.
     pub message: String,
@@ -433,6 +442,16 @@ impl<'a> Loader<'a> {
             .cloned()
             .unwrap_or_else(|| (String::new(), Location::new(doc.file.clone(), 0, 0)));
         let link = (doc.file.clone(), name.clone());
+        if chain.len() >= MAX_EXTENDS_DEPTH {
+            return Err(ProjectError {
+                code: "extends-too-deep",
+                message: format!(
+                    "extends chain of service {name} is deeper than {MAX_EXTENDS_DEPTH} services"
+                ),
+                location: Some(location),
+                path: None,
+            });
+        }
         if chain.contains(&link) {
             let path: Vec<String> = chain
                 .iter()
@@ -599,6 +618,14 @@ impl<'a> Loader<'a> {
             NodeKind::Null => Vec::new(),
             _ => vec![include],
         };
+        if included.len() >= MAX_INCLUDE_DEPTH {
+            return Err(ProjectError {
+                code: "include-too-deep",
+                message: format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"),
+                location: Some(include.place.location(&doc.file)),
+                path: None,
+            });
+        }
         included.push(doc.file.clone());
         for entry in entries {
             let located = |mut err: ProjectError| {
@@ -1438,6 +1465,37 @@ mod tests {
         assert_eq!(
             summary(&resolve(&[("compose.yaml", outside)], None)),
             [".: error outside-root"]
+        );
+    }
+
+    #[test]
+    fn deep_extends_chains_and_includes_stop_cleanly() {
+        let mut text = String::from("services:\n");
+        for i in 0..10_000 {
+            text.push_str(&format!("  s{i}:\n    extends: s{}\n", i + 1));
+        }
+        text.push_str("  s10000:\n    image: x\n    ports: [\"1:1\"]\n");
+        let p = resolve(&[("compose.yaml", &text)], None);
+        assert_eq!(summary(&p), [".: error extends-too-deep"]);
+        let mut files = Vec::new();
+        for i in 0..100 {
+            files.push((
+                format!("d{i}/compose.yaml"),
+                format!("include: [../d{}/compose.yaml]\nservices: {{}}\n", i + 1),
+            ));
+        }
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let p = resolve(&refs, None);
+        assert!(
+            p.projects.iter().any(|p| p
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == "include-too-deep")),
+            "{:?}",
+            summary(&p)
         );
     }
 
