@@ -641,7 +641,7 @@ fn status(args: &StatusArgs) -> Result<u8, Error> {
         match args.format {
             StatusFormat::Json => print_out("{\"state\": \"none\"}\n"),
             StatusFormat::Human => print_out(&format!(
-                "No migration under {}.\n",
+                "No migration under {}: nothing to resume or roll back.\n",
                 esc(&root.display().to_string())
             )),
         }
