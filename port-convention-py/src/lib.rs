@@ -548,7 +548,7 @@ mod tests {
                      assert pc.load_ports(path, env={'PG_PORT': '7005'})['services'] == {'pg': {'sql': 7005}}\n\
                      try:\n    pc.load_ports(path, env={'PG_PORT': '80'})\nexcept pc.PortConventionError as e:\n    err = e\n\
                      assert err.code == 'validation-failed' and err.location is None\n\
-                     assert [f['rule'] for f in err.findings] == ['out-of-range'], err.findings\n\
+                     assert [f['rule'] for f in err.findings] == ['env-port-out-of-range'], err.findings\n\
                      assert err.findings[0]['suggestion'] == {'port': 7000}\n\
                      assert set(pc.ERROR_CODES) >= {'io', 'validation-failed', 'invalid-port-spec'}"
                 ),

@@ -162,8 +162,8 @@ def test_load_ports_reports_every_problem_at_once(convention: Path) -> None:
     # In the convention's order, each port's problems in the core's order.
     assert [(f["rule"], f["variable"]) for f in error.findings] == [
         ("invalid-env-port", "PG_PORT"),
-        ("out-of-range", "CACHE_PORT"),
-        ("port-in-reserved-range", "CACHE_PORT"),
+        ("env-port-out-of-range", "CACHE_PORT"),
+        ("env-port-in-reserved-range", "CACHE_PORT"),
     ]
     assert str(error).startswith("3 problem(s) with port values:")
     for finding in error.findings:
