@@ -31,6 +31,18 @@ export interface Suggestion {
   host_ip?: string
 }
 
+/** A rule of `rules()`: its stable id, severity, subject and summary. */
+export interface RuleInfo {
+  /** The stable kebab-case id findings name it by. */
+  id: string
+  /** The severity of its findings. */
+  severity: 'error' | 'warning'
+  /** What it looks at. */
+  subject: 'convention' | 'compose' | 'env-file' | 'environment' | 'live' | 'source'
+  /** One sentence. */
+  summary: string
+}
+
 /**
  * One problem, with everything needed to show and fix it (the JSON contract
  * of `docs/json-output.md`).
@@ -386,6 +398,13 @@ export declare function parseDotenv(text: string, env?: Record<string, string | 
  * words), or `invalid-template` / `required-variable` from interpolation.
  */
 export declare function parsePortSpec(spec: string | number | PortSpecObject, env?: Record<string, string | undefined>): PortMapping[]
+
+/**
+ * Every rule a finding can name (`Finding.rule`), in the core's order:
+ * `{ id, severity, subject, summary }`. `port-convention explain RULE`
+ * prints the rest of a rule's documentation.
+ */
+export declare function rules(): RuleInfo[]
 
 /**
  * Checks a convention by itself: overlapping ranges, duplicate ports,

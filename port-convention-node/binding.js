@@ -841,4 +841,5 @@ module.exports.interpolate = nativeBinding.interpolate
 module.exports.loadPorts = nativeBinding.loadPorts
 module.exports.parseDotenv = nativeBinding.parseDotenv
 module.exports.parsePortSpec = nativeBinding.parsePortSpec
+module.exports.rules = nativeBinding.rules
 module.exports.validateConvention = nativeBinding.validateConvention

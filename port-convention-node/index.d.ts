@@ -10,6 +10,7 @@ export {
   loadPorts,
   parseDotenv,
   parsePortSpec,
+  rules,
   validateConvention,
 } from './binding'
 
@@ -29,6 +30,7 @@ export type {
   PortSpecObject,
   Related,
   Report,
+  RuleInfo,
   Span,
   Suggestion,
   Summary,

@@ -72,4 +72,5 @@ module.exports = {
   validateConvention: wrap(binding.validateConvention),
   allocate: wrap(binding.allocate),
   check: wrap(binding.check),
+  rules: wrap(binding.rules),
 }

@@ -11,6 +11,7 @@ export const {
   validateConvention,
   allocate,
   check,
+  rules,
 } = portConvention
 
 export default portConvention

@@ -61,6 +61,12 @@ enum Command {
     /// Move services to their assigned ports across compose and .env files,
     /// safely (plan, apply, rollback, status).
     Migrate(migrate::Args),
+    /// Print a rule's documentation (summary, severity, subject, why it
+    /// matters, how to fix it, an example); without RULE, list every rule.
+    Explain {
+        /// The rule id, as findings name it (`drift`, `duplicate-host-port` ...).
+        rule: Option<String>,
+    },
 }
 
 /// When to colour output.
@@ -137,7 +143,34 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Projects(args) => projects::run(&args),
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Explain { rule } => explain(rule.as_deref()),
     }
+}
+
+/// `explain RULE`: the rule's documentation; `explain`: one line per rule.
+fn explain(id: Option<&str>) -> Result<u8, Error> {
+    use port_convention::Rule;
+    use port_convention::report::{escape_text, render_rule_text};
+    let Some(id) = id else {
+        let text: String = Rule::ALL
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:<30} {:<8} {:<12} {}\n",
+                    r.id(),
+                    r.severity().as_str(),
+                    r.subject().as_str(),
+                    r.summary()
+                )
+            })
+            .collect();
+        print_out(&text);
+        return Ok(0);
+    };
+    // The id is escaped first: the error message quotes it.
+    let rule: Rule = escape_text(id).parse()?;
+    print_out(&render_rule_text(rule));
+    Ok(0)
 }
 
 /// Writes to stdout, ignoring a closed pipe (`| head`).

@@ -282,6 +282,27 @@ describe('check', () => {
   })
 })
 
+test('rules lists every rule with its id, severity, subject and summary', () => {
+  const rules = pc.rules()
+  assert.ok(Array.isArray(rules) && rules.length >= 30)
+  assert.equal(new Set(rules.map((r) => r.id)).size, rules.length)
+  for (const rule of rules) {
+    assert.deepEqual(Object.keys(rule).sort(), ['id', 'severity', 'subject', 'summary'])
+    assert.ok(['error', 'warning'].includes(rule.severity), rule.id)
+    assert.ok(['convention', 'compose', 'env-file', 'environment', 'live', 'source'].includes(rule.subject), rule.id)
+    assert.ok(rule.summary.endsWith('.'), rule.id)
+  }
+  assert.deepEqual(
+    rules.find((r) => r.id === 'env-port-out-of-range'),
+    {
+      id: 'env-port-out-of-range',
+      severity: 'error',
+      subject: 'environment',
+      summary: "An environment value moves a port outside its service's range.",
+    },
+  )
+})
+
 test('the package exports exactly the documented API', () => {
   assert.deepEqual(Object.keys(pc).sort(), [
     'PortConventionError',
@@ -291,6 +312,7 @@ test('the package exports exactly the documented API', () => {
     'loadPorts',
     'parseDotenv',
     'parsePortSpec',
+    'rules',
     'validateConvention',
   ])
   for (const name of Object.keys(pc)) {

@@ -70,7 +70,7 @@ test('config.js refuses a bad environment, listing every problem', () => {
   ]) {
     assert.match(stderr, expected)
   }
-  for (const rule of ['invalid-env-port', 'out-of-range', 'port-in-reserved-range', 'duplicate-assignment']) {
+  for (const rule of ['invalid-env-port', 'env-port-out-of-range', 'env-port-in-reserved-range', 'env-port-duplicate-assignment']) {
     assert.ok(stderr.includes(rule), `stderr does not name rule ${rule}:\n${stderr}`)
   }
 })

@@ -50,7 +50,7 @@ test('validation-failed lists every problem in findings and in the message', () 
   assert.equal(error.location, null)
   assert.deepEqual(error.findings.map((f) => [f.variable, f.rule, f.value]).sort(), [
     ['QDRANT_HTTP_PORT', 'invalid-env-port', '7000abc'],
-    ['REDIS_PORT', 'out-of-range', '80'],
+    ['REDIS_PORT', 'env-port-out-of-range', '80'],
     ['TIMESCALEDB_PORT', 'invalid-env-port', '07000'],
   ])
   assert.match(error.message, /^3 problem\(s\) with port values:/)
@@ -60,7 +60,7 @@ test('validation-failed lists every problem in findings and in the message', () 
   }
   const redis = error.findings.find((f) => f.variable === 'REDIS_PORT')
   assert.deepEqual(redis, {
-    rule: 'out-of-range',
+    rule: 'env-port-out-of-range',
     severity: 'error',
     message: 'REDIS_PORT=80 (service rag-redis port redis) is outside range primary-databases (7000-7099)',
     service: 'rag-redis',

@@ -310,3 +310,22 @@ pub fn check(cx: &Env, root: Option<String>, options: Option<CheckOptions>) -> R
     };
     to_js(cx, io::check(&check).map(|outcome| outcome.report))
 }
+
+/// Every rule a finding can name (`Finding.rule`), in the core's order:
+/// `{ id, severity, subject, summary }`. `port-convention explain RULE`
+/// prints the rest of a rule's documentation.
+#[napi(ts_return_type = "RuleInfo[]")]
+pub fn rules(cx: &Env) -> Result<Unknown<'_>> {
+    let rules: Vec<serde_json::Value> = port_convention::Rule::ALL
+        .iter()
+        .map(|rule| {
+            serde_json::json!({
+                "id": rule.id(),
+                "severity": rule.severity(),
+                "subject": rule.subject(),
+                "summary": rule.summary(),
+            })
+        })
+        .collect();
+    cx.to_js_value(&rules)
+}

@@ -31,6 +31,18 @@ export interface Suggestion {
   host_ip?: string
 }
 
+/** A rule of `rules()`: its stable id, severity, subject and summary. */
+export interface RuleInfo {
+  /** The stable kebab-case id findings name it by. */
+  id: string
+  /** The severity of its findings. */
+  severity: 'error' | 'warning'
+  /** What it looks at. */
+  subject: 'convention' | 'compose' | 'env-file' | 'environment' | 'live' | 'source'
+  /** One sentence. */
+  summary: string
+}
+
 /**
  * One problem, with everything needed to show and fix it (the JSON contract
  * of `docs/json-output.md`).

@@ -450,6 +450,26 @@ fn check<'py>(
     to_py(py, &outcome.report)
 }
 
+/// Every rule, in the core's order: a tuple of dicts with `id`, `severity`,
+/// `subject` and `summary` (the core's `Rule::doc`).
+fn rules(py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
+    let rules = port_convention::Rule::ALL
+        .iter()
+        .map(|rule| {
+            to_py(
+                py,
+                &serde_json::json!({
+                    "id": rule.id(),
+                    "severity": rule.severity(),
+                    "subject": rule.subject(),
+                    "summary": rule.summary(),
+                }),
+            )
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    PyTuple::new(py, rules)
+}
+
 /// Declare a team's host-port convention once (``ports.yaml``) and enforce it
 /// across docker-compose files, ``.env`` files and programs.
 #[pymodule(gil_used = false)]
@@ -459,6 +479,7 @@ fn python_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PortConventionError", py.get_type::<PortConventionError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ERROR_CODES", PyTuple::new(py, Error::CODES)?)?;
+    m.add("RULES", rules(py)?)?;
     m.add_function(wrap_pyfunction!(load_ports, m)?)?;
     m.add_function(wrap_pyfunction!(parse_port_spec, m)?)?;
     m.add_function(wrap_pyfunction!(interpolate, m)?)?;
@@ -548,7 +569,7 @@ mod tests {
                      assert pc.load_ports(path, env={'PG_PORT': '7005'})['services'] == {'pg': {'sql': 7005}}\n\
                      try:\n    pc.load_ports(path, env={'PG_PORT': '80'})\nexcept pc.PortConventionError as e:\n    err = e\n\
                      assert err.code == 'validation-failed' and err.location is None\n\
-                     assert [f['rule'] for f in err.findings] == ['out-of-range'], err.findings\n\
+                     assert [f['rule'] for f in err.findings] == ['env-port-out-of-range'], err.findings\n\
                      assert err.findings[0]['suggestion'] == {'port': 7000}\n\
                      assert set(pc.ERROR_CODES) >= {'io', 'validation-failed', 'invalid-port-spec'}"
                 ),

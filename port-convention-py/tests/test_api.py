@@ -162,8 +162,8 @@ def test_load_ports_reports_every_problem_at_once(convention: Path) -> None:
     # In the convention's order, each port's problems in the core's order.
     assert [(f["rule"], f["variable"]) for f in error.findings] == [
         ("invalid-env-port", "PG_PORT"),
-        ("out-of-range", "CACHE_PORT"),
-        ("port-in-reserved-range", "CACHE_PORT"),
+        ("env-port-out-of-range", "CACHE_PORT"),
+        ("env-port-in-reserved-range", "CACHE_PORT"),
     ]
     assert str(error).startswith("3 problem(s) with port values:")
     for finding in error.findings:
@@ -416,3 +416,23 @@ def test_check_example_matches_its_findings() -> None:
     assert report["summary"]["errors"] == len(errors)
     assert report["summary"]["warnings"] == len(report["findings"]) - len(errors)
     assert report["summary"]["files"] >= 1
+
+
+def test_rules_lists_every_rule() -> None:
+    assert isinstance(pc.RULES, tuple)
+    ids = [rule["id"] for rule in pc.RULES]
+    assert len(ids) == len(set(ids)) >= 30
+    for rule in pc.RULES:
+        assert set(rule) == {"id", "severity", "subject", "summary"}, rule
+        assert rule["severity"] in ("error", "warning")
+        assert rule["subject"] in ("convention", "compose", "env-file", "environment", "live", "source")
+        assert rule["summary"].endswith(".")
+    by_id = {rule["id"]: rule for rule in pc.RULES}
+    assert by_id["env-port-out-of-range"] == {
+        "id": "env-port-out-of-range",
+        "severity": "error",
+        "subject": "environment",
+        "summary": "An environment value moves a port outside its service's range.",
+    }
+    # Every rule load_ports reports is listed.
+    assert {"invalid-env-port", "env-port-in-reserved-range", "env-port-duplicate-assignment"} <= set(by_id)

@@ -67,8 +67,10 @@ pub fn parse_env_port(value: &str) -> Result<u16, String> {
 /// value counts as unset, as `${VAR:-default}` does in compose files, so
 /// programs and compose agree.) Every value used must be a strict port
 /// ([`parse_env_port`]), lie in the service's range, lie in no reserved range,
-/// and not collide with another port in use. Error findings of the
-/// convention's own rules are reported too.
+/// and not collide with another port in use (rules `invalid-env-port`,
+/// `env-port-out-of-range`, `env-port-in-reserved-range`,
+/// `env-port-duplicate-assignment`). Error findings of the convention's own
+/// rules are reported too.
 ///
 /// ```
 /// use port_convention::{Convention, resolve_ports};
@@ -85,7 +87,7 @@ pub fn parse_env_port(value: &str) -> Result<u16, String> {
 /// let bad = |name: &str| (name == "PG_PORT").then(|| "80".to_string());
 /// let err = resolve_ports(&convention, &bad).unwrap_err();
 /// assert_eq!(err.code(), "validation-failed");
-/// assert_eq!(err.findings()[0].rule.id(), "out-of-range");
+/// assert_eq!(err.findings()[0].rule.id(), "env-port-out-of-range");
 /// # Ok::<(), port_convention::Error>(())
 /// ```
 ///
@@ -145,7 +147,7 @@ pub fn resolve_ports(
             {
                 findings.push(
                     Finding::new(
-                        Rule::OutOfRange,
+                        Rule::EnvPortOutOfRange,
                         format!(
                             "{described} is outside range {} ({})",
                             range.name, range.ports
@@ -164,7 +166,7 @@ pub fn resolve_ports(
             {
                 findings.push(
                     Finding::new(
-                        Rule::PortInReservedRange,
+                        Rule::EnvPortInReservedRange,
                         format!(
                             "{described} is inside reserved range {} ({})",
                             reserved.name, reserved.ports
@@ -183,7 +185,7 @@ pub fn resolve_ports(
                 if from_env.is_some() || *other_from_env =>
             {
                 let mut f = Finding::new(
-                    Rule::DuplicateAssignment,
+                    Rule::EnvPortDuplicateAssignment,
                     format!(
                         "{port}/{} would be used by {} ({}) and by {} ({})",
                         assignment.protocol,

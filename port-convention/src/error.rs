@@ -186,6 +186,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// No rule has this id (`port-convention explain`).
+    #[error("{}", unknown_rule_summary(id, close))]
+    UnknownRule {
+        /// The id asked for (escaped for a terminal by the CLI).
+        id: String,
+        /// Rule ids close to it, closest first ([`crate::Rule::close_matches`]).
+        close: Vec<String>,
+    },
     /// The operation is not available on this platform (reading live
     /// sockets needs Linux's `/proc`).
     #[error("{what} is not supported on {platform}")]
@@ -354,6 +362,14 @@ fn known_list(known: &[String]) -> String {
     }
 }
 
+fn unknown_rule_summary(id: &str, close: &[String]) -> String {
+    if close.is_empty() {
+        format!("no rule `{id}` (`port-convention explain` lists every rule)")
+    } else {
+        format!("no rule `{id}`; did you mean {}?", close.join(", "))
+    }
+}
+
 fn refusal_summary(reasons: &[String]) -> String {
     let mut text = String::from("refused, nothing was written:");
     for reason in reasons {
@@ -403,6 +419,7 @@ impl Error {
             Error::DamagedBackup { .. } => "damaged-backup",
             Error::NotRegularFile { .. } => "not-a-regular-file",
             Error::Unsupported { .. } => "unsupported",
+            Error::UnknownRule { .. } => "unknown-rule",
         }
     }
 
@@ -429,6 +446,7 @@ impl Error {
         "damaged-backup",
         "not-a-regular-file",
         "unsupported",
+        "unknown-rule",
     ];
 
     /// Where in a file the error is, when it is tied to one.

@@ -33,14 +33,112 @@ impl fmt::Display for Severity {
     }
 }
 
+/// What a rule looks at: the part of a repository (or of the machine) its
+/// findings are about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    /// The convention file (`ports.yaml`) itself.
+    Convention,
+    /// Compose files checked against the convention.
+    Compose,
+    /// `.env` files.
+    EnvFile,
+    /// Environment values programs read their ports from (`load_ports`).
+    Environment,
+    /// This machine's sockets and containers (`check --live`).
+    Live,
+    /// Files that cannot be read as what they claim to be (compose syntax,
+    /// port specs, interpolation, projects).
+    Source,
+}
+
+impl Subject {
+    /// Every subject, in the order the docs list them.
+    pub const ALL: &'static [Subject] = &[
+        Subject::Convention,
+        Subject::Compose,
+        Subject::EnvFile,
+        Subject::Environment,
+        Subject::Live,
+        Subject::Source,
+    ];
+
+    /// The kebab-case name: `convention`, `compose`, `env-file`,
+    /// `environment`, `live` or `source`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Subject::Convention => "convention",
+            Subject::Compose => "compose",
+            Subject::EnvFile => "env-file",
+            Subject::Environment => "environment",
+            Subject::Live => "live",
+            Subject::Source => "source",
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything documented about a rule, as data: what `port-convention
+/// explain`, `docs/rules.md`, SARIF and the bindings show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleDoc {
+    /// The stable kebab-case id.
+    pub id: &'static str,
+    /// The severity of its findings.
+    pub severity: Severity,
+    /// What it looks at.
+    pub subject: Subject,
+    /// One sentence.
+    pub summary: &'static str,
+    /// What it finds and why that matters.
+    pub explanation: &'static str,
+    /// How to fix a finding.
+    pub fix: &'static str,
+    /// A short snippet that breaks the rule.
+    pub example: &'static str,
+    /// The version of port-convention that introduced it.
+    pub since: &'static str,
+}
+
+/// The base of the rules' documentation; each rule's section is at
+/// `#` + its id ([`Rule::help_uri`]).
+pub const RULES_DOC_URL: &str =
+    "https://github.com/port-convention/port-convention/blob/main/docs/rules.md";
+
+/// Declares every rule once: its id, severity, subject, summary (also its
+/// doc comment), explanation, fix, example and version. Everything else
+/// (`report::rule_description`, SARIF rule metadata, `docs/rules.md`,
+/// `port-convention explain`) is derived from these fields.
 macro_rules! rules {
-    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $severity:ident; )*) => {
+    ($(
+        $variant:ident {
+            id: $id:literal,
+            severity: $severity:ident,
+            subject: $subject:ident,
+            summary: $summary:literal,
+            explanation: $explanation:literal,
+            fix: $fix:literal,
+            example: $example:literal,
+            since: $since:literal $(,)?
+        }
+    )*) => {
         /// The rule a finding breaks. Each has a stable kebab-case id
         /// ([`Rule::id`]) that never changes meaning once released.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]
         pub enum Rule {
-            $( $(#[$doc])* $variant, )*
+            $(
+                #[doc = $summary]
+                #[doc = ""]
+                #[doc = $explanation]
+                $variant,
+            )*
         }
 
         impl Rule {
@@ -57,6 +155,36 @@ macro_rules! rules {
                 match self { $(Rule::$variant => Severity::$severity,)* }
             }
 
+            /// What the rule looks at.
+            pub const fn subject(&self) -> Subject {
+                match self { $(Rule::$variant => Subject::$subject,)* }
+            }
+
+            /// One sentence saying what the rule finds.
+            pub const fn summary(&self) -> &'static str {
+                match self { $(Rule::$variant => $summary,)* }
+            }
+
+            /// What the rule finds and why that matters.
+            pub const fn explanation(&self) -> &'static str {
+                match self { $(Rule::$variant => $explanation,)* }
+            }
+
+            /// How to fix a finding of the rule.
+            pub const fn fix(&self) -> &'static str {
+                match self { $(Rule::$variant => $fix,)* }
+            }
+
+            /// A short snippet that breaks the rule.
+            pub const fn example(&self) -> &'static str {
+                match self { $(Rule::$variant => $example,)* }
+            }
+
+            /// The version of port-convention that introduced the rule.
+            pub const fn since(&self) -> &'static str {
+                match self { $(Rule::$variant => $since,)* }
+            }
+
             /// The rule with this id.
             pub fn from_id(id: &str) -> Option<Rule> {
                 match id { $($id => Some(Rule::$variant),)* _ => None }
@@ -65,79 +193,583 @@ macro_rules! rules {
     };
 }
 
+impl Rule {
+    /// Every documented field at once.
+    pub const fn doc(&self) -> RuleDoc {
+        RuleDoc {
+            id: self.id(),
+            severity: self.severity(),
+            subject: self.subject(),
+            summary: self.summary(),
+            explanation: self.explanation(),
+            fix: self.fix(),
+            example: self.example(),
+            since: self.since(),
+        }
+    }
+
+    /// The rule's section of `docs/rules.md` (its anchor is its id).
+    pub fn help_uri(&self) -> String {
+        format!("{RULES_DOC_URL}#{}", self.id())
+    }
+
+    /// The language of [`Rule::example`], for a fenced code block: `yaml`
+    /// for convention and compose snippets, `sh` for `.env` files,
+    /// environments and live state.
+    pub const fn example_language(&self) -> &'static str {
+        match self.subject() {
+            Subject::EnvFile | Subject::Environment | Subject::Live => "sh",
+            Subject::Convention | Subject::Compose | Subject::Source => "yaml",
+        }
+    }
+
+    /// Rule ids close to `id` (a typo, a missing or extra word), closest
+    /// first, for "did you mean" messages.
+    ///
+    /// ```
+    /// use port_convention::Rule;
+    /// assert_eq!(Rule::close_matches("drfit"), vec!["drift"]);
+    /// assert!(Rule::close_matches("out-of-range")[0] == "out-of-range");
+    /// ```
+    pub fn close_matches(id: &str) -> Vec<&'static str> {
+        let id = id.to_ascii_lowercase();
+        let mut scored: Vec<(usize, &'static str)> = Rule::ALL
+            .iter()
+            .filter_map(|rule| {
+                let candidate = rule.id();
+                let distance = edit_distance(&id, candidate);
+                let limit = (candidate.len().max(id.len()) / 3).max(2);
+                let contains = id.len() >= 3 && (candidate.contains(&id) || id.contains(candidate));
+                (distance <= limit || contains).then_some((distance, candidate))
+            })
+            .collect();
+        scored.sort();
+        scored.into_iter().take(5).map(|(_, id)| id).collect()
+    }
+}
+
+/// Levenshtein distance over bytes (rule ids are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 rules! {
     // --- the convention's own rules (ports.yaml self-validation) ---
-    /// Two sibling ranges share ports.
-    OverlappingRanges = "overlapping-ranges", Error;
-    /// A nested range is not inside its parent.
-    RangeOutsideParent = "range-outside-parent", Error;
-    /// Two services are assigned the same port and protocol.
-    DuplicateAssignment = "duplicate-assignment", Error;
-    /// A service's port lies outside the service's range.
-    PortOutsideRange = "port-outside-range", Error;
-    /// A service's port lies inside a reserved range.
-    PortInReservedRange = "port-in-reserved-range", Error;
-    /// A replica's port is not its base service's port + 1.
-    ReplicaNotAdjacent = "replica-not-adjacent", Error;
-    /// Two ports are bound to the same environment variable.
-    DuplicateEnvVar = "duplicate-env-var", Error;
-    /// A service names a range that does not exist.
-    UnknownRange = "unknown-range", Error;
-    /// A service names a `replica_of` service that does not exist.
-    UnknownService = "unknown-service", Error;
-    /// A port below 1024 needs privileges to bind.
-    PrivilegedPort = "privileged-port", Warning;
-    /// A port in Linux's ephemeral range (32768-60999) can be taken by any
-    /// outgoing connection.
-    EphemeralPort = "ephemeral-port", Warning;
+    OverlappingRanges {
+        id: "overlapping-ranges",
+        severity: Error,
+        subject: Convention,
+        summary: "Two sibling ranges share ports.",
+        explanation: "Ranges split the host's ports between teams or kinds of services. When two \
+            ranges at the same level share ports, a port in the overlap belongs to both: the \
+            convention no longer says who owns it, and `allocate` can hand it out twice.",
+        fix: "Shrink or move one of the ranges so that siblings are disjoint, or nest one inside \
+            the other if it is meant to be a part of it.",
+        example: "ranges:
+  db: { ports: 7000-7099 }
+  cache: { ports: 7050-7149 }",
+        since: "0.1.0",
+    }
+    RangeOutsideParent {
+        id: "range-outside-parent",
+        severity: Error,
+        subject: Convention,
+        summary: "A nested range is not inside its parent.",
+        explanation: "A nested range is a part of its parent, and its services are under the \
+            parent's rules (protected, loopback binding). A child reaching outside the parent \
+            claims ports the parent never owned, and those ports escape the parent's rules.",
+        fix: "Make the nested range a subset of its parent, widen the parent, or move the range \
+            to the top level.",
+        example: "ranges:
+  db:
+    ports: 7000-7099
+    ranges:
+      primary: { ports: 7050-7149 }",
+        since: "0.1.0",
+    }
+    DuplicateAssignment {
+        id: "duplicate-assignment",
+        severity: Error,
+        subject: Convention,
+        summary: "Two services are assigned the same port and protocol.",
+        explanation: "Only one process can bind a host port per protocol. Two services of the \
+            convention assigned the same port cannot run on one host: whichever starts second \
+            fails.",
+        fix: "Give one of the services another free port of its range (`port-convention \
+            allocate RANGE` prints the lowest free ones).",
+        example: "services:
+  pg: { range: db, ports: { sql: { port: 7000 } } }
+  mysql: { range: db, ports: { sql: { port: 7000 } } }",
+        since: "0.1.0",
+    }
+    PortOutsideRange {
+        id: "port-outside-range",
+        severity: Error,
+        subject: Convention,
+        summary: "A service's port lies outside the service's range.",
+        explanation: "A service's range says which part of the port space it belongs to. An \
+            assignment outside it defeats the split: the port may belong to another range, and \
+            the rules of the service's own range (protected, loopback binding) do not cover it.",
+        fix: "Assign a port inside the service's range, or put the service in the range that \
+            holds its port.",
+        example: "ranges:
+  db: { ports: 7000-7099 }
+services:
+  pg: { range: db, ports: { sql: { port: 8000 } } }",
+        since: "0.1.0",
+    }
+    PortInReservedRange {
+        id: "port-in-reserved-range",
+        severity: Error,
+        subject: Convention,
+        summary: "A service's port lies inside a reserved range.",
+        explanation: "A reserved range is kept free on purpose (for backups, future services or \
+            another tool). An assignment inside it takes a port the convention promised to leave \
+            alone.",
+        fix: "Assign a port outside every reserved range (`allocate` never hands one out), or \
+            drop `reserved: true` if the range is no longer held back.",
+        example: "ranges:
+  db:
+    ports: 7000-7999
+    ranges:
+      spare: { ports: 7300-7999, reserved: true }
+services:
+  pg: { range: db, ports: { sql: { port: 7301 } } }",
+        since: "0.1.0",
+    }
+    ReplicaNotAdjacent {
+        id: "replica-not-adjacent",
+        severity: Error,
+        subject: Convention,
+        summary: "A replica's port is not its base service's port + 1.",
+        explanation: "A replica (`replica_of`) sits right after the service it replicates, so a \
+            service and its replicas read as one block and one port can be derived from the \
+            other. A replica elsewhere hides which service it belongs to.",
+        fix: "Assign the replica the port right after its base service's port.",
+        example: "services:
+  pg: { range: db, ports: { sql: { port: 7000 } } }
+  pg-backup: { range: db, replica_of: pg, ports: { sql: { port: 7005 } } }",
+        since: "0.1.0",
+    }
+    DuplicateEnvVar {
+        id: "duplicate-env-var",
+        severity: Error,
+        subject: Convention,
+        summary: "Two ports are bound to the same environment variable.",
+        explanation: "A port's `env` is the variable compose files and programs read it from. \
+            With one variable for two ports, setting it moves both, and `load_ports` cannot say \
+            which port the variable stands for.",
+        fix: "Give each port its own variable.",
+        example: "services:
+  pg: { range: db, ports: { sql: { port: 7000, env: PG_PORT } } }
+  mysql: { range: db, ports: { sql: { port: 7001, env: PG_PORT } } }",
+        since: "0.1.0",
+    }
+    UnknownRange {
+        id: "unknown-range",
+        severity: Error,
+        subject: Convention,
+        summary: "A service names a range that does not exist.",
+        explanation: "Without its range a service's port cannot be checked against a range, a \
+            protected range or a loopback binding. It is usually a typo, or a range renamed \
+            without its services.",
+        fix: "Name a declared range, or declare the range.",
+        example: "ranges:
+  db: { ports: 7000-7099 }
+services:
+  pg: { range: dbs, ports: { sql: { port: 7000 } } }",
+        since: "0.1.0",
+    }
+    UnknownService {
+        id: "unknown-service",
+        severity: Error,
+        subject: Convention,
+        summary: "A service names a `replica_of` service that does not exist.",
+        explanation: "A replica's port is checked against its base service's port; with no such \
+            service the replica cannot be checked, usually after a rename.",
+        fix: "Name a declared service in `replica_of`, or drop `replica_of`.",
+        example: "services:
+  pg-backup: { range: db, replica_of: postgres, ports: { sql: { port: 7001 } } }",
+        since: "0.1.0",
+    }
+    PrivilegedPort {
+        id: "privileged-port",
+        severity: Warning,
+        subject: Convention,
+        summary: "A port below 1024 needs privileges to bind.",
+        explanation: "On Linux, binding a port below 1024 needs root or `CAP_NET_BIND_SERVICE` \
+            (unless `net.ipv4.ip_unprivileged_port_start` is lowered): rootless Docker and \
+            Podman cannot publish it, and a developer's machine often runs a system service \
+            there already.",
+        fix: "Use a port of 1024 or above.",
+        example: "ranges:
+  web: { ports: 80-8099 }
+services:
+  web: { range: web, ports: { http: { port: 80 } } }",
+        since: "0.1.0",
+    }
+    EphemeralPort {
+        id: "ephemeral-port",
+        severity: Warning,
+        subject: Convention,
+        summary: "A port in Linux's ephemeral range (32768-60999) can be taken by any outgoing \
+            connection.",
+        explanation: "Linux picks the source ports of outgoing connections from 32768-60999 \
+            (`net.ipv4.ip_local_port_range`). A service published there can find its port taken \
+            by a client connection when it starts, and fail at random.",
+        fix: "Move the service (or its range) below 32768, or reserve the ports with \
+            `net.ipv4.ip_local_reserved_ports`.",
+        example: "ranges:
+  high: { ports: 40000-40100 }
+services:
+  api: { range: high, ports: { http: { port: 40000 } } }",
+        since: "0.1.0",
+    }
     // --- environment values checked against the convention ---
-    /// An environment value for a port variable is not a valid port.
-    InvalidEnvPort = "invalid-env-port", Error;
+    InvalidEnvPort {
+        id: "invalid-env-port",
+        severity: Error,
+        subject: Environment,
+        summary: "An environment value for a port variable is not a valid port.",
+        explanation: "Programs read their port from the variable (`load_ports`) and compose \
+            interpolates it into `ports:`. Values are parsed strictly (digits only, no sign, \
+            spaces or leading zero, 1 to 65535) because lenient parsers disagree: \
+            `parseInt(\"7000abc\")` is 7000 where compose fails, and the program and the stack \
+            end up on different ports.",
+        fix: "Set the variable to a plain port number, or unset it to use the convention's port.",
+        example: "PG_PORT=07000",
+        since: "0.1.0",
+    }
+    EnvPortOutOfRange {
+        id: "env-port-out-of-range",
+        severity: Error,
+        subject: Environment,
+        summary: "An environment value moves a port outside its service's range.",
+        explanation: "An override is held to the convention too: a value outside the service's \
+            range puts the program on a port the convention gives to another range (or to no \
+            one), where it can clash with other services.",
+        fix: "Set a port inside the service's range (the finding suggests the assigned one), or \
+            unset the variable.",
+        example: "# ports.yaml: cache is in range primary (7000-7099)
+CACHE_PORT=80",
+        since: "0.1.0",
+    }
+    EnvPortInReservedRange {
+        id: "env-port-in-reserved-range",
+        severity: Error,
+        subject: Environment,
+        summary: "An environment value moves a port into a reserved range.",
+        explanation: "A reserved range is kept free on purpose; an override into it takes a port \
+            the convention promised to leave alone.",
+        fix: "Set a port outside every reserved range (the finding suggests the assigned one), \
+            or unset the variable.",
+        example: "# ports.yaml: spare (7300-7999) is reserved
+CACHE_PORT=7301",
+        since: "0.1.0",
+    }
+    EnvPortDuplicateAssignment {
+        id: "env-port-duplicate-assignment",
+        severity: Error,
+        subject: Environment,
+        summary: "An environment value moves a port onto a port another service uses.",
+        explanation: "Two services on one port and protocol cannot both run: with the override, \
+            the program and another service of the convention would fight over the port.",
+        fix: "Set a free port of the service's range (`port-convention allocate RANGE`), or \
+            unset the variable.",
+        example: "# ports.yaml: pg is assigned 7000
+CACHE_PORT=7000",
+        since: "0.1.0",
+    }
     // --- repository checks (compose files, .env files) ---
-    /// Two services of one compose project, or of projects declared on one
-    /// host, publish overlapping host ports on overlapping interfaces.
-    DuplicateHostPort = "duplicate-host-port", Error;
-    /// Services of different compose projects publish the same host port,
-    /// and no host in the convention says whether those projects run together.
-    PortSharedAcrossProjects = "port-shared-across-projects", Warning;
-    /// A compose project cannot be loaded (an `extends` or `include` cycle,
-    /// a missing file, a service name imported twice).
-    InvalidProject = "invalid-project", Error;
-    /// A host of the convention names a project that matches nothing.
-    UnknownHostProject = "unknown-host-project", Warning;
-    /// A service not declared in a protected range publishes inside it.
-    ProtectedRangeViolation = "protected-range-violation", Error;
-    /// A declared service publishes outside its range.
-    OutOfRange = "out-of-range", Error;
-    /// A declared service publishes a port other than its assignment.
-    Drift = "drift", Error;
-    /// A `.env` value of a convention variable differs from the assignment.
-    EnvDrift = "env-drift", Error;
-    /// A port of a loopback-only range is published on all interfaces.
-    ExposedOnAllInterfaces = "exposed-on-all-interfaces", Error;
-    /// A compose port specification is invalid.
-    InvalidPortSpec = "invalid-port-spec", Error;
-    /// An interpolation template in a compose file is invalid or a required
-    /// variable is missing.
-    InterpolationError = "interpolation-error", Error;
-    /// A variable used without a default has no value.
-    UnsetVariable = "unset-variable", Warning;
-    /// A compose file is not valid YAML or not a valid compose file.
-    InvalidComposeFile = "invalid-compose-file", Error;
-    /// A `.env` file sets the same key twice.
-    DuplicateEnvKey = "duplicate-env-key", Warning;
-    /// A `.env` file cannot be parsed.
-    InvalidEnvFile = "invalid-env-file", Error;
+    DuplicateHostPort {
+        id: "duplicate-host-port",
+        severity: Error,
+        subject: Compose,
+        summary: "Two services of one compose project, or of projects declared on one host, \
+            publish overlapping host ports on overlapping interfaces.",
+        explanation: "Publishing a port binds it on the host. Two services that run together and \
+            publish the same port and protocol on overlapping interfaces (all interfaces overlap \
+            every address) cannot both start: `docker compose up` fails on the second with \
+            \"port is already allocated\".",
+        fix: "Publish one of them on another port (the convention's assignment, if it has one; \
+            the finding suggests a free port), or on a disjoint host IP.",
+        example: "services:
+  api: { image: api, ports: [\"8080:80\"] }
+  web: { image: web, ports: [\"8080:80\"] }",
+        since: "0.1.0",
+    }
+    PortSharedAcrossProjects {
+        id: "port-shared-across-projects",
+        severity: Warning,
+        subject: Compose,
+        summary: "Services of different compose projects publish the same host port, and no \
+            host in the convention says whether those projects run together.",
+        explanation: "Two projects publishing the same port clash only if they run on one \
+            machine at the same time. Without `hosts` in the convention that cannot be told, so \
+            the finding is a warning rather than an error.",
+        fix: "Declare in the convention's `hosts` which projects run together (a clash between \
+            them is then a `duplicate-host-port` error), or move one service to another port.",
+        example: "# shop/compose.yaml
+services:
+  api: { image: shop, ports: [\"8080:80\"] }
+# blog/compose.yaml
+services:
+  api: { image: blog, ports: [\"8080:80\"] }",
+        since: "0.1.0",
+    }
+    InvalidProject {
+        id: "invalid-project",
+        severity: Error,
+        subject: Source,
+        summary: "A compose project cannot be loaded (an `extends` or `include` cycle, a missing \
+            file, a service name imported twice).",
+        explanation: "Compose refuses to load such a project, so `docker compose up` fails, and \
+            none of the project's ports can be checked.",
+        fix: "Break the cycle, fix the path of the missing file, or rename one of the imported \
+            services.",
+        example: "# compose.yaml
+include:
+  - other.yaml # and other.yaml includes compose.yaml",
+        since: "0.1.0",
+    }
+    UnknownHostProject {
+        id: "unknown-host-project",
+        severity: Warning,
+        subject: Convention,
+        summary: "A host of the convention names a project that matches nothing.",
+        explanation: "A host lists the projects that run together on it. A project that matches \
+            nothing (a typo, a moved directory) silently drops out of the host's clash checks.",
+        fix: "Use a project id as `port-convention projects` prints it, or remove the entry.",
+        example: "hosts:
+  laptop: { projects: [shop, blgo] }",
+        since: "0.1.0",
+    }
+    ProtectedRangeViolation {
+        id: "protected-range-violation",
+        severity: Error,
+        subject: Compose,
+        summary: "A service not declared in a protected range publishes inside it.",
+        explanation: "Only services the convention declares may publish in a protected range. \
+            An undeclared service there takes a port the convention may assign to another \
+            service, and the clash shows only when both run.",
+        fix: "Declare the service in the convention with its port, or publish it outside the \
+            protected range.",
+        example: "# ports.yaml: databases (7000-7999) is protected; no service `scratch`
+services:
+  scratch: { image: postgres, ports: [\"7050:5432\"] }",
+        since: "0.1.0",
+    }
+    OutOfRange {
+        id: "out-of-range",
+        severity: Error,
+        subject: Compose,
+        summary: "A declared service publishes outside its range.",
+        explanation: "A compose file publishes a service of the convention, on a port that \
+            stands for none of its assignments, outside the service's range: onto ports that \
+            belong to another range. (A mapping standing for an assigned port on another port \
+            is `drift`.)",
+        fix: "Publish the port inside the service's range (the finding suggests a free one), or \
+            declare it in the convention.",
+        example: "# ports.yaml: pg is in range primary (7000-7099), assigned sql 7000 (container 5432)
+services:
+  pg: { image: postgres, ports: [\"7000:5432\", \"9187:9187\"] }",
+        since: "0.1.0",
+    }
+    Drift {
+        id: "drift",
+        severity: Error,
+        subject: Compose,
+        summary: "A declared service publishes a port other than its assignment.",
+        explanation: "The convention is the single record of which service uses which port; a \
+            compose file that publishes an assigned port elsewhere makes the record wrong, and \
+            programs reading the convention connect to the wrong port.",
+        fix: "Publish the assigned port (`port-convention migrate` moves services to their \
+            assignments across compose and .env files), or change the assignment.",
+        example: "# ports.yaml: pg is assigned 7000 (container 5432)
+services:
+  pg: { image: postgres, ports: [\"5432:5432\"] }",
+        since: "0.1.0",
+    }
+    EnvDrift {
+        id: "env-drift",
+        severity: Error,
+        subject: EnvFile,
+        summary: "A `.env` value of a convention variable differs from the assignment.",
+        explanation: "Compose interpolates `.env` values into `ports:`, so a stale value moves \
+            the service off its assigned port even when the compose file is right.",
+        fix: "Set the value to the assignment, or remove the line to use the compose file's \
+            default.",
+        example: "# ports.yaml: PG_PORT is assigned 7000
+PG_PORT=5432",
+        since: "0.1.0",
+    }
+    ExposedOnAllInterfaces {
+        id: "exposed-on-all-interfaces",
+        severity: Error,
+        subject: Compose,
+        summary: "A port of a loopback-only range is published on all interfaces.",
+        explanation: "A range with `bind: loopback` holds services that must not be reachable \
+            from the network (databases, admin UIs). A mapping without a host IP publishes on \
+            every interface, and Docker's own firewall rules bypass most host firewalls.",
+        fix: "Publish on 127.0.0.1 (`127.0.0.1:7000:5432`).",
+        example: "# ports.yaml: databases has bind: loopback
+services:
+  pg: { image: postgres, ports: [\"7000:5432\"] }",
+        since: "0.1.0",
+    }
+    InvalidPortSpec {
+        id: "invalid-port-spec",
+        severity: Error,
+        subject: Source,
+        summary: "A compose port specification is invalid.",
+        explanation: "Compose rejects the mapping (and with it the whole file), so the service \
+            does not start and its ports cannot be checked.",
+        fix: "Write the mapping as `[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`, or in long \
+            syntax.",
+        example: "services:
+  web: { image: nginx, ports: [\"8080:80/tpc\"] }",
+        since: "0.1.0",
+    }
+    InterpolationError {
+        id: "interpolation-error",
+        severity: Error,
+        subject: Source,
+        summary: "An interpolation template in a compose file is invalid or a required variable \
+            is missing.",
+        explanation: "Compose refuses to load a file with a broken `${...}` template or with \
+            `${VAR:?message}` for an unset variable, so the ports behind it are unknown.",
+        fix: "Fix the template, or set the required variable (in the environment or a `.env` \
+            file).",
+        example: "services:
+  pg: { image: postgres, ports: [\"${PG_PORT:?set PG_PORT}:5432\"] }",
+        since: "0.1.0",
+    }
+    UnsetVariable {
+        id: "unset-variable",
+        severity: Warning,
+        subject: Source,
+        summary: "A variable used without a default has no value.",
+        explanation: "Compose replaces an unset `${VAR}` by an empty string, so the published \
+            port silently changes (an empty host port is a random one).",
+        fix: "Set the variable, or give it a default (`${PG_PORT:-7000}`).",
+        example: "services:
+  pg: { image: postgres, ports: [\"${PG_PORT}:5432\"] }",
+        since: "0.1.0",
+    }
+    InvalidComposeFile {
+        id: "invalid-compose-file",
+        severity: Error,
+        subject: Source,
+        summary: "A compose file is not valid YAML or not a valid compose file.",
+        explanation: "Compose cannot load the file, so its services do not start and their ports \
+            cannot be checked.",
+        fix: "Fix the syntax or the shape the finding points at (`docker compose config` shows \
+            compose's own view).",
+        example: "services:
+  web:
+    ports: 8080:80",
+        since: "0.1.0",
+    }
+    DuplicateEnvKey {
+        id: "duplicate-env-key",
+        severity: Warning,
+        subject: EnvFile,
+        summary: "A `.env` file sets the same key twice.",
+        explanation: "The last value wins, so the first line is dead and misleads whoever reads \
+            it, and edits to it (including `migrate`'s) do nothing.",
+        fix: "Remove one of the lines.",
+        example: "PG_PORT=7000
+PG_PORT=5432",
+        since: "0.1.0",
+    }
+    InvalidEnvFile {
+        id: "invalid-env-file",
+        severity: Error,
+        subject: EnvFile,
+        summary: "A `.env` file cannot be parsed.",
+        explanation: "Compose refuses to load a project whose `.env` file it cannot parse, and \
+            the values it holds cannot be checked.",
+        fix: "Fix the line the finding points at (an unclosed quote, a key that is not a \
+            name).",
+        example: "PG_PORT=\"7000",
+        since: "0.1.0",
+    }
     // --- live checks (`check --live`: this machine's sockets and containers) ---
-    /// A port held on this machine lies inside a protected range, but the
-    /// convention assigns it to no service.
-    LiveUndeclaredListener = "live-undeclared-listener", Error;
-    /// A port a compose file publishes is held by something other than that
-    /// service's own container: `docker compose up` would fail.
-    LivePortTaken = "live-port-taken", Error;
-    /// A running container started from a compose file of the repository
-    /// publishes other ports than the file now says.
-    LiveStaleContainer = "live-stale-container", Warning;
+    LiveUndeclaredListener {
+        id: "live-undeclared-listener",
+        severity: Error,
+        subject: Live,
+        summary: "A port held on this machine lies inside a protected range, but the convention \
+            assigns it to no service.",
+        explanation: "Something runs where only declared services may: it blocks a future \
+            assignment, and whatever it is escapes the convention.",
+        fix: "Stop the process or container, or declare it in the convention.",
+        example: "# ports.yaml: databases (7000-7999) is protected, 7050 assigned to no one
+$ nc -l 127.0.0.1 7050",
+        since: "0.1.0",
+    }
+    LivePortTaken {
+        id: "live-port-taken",
+        severity: Error,
+        subject: Live,
+        summary: "A port a compose file publishes is held by something other than that \
+            service's own container: `docker compose up` would fail.",
+        explanation: "Another process or container already holds the port, so the service \
+            cannot publish it and compose fails with \"port is already allocated\" or \
+            \"address already in use\".",
+        fix: "Stop what holds the port (`port-convention ports --live` names it), or move one of \
+            them to another port.",
+        example: "# compose.yaml publishes 7000:5432 for pg
+$ python3 -m http.server 7000",
+        since: "0.1.0",
+    }
+    LiveStaleContainer {
+        id: "live-stale-container",
+        severity: Warning,
+        subject: Live,
+        summary: "A running container started from a compose file of the repository publishes \
+            other ports than the file now says.",
+        explanation: "The file changed after the container started: the running stack is not \
+            what the repository describes, and it may hold ports the file gave up.",
+        fix: "Recreate the container (`docker compose up -d`).",
+        example: "# compose.yaml now says 7000:5432; the container was started with 5432:5432
+$ docker compose up -d pg",
+        since: "0.1.0",
+    }
+}
+
+impl std::str::FromStr for Rule {
+    type Err = crate::Error;
+
+    /// The rule with this id, or [`crate::Error::UnknownRule`] naming the
+    /// closest ids.
+    ///
+    /// ```
+    /// use port_convention::Rule;
+    /// assert_eq!("drift".parse::<Rule>().unwrap(), Rule::Drift);
+    /// let err = "drfit".parse::<Rule>().unwrap_err();
+    /// assert_eq!(err.code(), "unknown-rule");
+    /// assert_eq!(err.to_string(), "no rule `drfit`; did you mean drift?");
+    /// ```
+    fn from_str(id: &str) -> Result<Rule, crate::Error> {
+        Rule::from_id(id).ok_or_else(|| crate::Error::UnknownRule {
+            id: id.to_owned(),
+            close: Rule::close_matches(id)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        })
+    }
 }
 
 impl fmt::Display for Rule {

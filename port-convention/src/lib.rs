@@ -29,6 +29,6 @@ pub use convention::{
 };
 pub use env_ports::{ConventionInfo, LoadedPorts, parse_env_port, resolve_ports};
 pub use error::{Error, Location};
-pub use finding::{Finding, Related, Rule, Severity, Suggestion};
+pub use finding::{Finding, RULES_DOC_URL, Related, Rule, RuleDoc, Severity, Subject, Suggestion};
 pub use model::{HostIp, Mode, PortMapping, PortRange, Protocol, Published};
 pub use validate::{EPHEMERAL_PORTS, validate_convention};

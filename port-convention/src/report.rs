@@ -375,9 +375,24 @@ pub fn render_sarif(report: &Report) -> serde_json::Value {
             json!({
                 "id": rule.id(),
                 "name": rule.id(),
-                "shortDescription": { "text": rule_description(*rule) },
-                "helpUri": format!("https://github.com/port-convention/port-convention/blob/main/docs/rules.md#{}", rule.id()),
+                "shortDescription": { "text": rule.summary() },
+                "fullDescription": { "text": rule.explanation() },
+                "help": {
+                    "text": format!("{}\n\nExample (breaks the rule):\n{}", rule.fix(), rule.example()),
+                    "markdown": format!(
+                        "{}\n\nExample (breaks the rule):\n\n```{}\n{}\n```",
+                        rule.fix(),
+                        rule.example_language(),
+                        rule.example()
+                    ),
+                },
+                "helpUri": rule.help_uri(),
                 "defaultConfiguration": { "level": sarif_level(rule.severity()) },
+                "properties": {
+                    "subject": rule.subject().as_str(),
+                    "since": rule.since(),
+                    "tags": [rule.subject().as_str()],
+                },
             })
         })
         .collect();
@@ -494,59 +509,108 @@ fn sarif_level(severity: Severity) -> &'static str {
     }
 }
 
-/// One sentence per rule, for SARIF and the docs.
+/// One sentence per rule, for SARIF and the docs: [`crate::Rule::summary`].
 pub fn rule_description(rule: crate::Rule) -> &'static str {
-    use crate::Rule as R;
-    match rule {
-        R::OverlappingRanges => "Two sibling ranges of the convention share ports.",
-        R::RangeOutsideParent => "A nested range is not inside its parent range.",
-        R::DuplicateAssignment => "Two services are assigned the same port.",
-        R::PortOutsideRange => "A service's assigned port is outside its range.",
-        R::PortInReservedRange => "A port lies inside a reserved range.",
-        R::ReplicaNotAdjacent => "A replica's port is not its base service's port + 1.",
-        R::DuplicateEnvVar => "Two ports are carried by the same environment variable.",
-        R::UnknownRange => "A service names a range that is not declared.",
-        R::UnknownService => "A replica names a base service that is not declared.",
-        R::PrivilegedPort => "A port below 1024 needs privileges to bind.",
-        R::EphemeralPort => {
-            "A port in Linux's ephemeral range can be taken by outgoing connections."
-        }
-        R::InvalidEnvPort => "An environment value for a port is not a valid port.",
-        R::DuplicateHostPort => {
-            "Two services of one compose project (or of projects on one host) publish the same host port on overlapping interfaces."
-        }
-        R::PortSharedAcrossProjects => {
-            "Services of different compose projects publish the same host port, and no host says whether they run together."
-        }
-        R::InvalidProject => "A compose project cannot be loaded.",
-        R::UnknownHostProject => "A host of the convention names a project that matches nothing.",
-        R::ProtectedRangeViolation => {
-            "A service not declared in a protected range publishes inside it."
-        }
-        R::OutOfRange => "A declared service publishes outside its range.",
-        R::Drift => "A declared service publishes a port other than its assignment.",
-        R::EnvDrift => "A .env value of a convention variable differs from the assignment.",
-        R::ExposedOnAllInterfaces => {
-            "A port of a loopback-only range is published on all interfaces."
-        }
-        R::InvalidPortSpec => "A compose port specification is invalid.",
-        R::InterpolationError => {
-            "An interpolation template is invalid or a required variable is missing."
-        }
-        R::UnsetVariable => "A variable used without a default has no value.",
-        R::InvalidComposeFile => "A compose file is not valid YAML or not a valid compose file.",
-        R::DuplicateEnvKey => "A .env file sets the same key twice.",
-        R::InvalidEnvFile => "A .env file cannot be parsed.",
-        R::LiveUndeclaredListener => {
-            "A port held on this machine is inside a protected range but assigned to no service."
-        }
-        R::LivePortTaken => {
-            "A port a compose file publishes is held by something other than that service's container."
-        }
-        R::LiveStaleContainer => {
-            "A running container of a compose file of the repository publishes other ports than the file says."
-        }
+    rule.summary()
+}
+
+/// `docs/rules.md`: an index of every rule, then one section per rule
+/// (anchor `#` + its id, as [`crate::Rule::help_uri`] links) with its
+/// severity, subject, version, explanation, fix and a bad example.
+pub fn render_rules_markdown() -> String {
+    use crate::Rule;
+    let mut out = String::from(
+        "# Rules\n\n\
+         <!-- Generated from the `rules!` declarations in port-convention/src/finding.rs:\n     \
+         UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules -->\n\n\
+         Every finding names one of these rules. Ids are stable: once released, an id never\n\
+         changes meaning (new rules may be added). Error findings make `check` exit 1.\n\
+         `port-convention explain RULE` prints a rule's section.\n\n\
+         | id | severity | subject | summary |\n|---|---|---|---|\n",
+    );
+    for rule in Rule::ALL {
+        let _ = writeln!(
+            out,
+            "| [`{id}`](#{id}) | {} | {} | {} |",
+            rule.severity(),
+            rule.subject(),
+            rule.summary().replace('|', "\\|"),
+            id = rule.id(),
+        );
     }
+    for rule in Rule::ALL {
+        let _ = write!(
+            out,
+            "\n## {id}\n\n{summary}\n\n\
+             Severity: {severity}. Subject: {subject}. Since: {since}.\n\n\
+             **Why it matters.** {explanation}\n\n\
+             **How to fix it.** {fix}\n\n\
+             **Example** (breaks the rule):\n\n```{lang}\n{example}\n```\n",
+            id = rule.id(),
+            summary = rule.summary(),
+            severity = rule.severity(),
+            subject = rule.subject(),
+            since = rule.since(),
+            explanation = rule.explanation(),
+            fix = rule.fix(),
+            lang = rule.example_language(),
+            example = rule.example(),
+        );
+    }
+    out
+}
+
+/// A rule's documentation as plain text, for `port-convention explain`.
+///
+/// ```
+/// use port_convention::{Rule, report::render_rule_text};
+/// let text = render_rule_text(Rule::Drift);
+/// assert!(text.starts_with("drift: A declared service publishes"));
+/// assert!(text.contains("severity: error"));
+/// ```
+pub fn render_rule_text(rule: crate::Rule) -> String {
+    let indent = |text: &str| -> String {
+        text.lines()
+            .map(|line| format!("    {line}\n"))
+            .collect::<String>()
+    };
+    format!(
+        "{id}: {summary}\n\n\
+         severity: {severity}\n\
+         subject:  {subject}\n\
+         since:    {since}\n\
+         docs:     {uri}\n\n\
+         Why it matters:\n{explanation}\n\
+         How to fix it:\n{fix}\n\
+         Example (breaks the rule):\n{example}",
+        id = rule.id(),
+        summary = rule.summary(),
+        severity = rule.severity(),
+        subject = rule.subject(),
+        since = rule.since(),
+        uri = rule.help_uri(),
+        explanation = indent(&wrap(rule.explanation(), 76)),
+        fix = indent(&wrap(rule.fix(), 76)),
+        example = indent(rule.example()),
+    )
+}
+
+/// Greedy word wrap at `width` columns.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        if line_len > 0 && line_len + 1 + word.len() > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.len();
+    }
+    out
 }
 
 /// GitHub Actions workflow commands (`::error file=…,line=…::message`), one

@@ -36,6 +36,7 @@ fn every_error_code_is_reachable() {
         resolve_ports(&small, &|_| Some("x".into())).unwrap_err(),
         allocate(&small, "r", 0, &[]).unwrap_err(),
         io::read_text(empty_dir.path()).unwrap_err(),
+        "drfit".parse::<Rule>().unwrap_err(),
         hostile::linked_convention(),
         hostile::damaged_backup(),
         hostile::locked_tree(),
@@ -132,8 +133,17 @@ fn every_rule_is_reachable() {
     .unwrap();
     seen.extend(outcome.report.findings.iter().map(|f| f.rule));
     let c = io::load_convention(std::path::Path::new(&format!("{example}/ports.yaml"))).unwrap();
-    let err =
-        resolve_ports(&c, &|v| (v == "TIMESCALEDB_PORT").then(|| "abc".to_owned())).unwrap_err();
+    let bad_env = |v: &str| {
+        match v {
+            "TIMESCALEDB_PORT" => Some("abc"),
+            "REDIS_PORT" => Some("80"),
+            "PGADMIN_PORT" => Some("7301"),
+            "QDRANT_GRPC_PORT" => Some("7001"),
+            _ => None,
+        }
+        .map(str::to_owned)
+    };
+    let err = resolve_ports(&c, &bad_env).unwrap_err();
     seen.extend(err.findings().iter().map(|f| f.rule));
     seen.extend(live_rules(&c, outcome.scan.as_ref().unwrap()));
     // Project rules: two projects sharing a port, an extends cycle, a host

@@ -2,36 +2,136 @@
 //! documentation cannot fall behind the code. Regenerate it with
 //! `UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules`.
 
-use port_convention::Rule;
-use port_convention::report::rule_description;
+use std::collections::BTreeSet;
 
-fn expected() -> String {
-    let mut text = String::from(
-        "# Rules\n\nEvery finding names one of these rules. Ids are stable: once released, an id never\nchanges meaning (new rules may be added). Error findings make `check` exit 1.\n\n| id | severity | what it means |\n|---|---|---|\n",
-    );
-    for rule in Rule::ALL {
-        text.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            rule.id(),
-            rule.severity(),
-            rule_description(*rule)
-        ));
-    }
-    text
-}
+use port_convention::report::{Report, render_rules_markdown, render_sarif, rule_description};
+use port_convention::{Finding, RULES_DOC_URL, Rule, Subject};
+
+const RULES_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rules.md");
 
 #[test]
 fn rules_doc_lists_every_rule() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rules.md");
+    let expected = render_rules_markdown();
     if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(path, expected()).unwrap();
+        std::fs::write(RULES_MD, &expected).unwrap();
     }
-    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    let actual = std::fs::read_to_string(RULES_MD).unwrap_or_default();
     assert_eq!(
-        actual,
-        expected(),
+        actual, expected,
         "docs/rules.md is stale: run UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules"
     );
+}
+
+/// The anchors GitHub gives the headings of a markdown file: lowercased,
+/// punctuation other than `-` and `_` dropped, spaces as `-`.
+fn heading_anchors(markdown: &str) -> BTreeSet<String> {
+    let mut in_code = false;
+    let mut anchors = BTreeSet::new();
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code || !line.starts_with('#') {
+            continue;
+        }
+        let text = line.trim_start_matches('#').trim();
+        let slug: String = text
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert!(anchors.insert(slug.clone()), "duplicate anchor #{slug}");
+    }
+    anchors
+}
+
+/// Every `helpUri` of a SARIF log points at a section of docs/rules.md.
+#[test]
+fn sarif_help_uris_point_at_sections_of_the_rules_doc() {
+    let doc = std::fs::read_to_string(RULES_MD).unwrap();
+    let anchors = heading_anchors(&doc);
+    let findings = Rule::ALL
+        .iter()
+        .map(|rule| Finding::new(*rule, "example"))
+        .collect();
+    let sarif = render_sarif(&Report::new(findings, Default::default()));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), Rule::ALL.len());
+    for rule in rules {
+        let uri = rule["helpUri"].as_str().unwrap();
+        let (base, anchor) = uri.split_once('#').expect("helpUri has an anchor");
+        assert_eq!(base, RULES_DOC_URL);
+        assert!(
+            anchors.contains(anchor),
+            "{uri}: no section #{anchor} in docs/rules.md"
+        );
+        assert_eq!(anchor, rule["id"].as_str().unwrap());
+        for field in ["shortDescription", "fullDescription", "help"] {
+            assert!(
+                !rule[field]["text"].as_str().unwrap_or_default().is_empty(),
+                "{anchor}: {field}"
+            );
+        }
+    }
+}
+
+/// Every rule carries every documented field, and summaries are the
+/// descriptions SARIF and the docs use.
+#[test]
+fn every_rule_is_documented() {
+    let mut subjects = BTreeSet::new();
+    for rule in Rule::ALL {
+        let doc = rule.doc();
+        assert_eq!(doc.id, rule.id());
+        assert_eq!(rule_description(*rule), doc.summary);
+        assert!(
+            doc.summary.ends_with('.'),
+            "{}: summary is a sentence",
+            doc.id
+        );
+        assert!(
+            !doc.summary.contains('\n'),
+            "{}: summary is one line",
+            doc.id
+        );
+        for (field, text) in [
+            ("explanation", doc.explanation),
+            ("fix", doc.fix),
+            ("example", doc.example),
+        ] {
+            assert!(!text.trim().is_empty(), "{}: {field} is empty", doc.id);
+        }
+        assert!(
+            doc.since.split('.').count() == 3
+                && doc.since.split('.').all(|n| n.parse::<u32>().is_ok()),
+            "{}: since {:?} is a version",
+            doc.id,
+            doc.since
+        );
+        subjects.insert(doc.subject);
+    }
+    assert_eq!(
+        subjects,
+        Subject::ALL.iter().copied().collect::<BTreeSet<_>>(),
+        "every subject has rules"
+    );
+}
+
+/// Environment values have rules of their own, not the convention's.
+#[test]
+fn environment_rules_have_their_own_ids() {
+    for rule in Rule::ALL {
+        if rule.subject() == Subject::Environment {
+            assert!(rule.id().contains("env-port"), "{}", rule.id());
+        }
+    }
 }
 
 #[test]

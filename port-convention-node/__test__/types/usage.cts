@@ -1,7 +1,7 @@
 // Type-checked (never run) by types.test.js: the CommonJS entry point's
 // declarations, used as a TypeScript backend would.
 import pc = require('port-convention')
-import type { Finding, LoadedPorts, PortMapping, Report } from 'port-convention'
+import type { Finding, LoadedPorts, PortMapping, Report, RuleInfo } from 'port-convention'
 
 const loaded: LoadedPorts = pc.loadPorts({ convention: 'ports.yaml', env: { A: undefined }, envFiles: ['.env'], cwd: '.' })
 const port: number | undefined = loaded.ports.TIMESCALEDB_PORT
@@ -17,6 +17,8 @@ const findings: Finding[] = pc.validateConvention('ports.yaml')
 const ports: number[] = pc.allocate('db', { convention: 'ports.yaml', count: 2 })
 const report: Report = pc.check('.', { convention: 'ports.yaml', envFiles: [], env: {} })
 const errors: number = report.summary.errors
+const rules: RuleInfo[] = pc.rules()
+const subject: RuleInfo['subject'] = rules[0].subject
 
 try {
   pc.loadPorts()
@@ -30,7 +32,7 @@ try {
   }
 }
 
-void [port, name, hostIp, taken, values, firstLine, findings, ports, errors]
+void [port, name, hostIp, taken, values, firstLine, findings, ports, errors, rules, subject]
 
 // @ts-expect-error: options are checked (envFiles, not envFile)
 pc.loadPorts({ envFile: ['.env'] })

@@ -26,6 +26,7 @@ from ._types import (
     ProjectRef,
     Related,
     Report,
+    RuleInfo,
     Span,
     Suggestion,
     Summary,
@@ -33,6 +34,7 @@ from ._types import (
 )
 from .port_convention import (
     ERROR_CODES,
+    RULES,
     PortConventionError,
     __version__,
     allocate,
@@ -46,6 +48,7 @@ from .port_convention import (
 
 __all__ = [
     "ERROR_CODES",
+    "RULES",
     "ConventionInfo",
     "Dotenv",
     "DotenvEntry",
@@ -60,6 +63,7 @@ __all__ = [
     "ProjectRef",
     "Related",
     "Report",
+    "RuleInfo",
     "Span",
     "Suggestion",
     "Summary",

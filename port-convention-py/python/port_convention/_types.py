@@ -191,6 +191,15 @@ class Report(TypedDict):
     projects: NotRequired[list[ProjectRef]]
 
 
+class RuleInfo(TypedDict):
+    """A rule of ``RULES``: its stable id, severity, subject and summary."""
+
+    id: str
+    severity: Severity
+    subject: Literal["convention", "compose", "env-file", "environment", "live", "source"]
+    summary: str
+
+
 __all__ = [
     "ConventionInfo",
     "Dotenv",
@@ -206,6 +215,7 @@ __all__ = [
     "Protocol",
     "Related",
     "Report",
+    "RuleInfo",
     "Severity",
     "Span",
     "Suggestion",

@@ -8,12 +8,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from ._types import Dotenv, Finding, Interpolated, LoadedPorts, Location, PortMapping, Report
+from ._types import Dotenv, Finding, Interpolated, LoadedPorts, Location, PortMapping, Report, RuleInfo
 
 _Path = str | os.PathLike[str]
 
 __all__ = [
     "ERROR_CODES",
+    "RULES",
     "PortConventionError",
     "__version__",
     "allocate",
@@ -28,6 +29,9 @@ __all__ = [
 __version__: Final[str]
 ERROR_CODES: Final[tuple[str, ...]]
 """Every stable error code, as ``PortConventionError.code`` gives them."""
+RULES: Final[tuple[RuleInfo, ...]]
+"""Every rule a finding can name (``Finding["rule"]``), in the core's order;
+``port-convention explain RULE`` prints the rest of a rule's documentation."""
 
 class PortConventionError(ValueError):
     """An error of port-convention, with the same stable code as the CLI and
