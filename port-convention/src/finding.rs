@@ -48,8 +48,8 @@ pub enum Subject {
     Environment,
     /// This machine's sockets and containers (`check --live`).
     Live,
-    /// Files that cannot be read as what they claim to be (compose syntax,
-    /// port specs, interpolation, projects).
+    /// Ports written in source code and other configuration files
+    /// (no rule yet: see issue "Ports hardcoded in source").
     Source,
 }
 
@@ -530,7 +530,7 @@ services:
     InvalidProject {
         id: "invalid-project",
         severity: Error,
-        subject: Source,
+        subject: Compose,
         summary: "A compose project cannot be loaded (an `extends` or `include` cycle, a missing \
             file, a service name imported twice).",
         explanation: "Compose refuses to load such a project, so `docker compose up` fails, and \
@@ -630,7 +630,7 @@ services:
     InvalidPortSpec {
         id: "invalid-port-spec",
         severity: Error,
-        subject: Source,
+        subject: Compose,
         summary: "A compose port specification is invalid.",
         explanation: "Compose rejects the mapping (and with it the whole file), so the service \
             does not start and its ports cannot be checked.",
@@ -643,7 +643,7 @@ services:
     InterpolationError {
         id: "interpolation-error",
         severity: Error,
-        subject: Source,
+        subject: Compose,
         summary: "An interpolation template in a compose file is invalid or a required variable \
             is missing.",
         explanation: "Compose refuses to load a file with a broken `${...}` template or with \
@@ -657,7 +657,7 @@ services:
     UnsetVariable {
         id: "unset-variable",
         severity: Warning,
-        subject: Source,
+        subject: Compose,
         summary: "A variable used without a default has no value.",
         explanation: "Compose replaces an unset `${VAR}` by an empty string, so the published \
             port silently changes (an empty host port is a random one).",
@@ -669,7 +669,7 @@ services:
     InvalidComposeFile {
         id: "invalid-compose-file",
         severity: Error,
-        subject: Source,
+        subject: Compose,
         summary: "A compose file is not valid YAML or not a valid compose file.",
         explanation: "Compose cannot load the file, so its services do not start and their ports \
             cannot be checked.",
