@@ -12,8 +12,11 @@ use std::collections::BTreeMap;
 use port_convention::check::{TreeTexts, check_repository, scan_texts_with};
 use port_convention::{Convention, Finding, Rule, validate_convention};
 
+/// The body of a fuzz target.
+pub type Target = fn(&[u8]);
+
 /// Every target by its name (the directory name of its corpus).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("port_spec", port_spec),
     ("interpolation", interpolation),
     ("dotenv", dotenv),
@@ -79,7 +82,9 @@ pub fn port_spec(data: &[u8]) {
     if let Ok(mappings) = port_convention::port_spec::parse_port_spec(&spec) {
         // A range expands to one mapping per port: round-trip its ends only.
         let ends = mappings.len().min(8);
-        let sample = mappings[..ends].iter().chain(&mappings[mappings.len() - ends..]);
+        let sample = mappings[..ends]
+            .iter()
+            .chain(&mappings[mappings.len() - ends..]);
         for m in sample {
             let shown = m.to_string();
             let again = port_convention::port_spec::parse_port_spec(&shown)
@@ -167,7 +172,8 @@ pub fn plan(data: &[u8]) {
     use std::sync::OnceLock;
     static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("port-convention-fuzz-plan-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("port-convention-fuzz-plan-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir
     });
@@ -178,12 +184,20 @@ pub fn plan(data: &[u8]) {
     let Ok(plan) = loaded else { return };
     let mut seen = std::collections::BTreeSet::new();
     for f in &plan.files {
-        assert_eq!(port_convention::migrate::unsafe_path_reason(&f.file), None, "{f:?}");
+        assert_eq!(
+            port_convention::migrate::unsafe_path_reason(&f.file),
+            None,
+            "{f:?}"
+        );
         assert!(seen.insert(f.file.clone()), "{} twice", f.file);
         let text = "services:\n  db:\n    ports:\n      - \"5433:5432\"\n";
         let _ = port_convention::migrate::apply_edits(&f.file, text, &f.edits);
     }
     for s in &plan.stacks {
-        assert_eq!(port_convention::migrate::unsafe_path_reason(s), None, "{s:?}");
+        assert_eq!(
+            port_convention::migrate::unsafe_path_reason(s),
+            None,
+            "{s:?}"
+        );
     }
 }

@@ -91,6 +91,8 @@ fn run_measured(dir: &Path, args: &[String], limit: Duration) -> Run {
     }
     let parent_rss_kb = own_peak_rss_kb();
     let start = Instant::now();
+    // Reaped below with wait4, which also gives its rusage.
+    #[allow(clippy::zombie_processes)]
     let mut child = command.spawn().expect("the binary starts");
     let pid = libc::pid_t::try_from(child.id()).expect("pid");
     let mut err = child.stderr.take().expect("stderr");
@@ -163,8 +165,10 @@ fn summarize_stdout(path: &Path, parse_ports: bool) -> String {
 // Generated inputs (too big to commit)
 // ---------------------------------------------------------------------------
 
-const MINIMAL_CONVENTION: &str = "version: 1.0.0\nranges:\n  apps: { ports: 7000-7999 }\nservices: {}\n";
-const COMPOSE_USES_ENV: &str = "services:\n  a:\n    image: x\n    ports:\n      - \"${PORT:-7000}:80\"\n";
+const MINIMAL_CONVENTION: &str =
+    "version: 1.0.0\nranges:\n  apps: { ports: 7000-7999 }\nservices: {}\n";
+const COMPOSE_USES_ENV: &str =
+    "services:\n  a:\n    image: x\n    ports:\n      - \"${PORT:-7000}:80\"\n";
 
 fn generate(name: &str) -> String {
     let mut s = String::new();
@@ -320,13 +324,17 @@ fn set_up(case: &Value) -> tempfile::TempDir {
     };
     if let Some(files) = case.get("files").and_then(Value::as_object) {
         for (dest, src) in files {
-            let bytes = std::fs::read(bad_inputs().join(src.as_str().expect("src"))).expect("input");
+            let bytes =
+                std::fs::read(bad_inputs().join(src.as_str().expect("src"))).expect("input");
             put(dest, &bytes);
         }
     }
     if let Some(files) = case.get("generated").and_then(Value::as_object) {
         for (dest, generator) in files {
-            put(dest, generate(generator.as_str().expect("generator")).as_bytes());
+            put(
+                dest,
+                generate(generator.as_str().expect("generator")).as_bytes(),
+            );
         }
     }
     dir
@@ -387,7 +395,10 @@ fn every_bad_input_has_its_exact_outcome_within_its_memory_and_time_bounds() {
         {
             problems.push(format!("stderr lacks {text:?}: {}", run.stderr));
         }
-        if run.code.is_some_and(|c| c > 2) || run.signal.is_some() || run.stderr.contains("panicked") {
+        if run.code.is_some_and(|c| c > 2)
+            || run.signal.is_some()
+            || run.stderr.contains("panicked")
+        {
             problems.push(format!("crashed: {}", run.stderr));
         }
         let rss_mb = run.max_rss_kb.div_ceil(1024);
@@ -402,11 +413,27 @@ fn every_bad_input_has_its_exact_outcome_within_its_memory_and_time_bounds() {
         }
     }
     if let Some(path) = record {
-        std::fs::write(&path, serde_json::to_string_pretty(&observed).expect("json")).expect("record");
-        eprintln!("recorded {} cases to {}", observed.len(), Path::new(&path).display());
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&observed).expect("json"),
+        )
+        .expect("record");
+        eprintln!(
+            "recorded {} cases to {}",
+            observed.len(),
+            Path::new(&path).display()
+        );
         return;
     }
     assert!(cases.len() >= 100, "only {} cases", cases.len());
-    eprintln!("{} bad inputs checked, {skipped} skipped", cases.len() - skipped);
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "{} bad inputs checked, {skipped} skipped",
+        cases.len() - skipped
+    );
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
