@@ -734,9 +734,12 @@ fn clash_places(dir: &std::path::Path) -> Vec<(String, u64, u64)> {
     got
 }
 
+/// A case: its name, its tree (path, text) and what it must report (file, line, column).
+type ClashCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, u64, u64)]);
+
 #[test]
 fn clashes_through_every_compose_mechanism_are_errors() {
-    let cases: &[(&str, &[(&str, &str)], &[(&str, u64, u64)])] = &[
+    let cases: &[ClashCase<'_>] = &[
         (
             "extends inherits a port from another file",
             &[
