@@ -66,13 +66,18 @@ fn check_findings(findings: &[Finding], texts: &BTreeMap<String, String>) {
         if let (Some(file), Some(line)) = (&f.file, f.line)
             && let Some(text) = texts.get(file)
         {
-            let lines = text.split('\n').count();
+            let lines = yaml_lines(text);
             assert!(
                 (line as usize) <= lines + 1,
                 "{file}:{line} is past the end ({lines} lines): {f:?}"
             );
         }
     }
+}
+
+/// Lines as YAML counts them: LF, CRLF and a lone CR each end one.
+fn yaml_lines(text: &str) -> usize {
+    text.replace("\r\n", "\n").split(['\n', '\r']).count()
 }
 
 /// `port_spec::parse_port_spec`: a mapping re-parses from its Display form
