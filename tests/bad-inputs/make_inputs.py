@@ -50,6 +50,7 @@ c = {
  'bom': '\ufeff' + ports('"80:80/xyz"'),
  'crlf': ports('"5432:5432"', '"1:2:3:4"').replace('\n', '\r\n'),
  'cr-only': ports('"80:80"').replace('\n', '\r'),
+ 'cr-only-bad-port': ports('"abc"').replace('\n', '\r'),
  'duplicate-top-key': 'services:\n  a:\n    image: x\nservices:\n  b:\n    image: y\n',
  'duplicate-service': 'services:\n  a:\n    image: x\n  a:\n    image: y\n',
  'duplicate-ports-key': S + '      - "80:80"\n    ports:\n      - "81:81"\n',
