@@ -151,6 +151,24 @@ pub fn scan_texts_with(
             };
             match parse_compose(name, text) {
                 ComposeParse::Compose(doc) => Some((name.clone(), Some(doc))),
+                // A file with one of compose's own names is a compose file
+                // whatever it holds: compose would refuse this one.
+                ComposeParse::NotCompose if is_compose_own_name(name) => {
+                    let finding = Finding::new(
+                        Rule::InvalidComposeFile,
+                        "not a compose file: the top level must be a mapping with a `services` mapping (or an `include`)",
+                    )
+                    .at(&crate::Location::new(name.clone(), 1, 1));
+                    Some((
+                        name.clone(),
+                        Some(Box::new(ComposeDoc {
+                            file: name.clone(),
+                            findings: vec![finding],
+                            broken: true,
+                            ..ComposeDoc::default()
+                        })),
+                    ))
+                }
                 ComposeParse::NotCompose => None,
             }
         })
@@ -204,6 +222,13 @@ pub fn scan_texts_with(
         projects,
         notes: tree.notes.clone(),
     }
+}
+
+/// Whether a file carries one of Docker Compose's default or override names.
+fn is_compose_own_name(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    crate::project::DEFAULT_FILE_NAMES.contains(&name)
+        || crate::project::OVERRIDE_FILE_NAMES.contains(&name)
 }
 
 /// The convention service a claim belongs to: same compose service name and,

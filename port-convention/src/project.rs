@@ -907,6 +907,12 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
                 .map_or(":", String::as_str);
             let mut files = Vec::new();
             for part in compose_file.split(separator) {
+                // Where COMPOSE_FILE was set: the directory's `.env`, unless
+                // the process environment set it.
+                let dotenv = within(&directory, ".env");
+                let set_in = (!input.process_env.contains_key("COMPOSE_FILE")
+                    && input.env_files.contains_key(&dotenv))
+                .then(|| Location::new(dotenv.clone(), 0, 0));
                 match join(&directory, part) {
                     Ok(path) if loader.exists(&path) => files.push(path),
                     Ok(path) => {
@@ -915,11 +921,13 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
                             message: format!(
                                 "COMPOSE_FILE names {part}, but {path} does not exist"
                             ),
-                            location: None,
+                            location: set_in,
                             path: Some(path.clone()),
                         });
                     }
-                    Err(err) => {
+                    Err(mut err) => {
+                        err.location = err.location.or(set_in);
+                        err.message = format!("COMPOSE_FILE names {part}: {}", err.message);
                         error.get_or_insert(err);
                     }
                 }
