@@ -97,3 +97,22 @@ pub fn json(output: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// A fixture tree of the migration tests (`tests/fixtures/migrate/NAME`).
+pub fn migrate_fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/migrate").join(name)
+}
+
+/// Copies the directory tree `from` to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

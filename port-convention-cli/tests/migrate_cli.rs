@@ -9,24 +9,8 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_port-convention");
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/migrate")
-        .join(name)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+mod common;
+use common::{copy_dir, migrate_fixture as fixture};
 
 /// Every file under `dir` but `.port-convention/` (temporary files of an
 /// interrupted write included).
