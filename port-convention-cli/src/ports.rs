@@ -127,28 +127,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                     ]
                 })
                 .collect();
-            let mut widths = header.map(str::len);
-            for row in &rows {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(cell.chars().count());
-                }
-            }
-            let mut line = |cells: [&str; 4]| {
-                let mut text = String::new();
-                for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                    if i + 1 == cells.len() {
-                        text.push_str(cell);
-                    } else {
-                        let _ = write!(text, "{cell:<w$}  ");
-                    }
-                }
-                out.push_str(text.trim_end());
-                out.push('\n');
-            };
-            line(header);
-            for row in &rows {
-                line([&row[0], &row[1], &row[2], &row[3]]);
-            }
+            out.push_str(&port_convention::report::render_table(&header, &rows));
             for note in &holders.notes {
                 eprintln!("port-convention: note: {}", escape_text(note));
             }

@@ -151,29 +151,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 "WHERE",
                 "SOURCE",
             ];
-            let mut widths = header.map(str::len);
-            for row in &table {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(cell.chars().count());
-                }
-            }
-            let mut line = |cells: &[&str]| {
-                let mut text = String::new();
-                for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                    if i + 1 == cells.len() {
-                        text.push_str(cell);
-                    } else {
-                        let _ = write!(text, "{cell:<w$}  ");
-                    }
-                }
-                out.push_str(text.trim_end());
-                out.push('\n');
-            };
-            line(&header);
-            for row in &table {
-                let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-                line(&cells);
-            }
+            out = port_convention::report::render_table(&header, &table);
         }
     }
     print_out(&out);

@@ -692,6 +692,41 @@ pub fn escape_github_property(text: &str) -> String {
         .replace(',', "%2C")
 }
 
+/// Aligned columns: a header row and the rows, two spaces between columns,
+/// no trailing blanks. Cells are printed as given (escape them first).
+///
+/// ```
+/// let text = port_convention::report::render_table(&["A", "BB"], &[["x", "y"], ["long", "z"]]);
+/// assert_eq!(text, "A     BB\nx     y\nlong  z\n");
+/// ```
+pub fn render_table<R: AsRef<[C]>, C: AsRef<str>>(header: &[&str], rows: &[R]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row.as_ref()) {
+            *w = (*w).max(cell.as_ref().chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        let last = cells.len().saturating_sub(1);
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == last {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<w$}  ");
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.as_ref().iter().map(AsRef::as_ref).collect());
+    }
+    out
+}
+
 /// The projects of a scan for people: one block per project (kind, files,
 /// profiles, hosts, services with their published ports), then fragments
 /// and what discovery skipped.
