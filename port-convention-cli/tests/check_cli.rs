@@ -1024,3 +1024,54 @@ fn without_a_convention_the_summary_says_where_it_looked() {
     ]);
     assert!(!stdout(&run_in(dir.path(), &["check"])).contains("no convention"));
 }
+
+#[test]
+fn a_tracked_compose_file_is_read_although_gitignore_lists_it() {
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output();
+        out.is_ok_and(|o| o.status.success())
+    };
+    for version in ["2", "4"] {
+        let dir = tree(&[
+            (".gitignore", "docker-compose.yml\n"),
+            (
+                "app/docker-compose.yml",
+                "services:\n  a:\n    image: a\n    ports: [\"5000:5000\", \"5000:5001\"]\n",
+            ),
+        ]);
+        if !git(dir.path(), &["init", "-q"]) {
+            eprintln!("SKIPPED: git is not installed");
+            assert!(std::env::var("CI").is_err(), "CI=true needs git");
+            return;
+        }
+        assert!(git(dir.path(), &["add", "-f", "app/docker-compose.yml"]));
+        assert!(git(
+            dir.path(),
+            &["update-index", "--index-version", version]
+        ));
+        let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
+        assert_eq!(
+            ports_of(&report, "duplicate-host-port"),
+            BTreeSet::from([5000]),
+            "index version {version}: {report:#}"
+        );
+        // Scanning a subdirectory of the repository finds it too.
+        let report = json(&run_in(dir.path(), &["check", "app", "--format", "json"]));
+        assert_eq!(
+            ports_of(&report, "duplicate-host-port"),
+            BTreeSet::from([5000])
+        );
+        // Untracked and ignored: not read.
+        assert!(git(
+            dir.path(),
+            &["rm", "-q", "--cached", "app/docker-compose.yml"]
+        ));
+        let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
+        assert!(ports_of(&report, "duplicate-host-port").is_empty());
+    }
+}

@@ -11,6 +11,7 @@ pub mod dotenv;
 mod env_ports;
 mod error;
 mod finding;
+mod git_index;
 pub mod interpolation;
 pub mod io;
 pub mod live;

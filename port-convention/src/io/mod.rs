@@ -557,6 +557,45 @@ pub fn read_tree_texts(
             paths.push((name, path));
         }
     }
+    // Git deploys what it tracks whatever .gitignore says: a tracked compose
+    // or .env file that an ignore rule hides is read too.
+    if !gitignores.is_empty() {
+        let skip = &discovery.skip_dirs;
+        let known: std::collections::BTreeSet<&String> =
+            tree.compose.iter().chain(&tree.env).collect();
+        let mut found = Vec::new();
+        for name in git_tracked_under(root) {
+            let file_name = name.rsplit('/').next().unwrap_or(&name).to_owned();
+            let wanted = is_compose_file_name(&file_name) || is_env_file_name(&file_name);
+            let in_skipped_dir = name
+                .split('/')
+                .rev()
+                .skip(1)
+                .any(|part| skip.iter().any(|d| d == part));
+            if !wanted || in_skipped_dir || known.contains(&name) || exclude.is_match(&name) {
+                continue;
+            }
+            let path = root.join(&name);
+            match std::fs::canonicalize(&path) {
+                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
+                _ => continue,
+            }
+            found.push((name, path, is_env_file_name(&file_name)));
+        }
+        for (name, path, is_env) in found {
+            tree.notes.push(crate::check::DiscoveryNote {
+                path: name.clone(),
+                kind: "read-although-ignored",
+                reason: "tracked by git although .gitignore lists it: git deploys it".into(),
+            });
+            if is_env {
+                tree.env.push(name.clone());
+            } else {
+                tree.compose.push(name.clone());
+            }
+            paths.push((name, path));
+        }
+    }
     let mut skipped: Vec<String> = skipped.lock().map(|l| l.clone()).unwrap_or_default();
     // A skipped directory that .gitignore hides (node_modules usually is)
     // is never met by the walk: look beside each compose project for one.
@@ -626,6 +665,68 @@ pub fn read_tree_texts(
                 .is_some_and(|t| looks_like_convention(t)))
     });
     Ok(tree)
+}
+
+/// The largest git index read (a monorepo of a million files has ~100 MB).
+const MAX_GIT_INDEX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The files git tracks under `root` (relative to it), read from the index
+/// of the repository `root` is in; none when it is in no repository or the
+/// index cannot be read. Git itself is not run.
+fn git_tracked_under(root: &Path) -> Vec<String> {
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return Vec::new();
+    };
+    let Some(top) = root.ancestors().find(|dir| dir.join(".git").exists()) else {
+        return Vec::new();
+    };
+    let dot_git = top.join(".git");
+    let git_dir = if dot_git.is_dir() {
+        dot_git
+    } else {
+        // A worktree or submodule: `.git` is a file `gitdir: PATH`.
+        let Ok(text) = read_text(&dot_git) else {
+            return Vec::new();
+        };
+        let Some(dir) = text.trim().strip_prefix("gitdir:") else {
+            return Vec::new();
+        };
+        top.join(dir.trim())
+    };
+    let index = git_dir.join("index");
+    let Ok(meta) = std::fs::metadata(&index) else {
+        return Vec::new();
+    };
+    if !meta.is_file() || meta.len() > MAX_GIT_INDEX_BYTES {
+        return Vec::new();
+    }
+    let Ok(bytes) = std::fs::read(&index) else {
+        return Vec::new();
+    };
+    // A repository of SHA-256 objects says so in its config.
+    let sha256 = read_text(&git_dir.join("config")).is_ok_and(|c| {
+        c.lines().any(|l| {
+            let l = l.replace([' ', '\t'], "").to_ascii_lowercase();
+            l == "objectformat=sha256"
+        })
+    });
+    let Ok(paths) = crate::git_index::tracked_paths(&bytes, if sha256 { 32 } else { 20 }) else {
+        return Vec::new();
+    };
+    let prefix = root
+        .strip_prefix(top)
+        .map(|p| relative_name(Path::new(""), p))
+        .unwrap_or_default();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            if prefix.is_empty() {
+                Some(p)
+            } else {
+                p.strip_prefix(&format!("{prefix}/")).map(str::to_owned)
+            }
+        })
+        .collect()
 }
 
 /// The repository's `.gitignore` files, to tell an ignored path from one
