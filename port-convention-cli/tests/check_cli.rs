@@ -1075,3 +1075,48 @@ fn a_tracked_compose_file_is_read_although_gitignore_lists_it() {
         assert!(ports_of(&report, "duplicate-host-port").is_empty());
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinked_compose_files_are_read_inside_the_root_only() {
+    let outside = tree(&[(
+        "compose.yaml",
+        "services:\n  x:\n    image: x\n    ports: [\"7100:1\", \"7100:2\"]\n",
+    )]);
+    let dir = tree(&[(
+        "real/stack.yml",
+        "services:\n  a:\n    image: a\n    ports: [\"7000:1\", \"7000:2\"]\n",
+    )]);
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::os::unix::fs::symlink("../real/stack.yml", dir.path().join("app/compose.yaml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("evil")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("compose.yaml"),
+        dir.path().join("evil/compose.yaml"),
+    )
+    .unwrap();
+    let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
+    // The link inside the root is read (as app/compose.yaml); the one
+    // leading out of it is not followed.
+    assert_eq!(
+        ports_of(&report, "duplicate-host-port"),
+        BTreeSet::from([7000]),
+        "{report:#}"
+    );
+    assert!(findings(&report).iter().all(|f| {
+        f["file"]
+            .as_str()
+            .is_none_or(|file| !file.starts_with("evil"))
+    }));
+}
+
+#[test]
+fn port_zero_asks_docker_for_a_free_port_and_never_clashes() {
+    let dir = tree(&[(
+        "compose.yaml",
+        "services:\n  a:\n    image: a\n    ports: [\"0:80\"]\n  b:\n    image: b\n    ports: [\"0:80\"]\n",
+    )]);
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(ports_of(&json(&out), "duplicate-host-port").is_empty());
+}
