@@ -116,3 +116,29 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs the CLI in `cwd` with a clean environment (plus `extra`).
+pub fn run_clean(cwd: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_port-convention"));
+    command.current_dir(cwd).args(args).env_clear();
+    for (k, v) in extra {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+/// Exit status, stdout and stderr of a run, for assertion messages.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The stdout of a run that must have succeeded.
+pub fn ok_stdout(out: &Output) -> String {
+    assert!(out.status.success(), "{}", output_text(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_port-convention");
 
 mod common;
-use common::{copy_dir, migrate_fixture as fixture};
+use common::{
+    copy_dir, migrate_fixture as fixture, ok_stdout as ok, output_text as text, run_clean as run,
+};
 
 /// Every regular file under `dir` but `.port-convention/`, by relative name
 /// (symbolic links are listed with their target, not followed).
@@ -72,29 +74,6 @@ fn case() -> Case {
         convention,
         outside,
     }
-}
-
-fn run(cwd: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
-    command.current_dir(cwd).args(args).env_clear();
-    for (k, v) in extra {
-        command.env(k, v);
-    }
-    command.output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "{}", text(out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Asserts exit code 2 with `error[code]` on stderr; returns stderr.

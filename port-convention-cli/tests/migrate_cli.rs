@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_port-convention");
 
 mod common;
-use common::{copy_dir, migrate_fixture as fixture};
+use common::{
+    copy_dir, migrate_fixture as fixture, ok_stdout as ok, output_text as text, run_clean as run,
+};
 
 /// Every file under `dir` but `.port-convention/` (temporary files of an
 /// interrupted write included).
@@ -57,30 +56,6 @@ fn case() -> Case {
         root,
         convention,
     }
-}
-
-/// Runs the CLI in `cwd` with a clean environment (plus `extra`).
-fn run(cwd: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
-    command.current_dir(cwd).args(args).env_clear();
-    for (k, v) in extra {
-        command.env(k, v);
-    }
-    command.output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "{}", text(out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn old_tree() -> BTreeMap<String, Vec<u8>> {
