@@ -429,7 +429,9 @@ pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Fin
 
 /// The first project (in id order) that has each written claim.
 pub struct ClaimOwners<'p> {
-    by_place: BTreeMap<(&'p str, u32, u32), &'p str>,
+    /// Keyed (line, column, file): most comparisons end on the numbers,
+    /// not on long file names with shared prefixes.
+    by_place: BTreeMap<(u32, u32, &'p str), &'p str>,
 }
 
 impl<'p> ClaimOwners<'p> {
@@ -440,7 +442,7 @@ impl<'p> ClaimOwners<'p> {
             for service in &project.services {
                 for claim in &service.claims {
                     by_place
-                        .entry((claim.file.as_str(), claim.line, claim.column))
+                        .entry((claim.line, claim.column, claim.file.as_str()))
                         .or_insert(project.id.as_str());
                 }
             }
@@ -451,7 +453,7 @@ impl<'p> ClaimOwners<'p> {
     /// The id of the first project that has `claim` (where it is written).
     pub fn project_of(&self, claim: &Claim) -> Option<&'p str> {
         self.by_place
-            .get(&(claim.file.as_str(), claim.line, claim.column))
+            .get(&(claim.line, claim.column, claim.file.as_str()))
             .copied()
     }
 }
