@@ -56,6 +56,14 @@ enum Command {
     /// List the compose projects of the tree (what each `docker compose`
     /// invocation loads), their files, profiles and ports.
     Projects(projects::Args),
+    /// Print the shell completion script for SHELL (bash, zsh, fish,
+    /// elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this command line.
+    Man,
     /// What holds each port on this machine (--live), with the convention's view.
     Ports(ports::Args),
     /// Move services to their assigned ports across compose and .env files,
@@ -141,6 +149,25 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Projects(args) => projects::run(&args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command, "port-convention", &mut out);
+            print_out(&String::from_utf8_lossy(&out));
+            Ok(0)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut out)
+                .map_err(|source| Error::Io {
+                    path: PathBuf::from("<stdout>"),
+                    source,
+                })?;
+            print_out(&String::from_utf8_lossy(&out));
+            Ok(0)
+        }
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Explain { rule } => explain(rule.as_deref()),
