@@ -1045,8 +1045,7 @@ fn a_tracked_compose_file_is_read_although_gitignore_lists_it() {
             ),
         ]);
         if !git(dir.path(), &["init", "-q"]) {
-            eprintln!("SKIPPED: git is not installed");
-            assert!(std::env::var("CI").is_err(), "CI=true needs git");
+            skip_or_fail_in_ci("git is not installed");
             return;
         }
         assert!(git(dir.path(), &["add", "-f", "app/docker-compose.yml"]));

@@ -16,7 +16,7 @@ pub fn corpus() -> Option<PathBuf> {
     if path.is_dir() {
         Some(path)
     } else {
-        skipped(&format!(
+        skip_or_fail_in_ci(&format!(
             "corpus not found at {} (tests against the real monorepo need ../shared beside the checkout)",
             path.display()
         ));
