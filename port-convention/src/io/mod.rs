@@ -693,6 +693,11 @@ fn git_tracked_under(root: &Path) -> Vec<String> {
         };
         top.join(dir.trim())
     };
+    // Only a real git directory: a `.git` file in an unpacked archive could
+    // point anywhere.
+    if !(git_dir.join("HEAD").is_file() && git_dir.join("objects").is_dir()) {
+        return Vec::new();
+    }
     let index = git_dir.join("index");
     let Ok(meta) = std::fs::metadata(&index) else {
         return Vec::new();
