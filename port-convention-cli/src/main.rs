@@ -132,12 +132,17 @@ fn run(cli: Cli) -> Result<u8, Error> {
             live,
         } => {
             let (_, convention) = io::load_convention_or_find(convention.as_deref())?;
+            // A port held in either protocol is skipped: allocation hands
+            // out a port for every protocol of a service.
             let held: Vec<u16> = if live {
-                io::live::read_holders(&Default::default())?
-                    .ports
-                    .iter()
-                    .map(|h| h.port)
-                    .collect()
+                let holders = io::live::read_holders(&Default::default())?;
+                for note in &holders.notes {
+                    eprintln!(
+                        "port-convention: note: {}",
+                        port_convention::report::escape_text(note)
+                    );
+                }
+                holders.ports.iter().map(|h| h.port).collect()
             } else {
                 Vec::new()
             };

@@ -231,7 +231,9 @@ fn check_live_flags_held_ports_and_preflight_names_the_holder() {
     assert!(!text.contains("live-undeclared-listener"), "{text}");
     assert!(!text.contains("web"), "{text}");
     // Preflight of web: its port is free; its own repository finding
-    // (undeclared in a protected range) stays, no live finding.
+    // (undeclared in a protected range) stays, and so do repository
+    // findings that name no service (the convention's warning about the
+    // ephemeral range); no live finding.
     let web = run_live(
         dir.path(),
         &["check", "--live", "--only", "web", "--format", "json"],
@@ -242,7 +244,7 @@ fn check_live_flags_held_ports_and_preflight_names_the_holder() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(rules, vec!["protected-range-violation"]);
+    assert_eq!(rules, vec!["protected-range-violation", "ephemeral-port"]);
     // --only needs --live.
     assert_eq!(code(&run_live(dir.path(), &["check", "--only", "api"])), 2);
     drop(held);
@@ -282,4 +284,32 @@ fn ports_needs_live() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The preflight keeps repository problems that name no service: a broken
+/// compose file still fails `check --live --only SERVICE`.
+#[test]
+fn a_preflight_still_fails_on_a_broken_repository() {
+    let dir = common::tree(&[
+        (
+            "compose.yaml",
+            "services:\n  api:\n    image: a\n    ports: [\"127.0.0.1:1:1\"]\n",
+        ),
+        ("other/compose.yaml", "services: [\n"),
+    ]);
+    let out = run_live(
+        dir.path(),
+        &["check", "--live", "--only", "api", "--format", "json"],
+    );
+    let rules: Vec<String> = common::json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        rules.contains(&"invalid-compose-file".to_owned()),
+        "{rules:?}"
+    );
+    assert_eq!(common::code(&out), 1);
 }

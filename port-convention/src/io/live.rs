@@ -409,7 +409,14 @@ pub fn add_live_findings(
     let mut findings = std::mem::take(&mut outcome.report.findings);
     findings.extend(live_findings);
     if !only.is_empty() {
-        findings.retain(|f| f.service.as_ref().is_some_and(|s| only.contains(s)));
+        // The preflight keeps what concerns the named services, and every
+        // repository problem that names no service (a broken ports.yaml or
+        // compose file must still fail it); live findings about other
+        // holders are dropped.
+        findings.retain(|f| match &f.service {
+            Some(s) => only.contains(s),
+            None => !f.rule.id().starts_with("live-"),
+        });
     }
     let projects = std::mem::take(&mut outcome.report.projects);
     let mut report = crate::report::Report::new(findings, outcome.report.summary.clone());

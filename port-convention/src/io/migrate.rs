@@ -1229,8 +1229,16 @@ fn writable_problems(root: &Path, plan: &Plan) -> Vec<String> {
     let mut reasons = Vec::new();
     let mut dirs: Vec<PathBuf> = vec![root.to_owned()];
     for file in &plan.files {
-        let path = root.join(&file.file);
         let name = crate::report::escape_text(&file.file);
+        // Checked again here: the tree may have changed since the plan was
+        // resolved, and the probe below writes beside this file.
+        let path = match resolve_inside(root, &file.file, "the plan") {
+            Ok(path) => path,
+            Err(err) => {
+                reasons.push(err.to_string());
+                continue;
+            }
+        };
         match fs::symlink_metadata(&path) {
             Ok(meta) if meta.permissions().readonly() => {
                 reasons.push(format!("{name} is read-only"));
@@ -1656,7 +1664,7 @@ fn backup(
             total,
             file: &file.file,
         });
-        let bytes = read_bytes(&root.join(&file.file))?;
+        let bytes = read_bytes(&resolve_inside(root, &file.file, "the plan")?)?;
         let sha = sha256_hex(&bytes);
         if sha != file.sha256 {
             return Err(refuse(vec![format!(
