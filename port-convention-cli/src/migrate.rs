@@ -54,6 +54,10 @@ struct PlanFlags {
     /// the project's .env files alike.
     #[arg(long)]
     rename_vars: bool,
+    /// Also move stale port literals of source and configuration files
+    /// (findings of rule stale-port) to their new ports.
+    #[arg(long)]
+    source: bool,
 }
 
 impl PlanFlags {
@@ -62,6 +66,7 @@ impl PlanFlags {
             use_env_vars: self.use_env_vars,
             rename_vars: self.rename_vars,
             maps: self.maps.clone(),
+            source: self.source,
         }
     }
 }

@@ -75,6 +75,10 @@ struct ConventionFile {
     /// Which files `check` reads.
     #[serde(default)]
     discovery: Option<DiscoveryFile>,
+    /// Which source and configuration files `check` scans for hardcoded
+    /// ports (rules `hardcoded-port`, `stale-port`, `unregistered-port`).
+    #[serde(default)]
+    source: Option<SourceFile>,
     /// Compose projects made of several files merged in order (what
     /// `docker compose -f base.yml -f prod.yml` loads), by name.
     #[serde(default, deserialize_with = "ordered_map")]
@@ -229,6 +233,135 @@ struct DiscoveryFile {
     /// `site-packages`. `include` globs still reach into them.
     #[serde(default)]
     skip_dirs: Option<Vec<String>>,
+}
+
+/// Which source and configuration files `check` scans for port literals.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    /// Scan source files at all (default: true).
+    #[serde(default)]
+    enabled: Option<bool>,
+    /// The kinds of files scanned; default: every kind.
+    #[serde(default)]
+    kinds: Option<Vec<SourceKind>>,
+    /// When given, only files matching one of these globs (relative to the
+    /// scanned root) are scanned.
+    #[serde(default)]
+    include: Vec<String>,
+    /// Files or directories not scanned, as globs (beyond `.gitignore`,
+    /// `discovery.exclude` and `discovery.skip_dirs`); default: minified
+    /// JavaScript and npm lock files.
+    #[serde(default)]
+    exclude: Option<Vec<String>>,
+}
+
+/// A kind of source or configuration file, by its name.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// `.js`, `.mjs`, `.cjs`, `.jsx`.
+    Javascript,
+    /// `.ts`, `.mts`, `.cts`, `.tsx`.
+    Typescript,
+    /// `.py`.
+    Python,
+    /// `.sh`, `.bash`, `.zsh`.
+    Shell,
+    /// `.go`.
+    Go,
+    /// `.yml`, `.yaml` that are not compose files nor the convention.
+    Yaml,
+    /// `.json`.
+    Json,
+    /// `.toml`.
+    Toml,
+    /// `.ini`, `.cfg`, `.conf`, `.properties`.
+    Ini,
+    /// `.env*` files that no compose project reads.
+    Env,
+}
+
+impl SourceKind {
+    /// Every kind.
+    pub const ALL: &'static [SourceKind] = &[
+        SourceKind::Javascript,
+        SourceKind::Typescript,
+        SourceKind::Python,
+        SourceKind::Shell,
+        SourceKind::Go,
+        SourceKind::Yaml,
+        SourceKind::Json,
+        SourceKind::Toml,
+        SourceKind::Ini,
+        SourceKind::Env,
+    ];
+
+    /// The kind of a file, by its name (not its path).
+    ///
+    /// ```
+    /// use port_convention::SourceKind;
+    /// assert_eq!(SourceKind::of_file_name("config.mjs"), Some(SourceKind::Javascript));
+    /// assert_eq!(SourceKind::of_file_name(".env.local"), Some(SourceKind::Env));
+    /// assert_eq!(SourceKind::of_file_name("README.md"), None);
+    /// ```
+    pub fn of_file_name(name: &str) -> Option<SourceKind> {
+        if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+            return Some(SourceKind::Env);
+        }
+        let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "js" | "mjs" | "cjs" | "jsx" => SourceKind::Javascript,
+            "ts" | "mts" | "cts" | "tsx" => SourceKind::Typescript,
+            "py" => SourceKind::Python,
+            "sh" | "bash" | "zsh" => SourceKind::Shell,
+            "go" => SourceKind::Go,
+            "yml" | "yaml" => SourceKind::Yaml,
+            "json" => SourceKind::Json,
+            "toml" => SourceKind::Toml,
+            "ini" | "cfg" | "conf" | "properties" => SourceKind::Ini,
+            "example" if name.contains(".env") => SourceKind::Env,
+            _ => return None,
+        })
+    }
+}
+
+/// Which source and configuration files `check` scans for port literals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSettings {
+    /// Whether source files are scanned at all.
+    pub enabled: bool,
+    /// The kinds scanned.
+    pub kinds: Vec<SourceKind>,
+    /// When not empty, only files matching one of these globs are scanned.
+    pub include: Vec<String>,
+    /// Files not scanned.
+    pub exclude: Vec<String>,
+}
+
+/// Files not scanned for ports unless `source.exclude` says otherwise:
+/// generated, not written by the team.
+pub const DEFAULT_SOURCE_EXCLUDE: &[&str] = &[
+    "**/*.min.js",
+    "**/*.min.mjs",
+    "**/package-lock.json",
+    "**/npm-shrinkwrap.json",
+];
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        SourceSettings {
+            enabled: true,
+            kinds: SourceKind::ALL.to_vec(),
+            include: Vec::new(),
+            exclude: DEFAULT_SOURCE_EXCLUDE
+                .iter()
+                .map(|g| (*g).to_owned())
+                .collect(),
+        }
+    }
 }
 
 /// Reads a YAML mapping into a `Vec` of pairs, keeping document order and
@@ -472,6 +605,8 @@ pub struct Convention {
     pub alternatives: Vec<AlternativeGroup>,
     /// Discovery globs.
     pub discovery: Discovery,
+    /// Which source files `check` scans for port literals.
+    pub source: SourceSettings,
     /// Declared compose projects.
     pub projects: Vec<ProjectDecl>,
     /// Hosts.
@@ -800,6 +935,18 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
                 .unwrap_or_else(|| Discovery::default().skip_dirs),
         })
         .unwrap_or_default();
+    let source = raw
+        .source
+        .map(|s| {
+            let defaults = SourceSettings::default();
+            SourceSettings {
+                enabled: s.enabled.unwrap_or(true),
+                kinds: s.kinds.unwrap_or(defaults.kinds),
+                include: s.include,
+                exclude: s.exclude.unwrap_or(defaults.exclude),
+            }
+        })
+        .unwrap_or_default();
 
     let projects = raw
         .projects
@@ -846,6 +993,7 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
         services,
         alternatives,
         discovery,
+        source,
         projects,
         hosts,
     })

@@ -49,7 +49,7 @@ pub enum Subject {
     /// This machine's sockets and containers (`check --live`).
     Live,
     /// Ports written in source code and other configuration files
-    /// (no rule yet: see issue "Ports hardcoded in source").
+    /// (`check` scans them: `source:` in `ports.yaml`).
     Source,
 }
 
@@ -215,11 +215,12 @@ impl Rule {
 
     /// The language of [`Rule::example`], for a fenced code block: `yaml`
     /// for convention and compose snippets, `sh` for `.env` files,
-    /// environments and live state.
+    /// environments and live state, `js` for source code.
     pub const fn example_language(&self) -> &'static str {
         match self.subject() {
             Subject::EnvFile | Subject::Environment | Subject::Live => "sh",
-            Subject::Convention | Subject::Compose | Subject::Source => "yaml",
+            Subject::Convention | Subject::Compose => "yaml",
+            Subject::Source => "js",
         }
     }
 
@@ -702,6 +703,56 @@ PG_PORT=5432",
         fix: "Fix the line the finding points at (an unclosed quote, a key that is not a \
             name).",
         example: "PG_PORT=\"7000",
+        since: "0.1.0",
+    }
+    // --- source and configuration files (ports written in programs) ---
+    HardcodedPort {
+        id: "hardcoded-port",
+        severity: Warning,
+        subject: Source,
+        summary: "A source or configuration file hardcodes a port the convention assigns.",
+        explanation: "The convention says programs read their ports from the environment (or \
+            from `loadPorts()` / `load_ports()`), never from a literal. A literal equal to \
+            today's assignment works until the next migration moves the port, and then points \
+            at the old one, silently.",
+        fix: "Read the port's variable (the finding names it) without a numeric fallback, or \
+            take the port from the binding (`loadPorts().services.SERVICE.PORT` in Node, \
+            `load_ports()[\"services\"][SERVICE][PORT]` in Python). Silence one line that must \
+            stay with `port-convention: ignore[hardcoded-port]` on it or on the line above.",
+        example: "// ports.yaml: timescaledb postgres is assigned 7000 (TIMESCALEDB_PORT)
+const port = Number(process.env.TIMESCALEDB_PORT ?? 7000);",
+        since: "0.1.0",
+    }
+    StalePort {
+        id: "stale-port",
+        severity: Error,
+        subject: Source,
+        summary: "A source or configuration file still uses a port the convention moved away \
+            from (a legacy port).",
+        explanation: "After a migration, compose publishes the new port, but fallbacks such as \
+            `process.env.X ?? 5433` or `localhost:5433` in programs still point at the old one: \
+            whenever the variable is unset the program connects to nothing, or to whatever now \
+            holds the old port.",
+        fix: "Use the new port through its variable or the binding (the finding names both); \
+            `port-convention migrate plan --source` proposes the replacement of each stale \
+            literal as an edit of the migration plan.",
+        example: "// ports.yaml: timescaledb moved from 5433 to 7000 (TIMESCALEDB_PORT)
+const port = Number(process.env.TIMESCALEDB_PORT ?? 5433);",
+        since: "0.1.0",
+    }
+    UnregisteredPort {
+        id: "unregistered-port",
+        severity: Warning,
+        subject: Source,
+        summary: "A host:port address names a port inside a protected range that the \
+            convention assigns to no service.",
+        explanation: "Only declared services may publish in a protected range, so a program \
+            connecting to an unassigned port there connects to nothing the convention knows: a \
+            typo, a service nobody declared, or one that was removed.",
+        fix: "Declare the service in the convention (then read its variable), or correct the \
+            address.",
+        example: "// ports.yaml: databases (7000-7999) is protected; 7050 is assigned to no one
+const url = 'http://localhost:7050';",
         since: "0.1.0",
     }
     // --- live checks (`check --live`: this machine's sockets and containers) ---

@@ -20,13 +20,14 @@ mod model;
 pub mod port_spec;
 pub mod project;
 pub mod report;
+pub mod source;
 mod validate;
 mod yaml;
 
 pub use allocate::{allocate, allocate_replica, allocate_with};
 pub use convention::{
     AlternativeGroup, BindPolicy, Convention, DEFAULT_SKIP_DIRS, Discovery, HostDef,
-    PortAssignment, ProjectDecl, RangeDef, ServiceDef, TOOL_VERSION, convention_schema,
+    PortAssignment, ProjectDecl, RangeDef, ServiceDef, DEFAULT_SOURCE_EXCLUDE, SourceKind, SourceSettings, TOOL_VERSION, convention_schema,
 };
 pub use env_ports::{ConventionInfo, LoadedPorts, parse_env_port, resolve_ports};
 pub use error::{Error, Location};

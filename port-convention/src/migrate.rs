@@ -126,6 +126,10 @@ pub struct PlanOptions {
     pub rename_vars: bool,
     /// `--map OLD=NEW` pairs.
     pub maps: Vec<PortMap>,
+    /// `--source`: also move stale port literals of source and configuration
+    /// files (rule `stale-port`) to their new ports.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source: bool,
 }
 
 impl PlanOptions {
@@ -142,6 +146,8 @@ pub enum FileKind {
     Compose,
     /// A `.env`-style file.
     Env,
+    /// A source or configuration file (`migrate plan --source`).
+    Source,
 }
 
 /// One replacement of bytes `start..end` (of the file as planned) by `new`.
@@ -195,6 +201,8 @@ pub enum ChangeKind {
     RenameEnvKey,
     /// A `VAR=port` line added to a `.env` file (`--use-env-vars`).
     AddEnvVar,
+    /// A stale port literal of a source file (`--source`).
+    SourceLiteral,
 }
 
 /// One change, as a person reads it.

@@ -75,6 +75,16 @@ pub struct Summary {
     pub errors: usize,
     /// Findings of severity warning.
     pub warnings: usize,
+    /// Source and configuration files scanned for port literals.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub source_files: usize,
+    /// Findings silenced by `port-convention: ignore[rule]` comments.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The version of the `check --format json` contract (`docs/json-output.md`).
@@ -352,11 +362,18 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
         out.push('\n');
     }
     let s = &report.summary;
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{} error(s), {} warning(s) in {} file(s), {} project(s), {} service(s), {} port mapping(s)",
         s.errors, s.warnings, s.files, s.projects, s.services, s.mappings
     );
+    if s.source_files > 0 {
+        let _ = write!(out, ", {} source file(s)", s.source_files);
+    }
+    if s.suppressed > 0 {
+        let _ = write!(out, ", {} suppressed", s.suppressed);
+    }
+    out.push('\n');
     out
 }
 

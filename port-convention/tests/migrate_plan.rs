@@ -554,6 +554,7 @@ fn corpus_before_migration_plan_apply_check_rollback() {
         use_env_vars: true,
         rename_vars: false,
         maps,
+        source: false,
     };
     let planned = plan_tree(&root, &example_convention(), options);
     let plan = &planned.plan;

@@ -231,7 +231,7 @@ pub fn plan_migration(request: &PlanRequest) -> Result<Planned, Error> {
     };
     let root = absolute(&root);
     let env = request.env.clone().unwrap_or_else(crate::io::process_env);
-    let (scan, texts) = read_tree(&root, &convention, &env)?;
+    let (scan, mut texts) = read_tree(&root, &convention, &env)?;
     let tree = Tree {
         convention: &convention,
         scan: &scan,
@@ -239,6 +239,9 @@ pub fn plan_migration(request: &PlanRequest) -> Result<Planned, Error> {
         env: &env,
     };
     let mut plan = migrate::plan(&tree, &request.options);
+    if request.options.source {
+        crate::io::source::add_source_edits(&root, &convention, &scan, &mut plan, &mut texts)?;
+    }
     plan.root = root.display().to_string();
     plan.convention.path = absolute(&convention_path).display().to_string();
     plan.convention.sha256 = sha256_hex(convention_text.as_bytes());

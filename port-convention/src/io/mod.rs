@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod live;
 pub mod migrate;
+pub mod source;
 
 use crate::dotenv::{Dotenv, parse_dotenv};
 use crate::{Convention, Error, LoadedPorts, resolve_ports};
@@ -1016,8 +1017,20 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
     };
     let mut scan = crate::check::Scan::default();
     let prefix_names = roots.len() > 1;
+    let mut source = source::SourceOutcome::default();
     for root in &roots {
         let mut part = scan_tree_with(root, &scan_options, conv)?;
+        if let Some(c) = conv {
+            let mut found = source::scan_sources(root, c, &part)?;
+            if prefix_names {
+                for f in &mut found.findings {
+                    f.file = f.file.take().map(|n| format!("{}/{n}", root.display()));
+                }
+            }
+            source.files += found.files;
+            source.suppressed += found.suppressed;
+            source.findings.extend(found.findings);
+        }
         if prefix_names {
             let prefix = root.display().to_string();
             for file in &mut part.compose_files {
@@ -1044,11 +1057,14 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
         scan.projects.findings.extend(part.projects.findings);
         scan.notes.extend(part.notes);
     }
-    let findings = crate::check::check_repository(conv, &scan);
+    let mut findings = crate::check::check_repository(conv, &scan);
+    findings.extend(source.findings);
     let summary = crate::report::Summary {
         files: scan.compose_files.len() + scan.env_files.len() + usize::from(conv.is_some()),
         services: scan.compose_files.iter().map(|f| f.services.len()).sum(),
         mappings: scan.claims().count(),
+        source_files: source.files,
+        suppressed: source.suppressed,
         ..Default::default()
     };
     Ok(CheckOutcome {
