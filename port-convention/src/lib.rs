@@ -26,8 +26,9 @@ mod yaml;
 
 pub use allocate::{allocate, allocate_replica, allocate_with};
 pub use convention::{
-    AlternativeGroup, BindPolicy, Convention, DEFAULT_SKIP_DIRS, Discovery, HostDef,
-    PortAssignment, ProjectDecl, RangeDef, ServiceDef, DEFAULT_SOURCE_EXCLUDE, SourceKind, SourceSettings, TOOL_VERSION, convention_schema,
+    AlternativeGroup, BindPolicy, Convention, DEFAULT_SKIP_DIRS, DEFAULT_SOURCE_EXCLUDE, Discovery,
+    HostDef, PortAssignment, ProjectDecl, RangeDef, ServiceDef, SourceKind, SourceSettings,
+    TOOL_VERSION, convention_schema,
 };
 pub use env_ports::{ConventionInfo, LoadedPorts, parse_env_port, resolve_ports};
 pub use error::{Error, Location};

@@ -53,10 +53,11 @@ pub fn source_files(
         taken.extend(project.reads.iter().cloned());
         taken.extend(project.files.iter().cloned());
         taken.extend(project.env_files.iter().cloned());
-        taken.insert(crate::check::project_env_name(&format!(
-            "{}/x",
-            project.directory
-        )).trim_start_matches('/').to_owned());
+        taken.insert(
+            crate::check::project_env_name(&format!("{}/x", project.directory))
+                .trim_start_matches('/')
+                .to_owned(),
+        );
     }
     let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
     let skip_dirs = discovery.skip_dirs.clone();
@@ -68,7 +69,8 @@ pub fn source_files(
         .git_exclude(false)
         .git_global(false)
         .filter_entry(move |entry| {
-            if entry.file_name() == ".git" {
+            // Git's own files and migrate's backups are not the repository's source.
+            if entry.file_name() == ".git" || entry.file_name() == ".port-convention" {
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
@@ -133,7 +135,10 @@ fn globs(globs: &[String]) -> Result<globset::GlobSet, Error> {
 }
 
 /// Reads and scans `files` in parallel.
-pub fn scan_files(files: &[SourceFileRef], index: &SourceIndex) -> Vec<(String, Result<SourceScan, String>)> {
+pub fn scan_files(
+    files: &[SourceFileRef],
+    index: &SourceIndex,
+) -> Vec<(String, Result<SourceScan, String>)> {
     use rayon::prelude::*;
     files
         .par_iter()
@@ -219,5 +224,14 @@ pub fn add_source_edits(
         texts.insert(name, text);
     }
     plan.files.sort_by(|a, b| a.file.cmp(&b.file));
+    plan.changes.sort_by(|a, b| {
+        (&a.service, &a.port_name, &a.file, a.line, a.column).cmp(&(
+            &b.service,
+            &b.port_name,
+            &b.file,
+            b.line,
+            b.column,
+        ))
+    });
     Ok(())
 }

@@ -114,7 +114,9 @@ fn hash_comments(text: &[u8], style: Hash) -> Vec<Range<usize>> {
                         .map_or(text.len(), |k| i + 3 + k + 3);
                 } else if style == Hash::Config || style == Hash::Ini {
                     // A quote inside a bare value (`it's`) is no string.
-                    if word_start || previous.is_some_and(|p| matches!(p, b'=' | b':' | b'[' | b',')) {
+                    if word_start
+                        || previous.is_some_and(|p| matches!(p, b'=' | b':' | b'[' | b','))
+                    {
                         i = skip_string(text, i, b, false);
                     } else {
                         i += 1;
@@ -126,7 +128,10 @@ fn hash_comments(text: &[u8], style: Hash) -> Vec<Range<usize>> {
             _ => i += 1,
         }
         line_start = text.get(i.saturating_sub(1)) == Some(&b'\n')
-            || (line_start && text.get(i.saturating_sub(1)).is_some_and(|c| *c == b' ' || *c == b'\t'));
+            || (line_start
+                && text
+                    .get(i.saturating_sub(1))
+                    .is_some_and(|c| *c == b' ' || *c == b'\t'));
     }
     out
 }
@@ -154,7 +159,10 @@ mod tests {
     #[test]
     fn hash_comments_per_language() {
         assert_eq!(
-            commented(SourceKind::Python, "x = '#no'  # yes\ns = \"\"\"a # b\"\"\""),
+            commented(
+                SourceKind::Python,
+                "x = '#no'  # yes\ns = \"\"\"a # b\"\"\""
+            ),
             vec!["# yes"]
         );
         assert_eq!(

@@ -118,7 +118,10 @@ impl SourceIndex {
                 .or_default()
                 .assigned
                 .push(index);
-            if let Some(legacy) = assignment.legacy.filter(|l| *l != assignment.port && *l != 0) {
+            if let Some(legacy) = assignment
+                .legacy
+                .filter(|l| *l != assignment.port && *l != 0)
+            {
                 meanings.entry(legacy).or_default().legacy.push(index);
             }
             if let Some(container) = assignment.container {
@@ -130,7 +133,9 @@ impl SourceIndex {
         }
         for project in projects {
             for service in &project.services {
-                let ports = network.entry(service.name.to_ascii_lowercase()).or_default();
+                let ports = network
+                    .entry(service.name.to_ascii_lowercase())
+                    .or_default();
                 for claim in &service.claims {
                     let first = claim.mapping.target;
                     for k in 0..claim.run.max(1) {
@@ -145,7 +150,8 @@ impl SourceIndex {
         }
         let mut count = meanings.len();
         for (i, range) in convention.ranges.iter().enumerate() {
-            if !convention.is_protected(i) || range.parent.is_some_and(|p| convention.is_protected(p))
+            if !convention.is_protected(i)
+                || range.parent.is_some_and(|p| convention.is_protected(p))
             {
                 continue;
             }
@@ -195,7 +201,10 @@ enum Context {
     /// `os.environ.get("X", "5432")`, `${X:-5432}`).
     Fallback,
     /// The value of a key named like a port (`port: 5432`, `DB_PORT=5432`).
-    Key,
+    Key {
+        /// The key as written.
+        key: String,
+    },
 }
 
 /// Where the program using an address runs, as far as the address says.
@@ -278,8 +287,8 @@ pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceInde
         let Some(context) = classify(kind, before, after) else {
             continue;
         };
-        let column = u32::try_from(String::from_utf8_lossy(before).chars().count() + 1)
-            .unwrap_or(u32::MAX);
+        let column =
+            u32::try_from(String::from_utf8_lossy(before).chars().count() + 1).unwrap_or(u32::MAX);
         let hit = Hit {
             span: start..end,
             port,
@@ -292,7 +301,9 @@ pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceInde
             continue;
         };
         let previous = previous_line(text, line_start);
-        if suppresses(line_text, finding.rule) || suppresses(previous, finding.rule) {
+        if suppresses(line_text, finding.rule)
+            || (is_comment_line(previous) && suppresses(previous, finding.rule))
+        {
             out.suppressed += 1;
             continue;
         }
@@ -332,7 +343,10 @@ fn fix_port_name(finding: &Finding, index: &SourceIndex) -> String {
         .iter()
         .find(|o| {
             Some(&o.service) == finding.service.as_ref()
-                && finding.suggestion.as_ref().is_some_and(|s| s.port == o.port)
+                && finding
+                    .suggestion
+                    .as_ref()
+                    .is_some_and(|s| s.port == o.port)
         })
         .map(|o| o.port_name.clone())
         .unwrap_or_default()
@@ -413,6 +427,20 @@ fn suppresses(line: &[u8], rule: Rule) -> bool {
     false
 }
 
+/// Whether a line holds only a comment (the line-above form of a
+/// suppression must stand on its own line: a trailing comment silences
+/// only its own line).
+fn is_comment_line(line: &[u8]) -> bool {
+    let start = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let rest = line.get(start..).unwrap_or_default();
+    [b"//".as_slice(), b"#", b";", b"/*", b"*", b"--", b"<!--"]
+        .iter()
+        .any(|m| rest.starts_with(m))
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || haystack.len() < needle.len() {
         return None;
@@ -450,10 +478,7 @@ fn classify(kind: SourceKind, before: &[u8], after: &[u8]) -> Option<Context> {
     if is_fallback(kind, before) {
         return Some(Context::Fallback);
     }
-    if is_key(before) {
-        return Some(Context::Key);
-    }
-    None
+    is_key(before).map(|key| Context::Key { key })
 }
 
 fn is_host_byte(b: u8) -> bool {
@@ -546,12 +571,24 @@ fn address(before: &[u8], after: &[u8]) -> Option<Option<Context>> {
 /// them and the operator.
 fn trim_value_start(before: &[u8]) -> &[u8] {
     let mut end = before.len();
-    while end > 0 && before.get(end - 1).is_some_and(|b| *b == b' ' || *b == b'\t') {
+    while end > 0
+        && before
+            .get(end - 1)
+            .is_some_and(|b| *b == b' ' || *b == b'\t')
+    {
         end -= 1;
     }
-    if end > 0 && before.get(end - 1).is_some_and(|b| matches!(b, b'"' | b'\'' | b'`')) {
+    if end > 0
+        && before
+            .get(end - 1)
+            .is_some_and(|b| matches!(b, b'"' | b'\'' | b'`'))
+    {
         end -= 1;
-        while end > 0 && before.get(end - 1).is_some_and(|b| *b == b' ' || *b == b'\t') {
+        while end > 0
+            && before
+                .get(end - 1)
+                .is_some_and(|b| *b == b' ' || *b == b'\t')
+        {
             end -= 1;
         }
     }
@@ -616,17 +653,16 @@ fn is_fallback(kind: SourceKind, before: &[u8]) -> bool {
 /// does not connect to or publish on the host.
 const CONTAINER_SIDE_WORDS: &[&str] = &["container", "target", "internal", "exposed"];
 
-fn is_key(before: &[u8]) -> bool {
+fn is_key(before: &[u8]) -> Option<String> {
     let head = trim_value_start(before);
-    let Some((&op, rest)) = head.split_last() else {
-        return false;
-    };
+    let (&op, rest) = head.split_last()?;
     let rest = match op {
         b':' | b'=' => rest,
         // `--port 5432`
         _ => {
             let key = key_before(head);
-            return key.starts_with("--") && key_words(&key).iter().any(|w| w == "port");
+            let words = key_words(&key);
+            return (key.starts_with("--") && words.iter().any(|w| w == "port")).then_some(key);
         }
     };
     let mut rest = rest;
@@ -639,10 +675,11 @@ fn is_key(before: &[u8]) -> bool {
     }
     let key = key_before(rest);
     let words = key_words(&key);
-    words.iter().any(|w| w == "port" || w == "ports")
+    let is_port = words.iter().any(|w| w == "port" || w == "ports")
         && !words
             .iter()
-            .any(|w| CONTAINER_SIDE_WORDS.contains(&w.as_str()))
+            .any(|w| CONTAINER_SIDE_WORDS.contains(&w.as_str()));
+    is_port.then_some(key)
 }
 
 fn key_before(head: &[u8]) -> String {
@@ -706,8 +743,18 @@ fn judge(
             // Another machine's port is not the convention's.
             None => return None,
         },
-        Context::Fallback | Context::Key => Side::Host,
+        Context::Fallback | Context::Key { .. } => Side::Host,
     };
+    // A `.env` file is the environment programs read: a convention
+    // variable there is `env-drift`'s, and a port set there is not
+    // hardcoded in a program (a legacy one is still stale).
+    let env_key = match (&hit.context, kind) {
+        (Context::Key { key }, SourceKind::Env) => Some(key.as_str()),
+        _ => None,
+    };
+    if env_key.is_some_and(|key| index.owners.iter().any(|o| o.env.as_deref() == Some(key))) {
+        return None;
+    }
     let line_text = String::from_utf8_lossy(line);
     let names_env = |o: &Owner| o.env.as_deref().is_some_and(|e| line_text.contains(e));
     let owner = |i: &usize| index.owners.get(*i);
@@ -720,7 +767,7 @@ fn judge(
         SourceKind::Yaml | SourceKind::Json | SourceKind::Toml | SourceKind::Ini
     );
     if config
-        && hit.context == Context::Key
+        && matches!(hit.context, Context::Key { .. })
         && assigned
             .iter()
             .chain(&legacy)
@@ -730,6 +777,7 @@ fn judge(
     }
     let location = Location::new(file, hit.line, hit.column);
     let written = match &hit.context {
+        Context::Address { host } if host.contains(':') => format!("[{host}]:{}", hit.port),
         Context::Address { host } if !host.is_empty() => format!("{host}:{}", hit.port),
         _ => hit.port.to_string(),
     };
@@ -751,7 +799,8 @@ fn judge(
     // Prefer the port whose variable the line reads.
     let legacy_named: Vec<&Owner> = legacy.iter().copied().filter(|o| names_env(o)).collect();
     let assigned_named = assigned.iter().any(|o| names_env(o));
-    let use_legacy = !legacy.is_empty() && (assigned.is_empty() || (!legacy_named.is_empty() && !assigned_named));
+    let use_legacy = !legacy.is_empty()
+        && (assigned.is_empty() || (!legacy_named.is_empty() && !assigned_named));
     if use_legacy {
         let candidates = if legacy_named.is_empty() {
             legacy.clone()
@@ -805,6 +854,9 @@ fn judge(
         return Some((f, fix));
     }
     if !assigned.is_empty() {
+        if env_key.is_some() {
+            return None;
+        }
         let candidates: Vec<&Owner> = if assigned_named {
             assigned.iter().copied().filter(|o| names_env(o)).collect()
         } else {
@@ -822,9 +874,9 @@ fn judge(
         match &side {
             Side::Network(name) => {
                 message = format!(
-                    "{written} uses the host port of {} inside the compose network{}",
+                    "{written} is the host port of {}, but this address is inside the compose network{}",
                     described.join(" and "),
-                    network_note(name)
+                    network_note(name).trim_start_matches("; inside the compose network")
                 );
             }
             Side::Host => {
