@@ -178,6 +178,14 @@ fn every_rule_is_reachable() {
     })
     .unwrap();
     seen.extend(outcome.report.findings.iter().map(|f| f.rule));
+    // The source rules on their fixture tree.
+    let source = io::check(&io::CheckOptions {
+        paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/source/app")],
+        env: Some(Default::default()),
+        ..Default::default()
+    })
+    .unwrap();
+    seen.extend(source.report.findings.iter().map(|f| f.rule));
     let all: BTreeSet<Rule> = Rule::ALL.iter().copied().collect();
     let missing: Vec<&str> = all.difference(&seen).map(|r| r.id()).collect();
     assert!(missing.is_empty(), "never produced: {missing:?}");

@@ -509,7 +509,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__migrate__subcmd__apply)
-            opts="-c -h --convention --map --use-env-vars --rename-vars --root --skip-port-check --help"
+            opts="-c -h --convention --map --use-env-vars --rename-vars --source --root --skip-port-check --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -623,7 +623,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__migrate__subcmd__plan)
-            opts="-c -h --convention --map --use-env-vars --rename-vars --out --format --color --help"
+            opts="-c -h --convention --map --use-env-vars --rename-vars --source --out --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -146,6 +146,7 @@ json\:"The plan as JSON (the same as --out writes)"))' \
 '--color=[When to colour the diff (auto\: on a terminal, unless NO_COLOR is set)]:COLOR:(auto always never)' \
 '--use-env-vars[Turn literal mappings into \${VAR\:-port} with the convention'\''s variable (adding VAR=port to the project'\''s .env files) and rename variables that differ from the convention'\''s]' \
 '--rename-vars[Rename variables that differ from the convention'\''s, in compose and the project'\''s .env files alike]' \
+'--source[Also move stale port literals of source and configuration files (findings of rule stale-port) to their new ports]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '*::paths -- The directory to migrate (default\: the directory of ports.yaml):_files' \
@@ -159,6 +160,7 @@ _arguments "${_arguments_options[@]}" : \
 '--root=[The directory to migrate (default\: the plan'\''s root, else the directory of ports.yaml)]:DIR:_files' \
 '--use-env-vars[Turn literal mappings into \${VAR\:-port} with the convention'\''s variable (adding VAR=port to the project'\''s .env files) and rename variables that differ from the convention'\''s]' \
 '--rename-vars[Rename variables that differ from the convention'\''s, in compose and the project'\''s .env files alike]' \
+'--source[Also move stale port literals of source and configuration files (findings of rule stale-port) to their new ports]' \
 '--skip-port-check[Do not refuse when a target port is listening on this machine (tests, CI)]' \
 '-h[Print help]' \
 '--help[Print help]' \
