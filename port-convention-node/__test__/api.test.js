@@ -35,13 +35,37 @@ describe('loadPorts', () => {
     assert.equal(Object.keys(loaded.ports).length, 14)
     assert.deepEqual(loaded.services.timescaledb, { postgres: 7000 })
     assert.deepEqual(loaded.services.questdb, { http: 7010, ilp: 7011, influx: 7012 })
-    assert.deepEqual(Object.keys(loaded), ['convention', 'ports', 'services'])
+    assert.deepEqual(Object.keys(loaded), ['convention', 'ports', 'services', 'network', 'addresses'])
   })
 
   test('a convention without a name gives name null', () => {
     const dir = writeTree(tempDir(), { 'ports.yaml': 'version: 1.0.0\n' })
     const loaded = pc.loadPorts({ convention: path.join(dir, 'ports.yaml'), env: {} })
-    assert.deepEqual(loaded, { convention: { name: null, version: '1.0.0' }, ports: {}, services: {} })
+    assert.deepEqual(loaded, {
+      convention: { name: null, version: '1.0.0' },
+      ports: {},
+      services: {},
+      network: loaded.network,
+      addresses: {},
+    })
+  })
+
+  test('addresses: localhost and the host port, or the service name and the container port', () => {
+    const host = pc.loadPorts({ convention: TRADING_SYSTEM, env: { TIMESCALEDB_PORT: '7005' }, network: 'host' })
+    assert.equal(host.network, 'host')
+    assert.deepEqual(host.addresses.timescaledb, { postgres: { host: 'localhost', port: 7005 } })
+    const inside = pc.loadPorts({ convention: TRADING_SYSTEM, env: {}, network: 'compose' })
+    assert.equal(inside.network, 'compose')
+    assert.deepEqual(inside.addresses.timescaledb, { postgres: { host: 'timescaledb', port: 5432 } })
+    // The compose service name, where the convention names another one.
+    assert.deepEqual(inside.addresses['postgres-langgraph'], { postgres: { host: 'postgress-langgraph', port: 5432 } })
+    // PORT_CONVENTION_NETWORK chooses when the option is not given.
+    const chosen = pc.loadPorts({ convention: TRADING_SYSTEM, env: { PORT_CONVENTION_NETWORK: 'compose' } })
+    assert.equal(chosen.addresses.qdrant.http.port, 6333)
+    assert.throws(
+      () => pc.loadPorts({ convention: TRADING_SYSTEM, env: {}, network: 'lan' }),
+      (err) => err instanceof pc.PortConventionError && err.code === 'invalid-argument',
+    )
   })
 
   test('env overrides; undefined and empty values count as unset', () => {

@@ -103,6 +103,12 @@ pub struct LoadPortsOptions {
     pub env_files: Option<Vec<String>>,
     /// Where the search for `ports.yaml` starts. Default: `process.cwd()`.
     pub cwd: Option<String>,
+    /// Where this program runs, which decides `addresses`: `'host'`
+    /// (`localhost` and the host port) or `'compose'` (the compose service
+    /// name and the container port). Default: `PORT_CONVENTION_NETWORK` in
+    /// the environment, else `'compose'` inside a container, else `'host'`.
+    #[napi(ts_type = "'host' | 'compose'")]
+    pub network: Option<String>,
 }
 
 /// The convention's ports with environment overrides applied, every value
@@ -130,12 +136,21 @@ pub fn load_ports(cx: &Env, options: Option<LoadPortsOptions>) -> Result<Unknown
         env: None,
         env_files: None,
         cwd: None,
+        network: None,
     });
+    let network = match options.network.as_deref() {
+        Some(n) => Some(
+            n.parse::<port_convention::Network>()
+                .map_err(|err| js_error(cx, &err))?,
+        ),
+        None => None,
+    };
     let load = io::LoadOptions {
         convention: options.convention.map(PathBuf::from),
         env: Some(env_or_process(cx, options.env)?),
         env_files: paths(options.env_files),
         cwd: options.cwd.map(PathBuf::from),
+        network,
     };
     to_js(cx, io::load_ports(&load))
 }

@@ -96,6 +96,10 @@ export interface Summary {
   errors: number
   /** Findings of severity warning. */
   warnings: number
+  /** Source and configuration files scanned for port literals (omitted when none). */
+  source_files?: number
+  /** Findings silenced by `port-convention: ignore[rule]` (omitted when none). */
+  suppressed?: number
 }
 
 /** A compose project a finding may name. */
@@ -134,6 +138,22 @@ export interface LoadedPorts {
   ports: Record<string, number>
   /** Port by service name, then by port name. */
   services: Record<string, Record<string, number>>
+  /** Where the program runs, which decides `addresses`. */
+  network: 'host' | 'compose'
+  /**
+   * Where to connect, by service name, then by port name: `localhost` and
+   * the host port on the host; the compose service name and the container
+   * port inside the compose network.
+   */
+  addresses: Record<string, Record<string, Address>>
+}
+
+/** Where to connect to one port. */
+export interface Address {
+  /** `localhost`, or the compose service name. */
+  host: string
+  /** The host port, or the container port. */
+  port: number
 }
 
 /** One container port and how it is published (compose-go's `ServicePortConfig`). */

@@ -222,29 +222,42 @@ fn raise(py: Python<'_>, err: Error) -> PyErr {
 ///         environment wins over all of them.
 ///     cwd: where the search for ``ports.yaml`` starts; default: the
 ///         working directory.
+///     network: where this program runs, which decides ``addresses``:
+///         ``"host"`` (``localhost`` and the host port) or ``"compose"``
+///         (the compose service name and the container port); default:
+///         ``PORT_CONVENTION_NETWORK`` in the environment, else
+///         ``"compose"`` inside a container, else ``"host"``.
 ///
 /// Returns:
 ///     ``{"convention": {"name", "version"}, "ports": {VAR: port},
-///     "services": {service: {port name: port}}}``.
+///     "services": {service: {port name: port}}, "network": "host" |
+///     "compose", "addresses": {service: {port name: {"host", "port"}}}}``.
 ///
 /// Raises:
 ///     PortConventionError: ``convention-not-found``, ``io``, a convention
-///         error, ``dotenv-syntax``, or ``validation-failed`` with every
-///         problem in ``findings`` at once.
+///         error, ``dotenv-syntax``, ``invalid-argument`` for another
+///         ``network``, or ``validation-failed`` with every problem in
+///         ``findings`` at once.
 #[pyfunction]
-#[pyo3(signature = (convention=None, env=None, env_files=None, cwd=None))]
+#[pyo3(signature = (convention=None, env=None, env_files=None, cwd=None, network=None))]
 fn load_ports<'py>(
     py: Python<'py>,
     convention: Option<PathBuf>,
     env: Option<&Bound<'py, PyAny>>,
     env_files: Option<Vec<PathBuf>>,
     cwd: Option<PathBuf>,
+    network: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let network = network
+        .map(|n| n.parse::<port_convention::Network>())
+        .transpose()
+        .map_err(|err| raise(py, err))?;
     let options = io::LoadOptions {
         convention,
         env: Some(env_or_process(py, env)?),
         env_files: env_files.unwrap_or_default(),
         cwd,
+        network,
     };
     let loaded = py
         .detach(|| io::load_ports(&options))

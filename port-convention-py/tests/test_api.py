@@ -60,7 +60,10 @@ def test_module_exports_and_docs() -> None:
     ):
         assert function.__doc__ and len(function.__doc__) > 80, function
         assert function.__module__.startswith("port_convention")
-    assert str(inspect.signature(pc.load_ports)) == "(convention=None, env=None, env_files=None, cwd=None)"
+    assert (
+        str(inspect.signature(pc.load_ports))
+        == "(convention=None, env=None, env_files=None, cwd=None, network=None)"
+    )
     assert str(inspect.signature(pc.check)) == "(root=None, convention=None, env_files=None, env=None)"
     assert str(inspect.signature(pc.allocate)) == "(range, convention=None, count=1)"
     assert len(pc.ERROR_CODES) == len(set(pc.ERROR_CODES)) >= 16
@@ -77,11 +80,36 @@ def test_typing_files_are_shipped() -> None:
 
 
 def test_load_ports_shape(convention: Path) -> None:
-    assert pc.load_ports(convention, env={}) == {
+    assert pc.load_ports(convention, env={}, network="host") == {
         "convention": {"name": "demo", "version": "1.0.0"},
         "ports": {"PG_PORT": 7000, "CACHE_PORT": 7030},
         "services": {"pg": {"sql": 7000}, "cache": {"redis": 7030, "metrics": 7031}},
+        "network": "host",
+        "addresses": {
+            "pg": {"sql": {"host": "localhost", "port": 7000}},
+            "cache": {
+                "redis": {"host": "localhost", "port": 7030},
+                "metrics": {"host": "localhost", "port": 7031},
+            },
+        },
     }
+
+
+def test_load_ports_addresses_inside_the_compose_network(convention: Path) -> None:
+    inside = pc.load_ports(convention, env={"PG_PORT": "7005"}, network="compose")
+    assert inside["network"] == "compose"
+    # The service name and the container port; a port without `container`
+    # has no address inside the network.
+    assert inside["addresses"] == {"pg": {"sql": {"host": "pg", "port": 5432}}}
+    # The host side follows the override.
+    host = pc.load_ports(convention, env={"PG_PORT": "7005"}, network="host")
+    assert host["addresses"]["pg"]["sql"] == {"host": "localhost", "port": 7005}
+    # Chosen by PORT_CONVENTION_NETWORK when not given.
+    chosen = pc.load_ports(convention, env={"PORT_CONVENTION_NETWORK": "compose"})
+    assert chosen["network"] == "compose"
+    with pytest.raises(pc.PortConventionError) as err:
+        pc.load_ports(convention, env={}, network="lan")
+    assert err.value.code == "invalid-argument"
 
 
 def test_load_ports_accepts_str_and_pathlike(convention: Path) -> None:

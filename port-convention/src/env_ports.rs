@@ -25,6 +25,103 @@ pub struct LoadedPorts {
     pub ports: BTreeMap<String, u16>,
     /// Port by service name, then by port name.
     pub services: BTreeMap<String, BTreeMap<String, u16>>,
+    /// Where the program loading the ports runs: on the host, or inside
+    /// the compose network (see [`Network`]).
+    pub network: Network,
+    /// The address to connect to, by service name, then by port name:
+    /// `localhost` and the host port for programs on the host; the compose
+    /// service name and the container port inside the compose network
+    /// (ports without a `container` in the convention are left out there).
+    pub addresses: BTreeMap<String, BTreeMap<String, Address>>,
+}
+
+/// Where a program runs, which decides which address of a port is right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// On the host: `localhost` and the host port.
+    #[default]
+    Host,
+    /// Inside the compose network: the service name and the container port.
+    Compose,
+}
+
+impl std::str::FromStr for Network {
+    type Err = Error;
+
+    /// `host` or `compose`.
+    fn from_str(text: &str) -> Result<Network, Error> {
+        match text {
+            "host" => Ok(Network::Host),
+            "compose" => Ok(Network::Compose),
+            other => Err(Error::InvalidArgument {
+                message: format!("network must be `host` or `compose`, not {other:?}"),
+            }),
+        }
+    }
+}
+
+/// Where to connect to one port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Address {
+    /// `localhost`, or the compose service name.
+    pub host: String,
+    /// The host port, or the container port.
+    pub port: u16,
+}
+
+impl LoadedPorts {
+    /// The same ports with the addresses of `network`: `localhost` and the
+    /// (validated, possibly overridden) host port, or the compose service
+    /// name and the convention's container port.
+    ///
+    /// ```
+    /// use port_convention::{Convention, Network, resolve_ports};
+    /// let c = Convention::from_yaml("ports.yaml", "version: 1.0.0
+    /// services:
+    ///   timescaledb: { ports: { postgres: { port: 7000, env: TIMESCALEDB_PORT, container: 5432 } } }
+    /// ")?;
+    /// let ports = resolve_ports(&c, &|_| None)?;
+    /// assert_eq!(ports.addresses["timescaledb"]["postgres"].host, "localhost");
+    /// let inside = ports.for_network(&c, Network::Compose);
+    /// let a = &inside.addresses["timescaledb"]["postgres"];
+    /// assert_eq!((a.host.as_str(), a.port), ("timescaledb", 5432));
+    /// # Ok::<(), port_convention::Error>(())
+    /// ```
+    pub fn for_network(mut self, convention: &Convention, network: Network) -> LoadedPorts {
+        self.network = network;
+        self.addresses = addresses(convention, &self.services, network);
+        self
+    }
+}
+
+fn addresses(
+    convention: &Convention,
+    services: &BTreeMap<String, BTreeMap<String, u16>>,
+    network: Network,
+) -> BTreeMap<String, BTreeMap<String, Address>> {
+    let mut out: BTreeMap<String, BTreeMap<String, Address>> = BTreeMap::new();
+    for (service, assignment) in convention.assignments() {
+        let address = match network {
+            Network::Host => services
+                .get(&service.name)
+                .and_then(|ports| ports.get(&assignment.name))
+                .map(|port| Address {
+                    host: "localhost".to_owned(),
+                    port: *port,
+                }),
+            Network::Compose => assignment.container.map(|port| Address {
+                host: service.compose_service.clone(),
+                port,
+            }),
+        };
+        if let Some(address) = address {
+            out.entry(service.name.clone())
+                .or_default()
+                .insert(assignment.name.clone(), address);
+        }
+    }
+    out
 }
 
 /// Parses a port from an environment value strictly: ASCII digits only, no
@@ -227,6 +324,7 @@ pub fn resolve_ports(
     if !findings.is_empty() {
         return Err(Error::Validation { findings });
     }
+    let addresses = addresses(convention, &services, Network::Host);
     Ok(LoadedPorts {
         convention: ConventionInfo {
             name: convention.name.clone(),
@@ -234,5 +332,7 @@ pub fn resolve_ports(
         },
         ports,
         services,
+        network: Network::Host,
+        addresses,
     })
 }

@@ -30,7 +30,7 @@ pub use convention::{
     HostDef, PortAssignment, ProjectDecl, RangeDef, ServiceDef, SourceKind, SourceSettings,
     TOOL_VERSION, convention_schema,
 };
-pub use env_ports::{ConventionInfo, LoadedPorts, parse_env_port, resolve_ports};
+pub use env_ports::{Address, ConventionInfo, LoadedPorts, Network, parse_env_port, resolve_ports};
 pub use error::{Error, Location};
 pub use finding::{Finding, RULES_DOC_URL, Related, Rule, RuleDoc, Severity, Subject, Suggestion};
 pub use model::{HostIp, Mode, PortMapping, PortRange, Protocol, Published};

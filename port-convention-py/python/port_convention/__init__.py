@@ -13,6 +13,7 @@ Node binding; every failure raises :class:`PortConventionError`, a
 """
 
 from ._types import (
+    Address,
     ConventionInfo,
     Dotenv,
     DotenvEntry,
@@ -49,6 +50,7 @@ from .port_convention import (
 __all__ = [
     "ERROR_CODES",
     "RULES",
+    "Address",
     "ConventionInfo",
     "Dotenv",
     "DotenvEntry",

@@ -76,6 +76,19 @@ class LoadedPorts(TypedDict):
     """Port by environment variable name."""
     services: dict[str, dict[str, int]]
     """Port by service name, then by port name."""
+    network: Literal["host", "compose"]
+    """Where the program runs, which decides ``addresses``."""
+    addresses: dict[str, dict[str, Address]]
+    """Where to connect, by service name, then by port name: ``localhost``
+    and the host port on the host; the compose service name and the
+    container port inside the compose network."""
+
+
+class Address(TypedDict):
+    """Where to connect to one port."""
+
+    host: str
+    port: int
 
 
 class PortMapping(TypedDict):
@@ -201,6 +214,7 @@ class RuleInfo(TypedDict):
 
 
 __all__ = [
+    "Address",
     "ConventionInfo",
     "Dotenv",
     "DotenvEntry",

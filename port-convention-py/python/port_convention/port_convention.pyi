@@ -6,7 +6,7 @@ from there.
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from ._types import Dotenv, Finding, Interpolated, LoadedPorts, Location, PortMapping, Report, RuleInfo
 
@@ -50,6 +50,7 @@ def load_ports(
     env: Mapping[str, str] | None = None,
     env_files: Sequence[_Path] | None = None,
     cwd: _Path | None = None,
+    network: Literal["host", "compose"] | None = None,
 ) -> LoadedPorts:
     """Loads the convention and returns its ports, with environment
     overrides, every value validated.

@@ -247,6 +247,31 @@ pub struct LoadOptions {
     pub env_files: Vec<PathBuf>,
     /// Where the upward search starts; default: the current directory.
     pub cwd: Option<PathBuf>,
+    /// Where the program runs, for [`LoadedPorts::addresses`]; default:
+    /// detected ([`detect_network`]).
+    pub network: Option<crate::Network>,
+}
+
+/// Where this program runs: `PORT_CONVENTION_NETWORK` (`host` or
+/// `compose`) in `env` when set, else inside the compose network when this
+/// is a container (`/.dockerenv` or `/run/.containerenv` exists), else on
+/// the host.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `PORT_CONVENTION_NETWORK` is neither.
+pub fn detect_network(env: &BTreeMap<String, String>) -> Result<crate::Network, Error> {
+    if let Some(value) = env.get("PORT_CONVENTION_NETWORK").filter(|v| !v.is_empty()) {
+        return value.parse();
+    }
+    let container = ["/.dockerenv", "/run/.containerenv"]
+        .iter()
+        .any(|p| Path::new(p).exists());
+    Ok(if container {
+        crate::Network::Compose
+    } else {
+        crate::Network::Host
+    })
 }
 
 /// Loads the convention and returns its ports with environment overrides,
@@ -283,7 +308,14 @@ pub fn load_ports(options: &LoadOptions) -> Result<LoadedPorts, Error> {
         layered.extend(dotenv.to_map());
     }
     layered.extend(env);
-    resolve_ports(&convention, &|name| layered.get(name).cloned())
+    let network = match options.network {
+        Some(network) => network,
+        None => detect_network(&layered)?,
+    };
+    Ok(
+        resolve_ports(&convention, &|name| layered.get(name).cloned())?
+            .for_network(&convention, network),
+    )
 }
 
 /// Whether a file name may be a compose file: one Docker Compose reads, or
