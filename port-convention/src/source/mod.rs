@@ -281,14 +281,19 @@ pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceInde
             continue;
         }
         let (line, line_start) = lines.line_of(text, start);
-        let line_end = memchr_newline(text, end);
-        let before = text.get(line_start..start).unwrap_or_default();
-        let after = text.get(end..line_end).unwrap_or_default();
+        let line_end = lines.line_end(text);
+        // Context is read in a window around the hit, so that a huge line
+        // with many hits (minified code) stays linear.
+        let before = text
+            .get(line_start.max(start.saturating_sub(CONTEXT))..start)
+            .unwrap_or_default();
+        let after = text
+            .get(end..line_end.min(end + CONTEXT))
+            .unwrap_or_default();
         let Some(context) = classify(kind, before, after) else {
             continue;
         };
-        let column =
-            u32::try_from(String::from_utf8_lossy(before).chars().count() + 1).unwrap_or(u32::MAX);
+        let column = lines.column(text, start);
         let hit = Hit {
             span: start..end,
             port,
@@ -296,7 +301,9 @@ pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceInde
             column,
             context,
         };
-        let line_text = text.get(line_start..line_end).unwrap_or_default();
+        let line_text = text
+            .get(line_start.max(start.saturating_sub(2 * CONTEXT))..line_end.min(end + 2 * CONTEXT))
+            .unwrap_or_default();
         let Some((finding, fix)) = judge(file, kind, &hit, line_text, index) else {
             continue;
         };
@@ -352,8 +359,11 @@ fn fix_port_name(finding: &Finding, index: &SourceIndex) -> String {
         .unwrap_or_default()
 }
 
-/// Counts lines incrementally: hits come in file order, so the whole file
-/// is looked at once.
+/// How many bytes before and after a hit its context is read from.
+const CONTEXT: usize = 512;
+
+/// Counts lines, line ends and columns incrementally: hits come in file
+/// order, so every byte of the file is looked at a bounded number of times.
 #[derive(Default)]
 struct LineCounter {
     /// Bytes counted so far.
@@ -362,6 +372,10 @@ struct LineCounter {
     line: u32,
     /// Start of that line.
     line_start: usize,
+    /// End of that line, once looked for.
+    line_end: Option<usize>,
+    /// Offset and column (characters before it) counted on that line.
+    column_at: (usize, u32),
 }
 
 impl LineCounter {
@@ -374,11 +388,30 @@ impl LineCounter {
                 if *b == b'\n' {
                     self.line = self.line.saturating_add(1);
                     self.line_start = self.at + i + 1;
+                    self.line_end = None;
+                    self.column_at = (self.line_start, 0);
                 }
             }
         }
         self.at = offset.max(self.at);
         (self.line, self.line_start)
+    }
+
+    fn line_end(&mut self, text: &[u8]) -> usize {
+        *self
+            .line_end
+            .get_or_insert_with(|| memchr_newline(text, self.at))
+    }
+
+    /// The 1-based column (characters) of `offset` on the current line.
+    fn column(&mut self, text: &[u8], offset: usize) -> u32 {
+        let (from, mut column) = self.column_at;
+        if let Some(chunk) = text.get(from.max(self.line_start)..offset) {
+            let chars = chunk.iter().filter(|b| (**b & 0xC0) != 0x80).count();
+            column = column.saturating_add(u32::try_from(chars).unwrap_or(u32::MAX));
+        }
+        self.column_at = (offset, column);
+        column.saturating_add(1)
     }
 }
 
@@ -389,14 +422,22 @@ fn memchr_newline(text: &[u8], from: usize) -> usize {
 }
 
 /// The line before the one that starts at `line_start` (empty for the first).
+/// Only a line of at most this many bytes counts (a comment line is short;
+/// looking further back would make a file of many long lines quadratic).
 fn previous_line(text: &[u8], line_start: usize) -> &[u8] {
+    const LONGEST: usize = 4 * CONTEXT;
     let Some(end) = line_start.checked_sub(1) else {
         return &[];
     };
-    let start = text
-        .get(..end)
+    let window = end.saturating_sub(LONGEST);
+    let start = match text
+        .get(window..end)
         .and_then(|t| t.iter().rposition(|b| *b == b'\n'))
-        .map_or(0, |i| i + 1);
+    {
+        Some(i) => window + i + 1,
+        None if window == 0 => 0,
+        None => return &[],
+    };
     text.get(start..end).unwrap_or_default()
 }
 

@@ -301,3 +301,16 @@ fn binary_and_hostile_input_is_fine() {
     let scan = scan_source("f", SourceKind::Javascript, &bytes, &index());
     assert_eq!(scan.findings.len(), 1);
 }
+
+#[test]
+fn a_huge_line_with_many_hits_is_scanned_whole() {
+    // One line of 50,000 fallbacks: every one is found (no quadratic
+    // context reading; timing is the benchmark's, this checks the result).
+    let unit = "a=process.env.TIMESCALEDB_PORT??5433;";
+    let text = unit.repeat(50_000);
+    let scan = scan_source("min.js", SourceKind::Javascript, text.as_bytes(), &index());
+    assert_eq!(scan.findings.len(), 50_000);
+    let last = scan.findings.last().unwrap();
+    assert_eq!(last.line, Some(1));
+    assert_eq!(last.column, Some(u32::try_from(text.len() - 4).unwrap()));
+}
