@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import port_convention as pc
-from conftest import EXAMPLE
+from conftest import EXAMPLE, REPO
 
 CONVENTION = """\
 version: 1.0.0
@@ -421,6 +421,19 @@ def test_check_reports_findings(convention: Path) -> None:
     assert "drift" in rules and "protected-range-violation" in rules, report["findings"]
     assert report["summary"]["errors"] == sum(f["severity"] == "error" for f in report["findings"])
     assert all(f["file"] == "compose.yaml" for f in report["findings"] if "file" in f)
+
+
+def test_check_reports_ports_hardcoded_in_source() -> None:
+    report = pc.check(REPO / "tests" / "source" / "app", env={})
+    stale = [f for f in report["findings"] if f["rule"] == "stale-port" and f["file"] == "backend/config.js"]
+    first = stale[0]
+    assert (first["line"], first["column"], first["port"]) == (4, 48, 5433)
+    assert (first["variable"], first["suggestion"]["port"]) == ("TIMESCALEDB_PORT", 7000)
+    assert report["summary"]["suppressed"] == 1
+    assert report["summary"]["source_files"] == 16
+    # A service name and its container port, inside the compose network: right.
+    assert not [f for f in report["findings"] if f.get("file") == "worker/settings.py" and f["line"] in (6, 7)]
+    assert not [f for f in report["findings"] if f.get("file", "").startswith("traps/")]
 
 
 def test_check_env_and_default_root(convention: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -182,6 +182,10 @@ class Summary(TypedDict):
     projects: int
     errors: int
     warnings: int
+    source_files: NotRequired[int]
+    """Source and configuration files scanned for port literals (omitted when 0)."""
+    suppressed: NotRequired[int]
+    """Findings silenced by ``port-convention: ignore[rule]`` (omitted when 0)."""
 
 
 class ProjectRef(TypedDict):
