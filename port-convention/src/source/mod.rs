@@ -258,7 +258,7 @@ pub const SUPPRESSION_MARKER: &str = "port-convention: ignore[";
 /// let text = "const port = Number(process.env.TIMESCALEDB_PORT ?? 5433);\n";
 /// let scan = scan_source("config.js", SourceKind::Javascript, text.as_bytes(), &index);
 /// assert_eq!(scan.findings[0].rule.id(), "stale-port");
-/// assert_eq!((scan.findings[0].line, scan.findings[0].column), (Some(1), Some(54)));
+/// assert_eq!((scan.findings[0].line, scan.findings[0].column), (Some(1), Some(53)));
 /// assert_eq!(scan.findings[0].suggestion.as_ref().unwrap().port, 7000);
 /// let ok = "const url = 'postgres://timescaledb:5432/db';\n";
 /// assert!(scan_source("db.js", SourceKind::Javascript, ok.as_bytes(), &index).findings.is_empty());
