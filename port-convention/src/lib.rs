@@ -23,6 +23,7 @@ pub mod report;
 pub mod source;
 mod validate;
 mod yaml;
+mod yaml_subset;
 
 pub use allocate::{allocate, allocate_replica, allocate_with};
 pub use convention::{
