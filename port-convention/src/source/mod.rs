@@ -586,6 +586,11 @@ fn address(before: &[u8], after: &[u8]) -> Option<Option<Context>> {
             return Some(None);
         }
     }
+    // `port:5433`, `dbPort:5433`: a key without a space, not a host.
+    let words = key_words(&String::from_utf8_lossy(host));
+    if !host.contains(&b'.') && words.iter().any(|w| w == "port" || w == "ports") {
+        return None;
+    }
     let host = String::from_utf8_lossy(host).to_ascii_lowercase();
     if host.starts_with(['.', '-']) || host.ends_with(['.', '-']) {
         return Some(None);

@@ -64,6 +64,8 @@ fn every_fallback_shape_is_found() {
         (Json, "{\"timescalePort\": 5433}"),
         (Shell, "psql --port 5433"),
         (Shell, "psql --port=5433"),
+        (Javascript, "const c = { port:5433 };"),
+        (Json, "{\"dbPort\":5433}"),
     ] {
         let f = one(kind, text);
         assert_eq!(f.rule, Rule::StalePort, "{text}");
@@ -313,4 +315,34 @@ fn a_huge_line_with_many_hits_is_scanned_whole() {
     let last = scan.findings.last().unwrap();
     assert_eq!(last.line, Some(1));
     assert_eq!(last.column, Some(u32::try_from(text.len() - 4).unwrap()));
+}
+
+proptest::proptest! {
+    /// Any bytes, any kind: no panic, every finding points at the digits of
+    /// its port, and lines and columns agree with the text.
+    #[test]
+    fn any_input_is_scanned_safely(
+        parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "5433", "7000", "7050", "6333", ":", "//", "/*", "*/", "#", "'", "\"", "`",
+                "\n", " ", "??", "||", "localhost", "timescaledb", "${X:-", "}", "port", "=",
+                ".", "[::1]", "é", "\u{0}", "process.env.TIMESCALEDB_PORT", "or", ",", "0x",
+            ]),
+            0..60,
+        ),
+        kind in proptest::sample::select(SourceKind::ALL.to_vec()),
+    ) {
+        let text: String = parts.concat();
+        let scan = scan_source("f", kind, text.as_bytes(), &index());
+        for f in &scan.findings {
+            let line = f.line.unwrap() as usize;
+            let column = f.column.unwrap() as usize;
+            let line_text = text.split('\n').nth(line - 1).unwrap();
+            let at: String = line_text.chars().skip(column - 1).take(4).collect();
+            proptest::prop_assert_eq!(at, f.port.unwrap().to_string());
+        }
+        for (edit, _) in &scan.fixes {
+            proptest::prop_assert_eq!(&text[edit.start..edit.end], edit.old.as_str());
+        }
+    }
 }
