@@ -717,7 +717,10 @@ PG_PORT=5432",
             at the old one, silently.",
         fix: "Read the port's variable (the finding names it) without a numeric fallback, or \
             take the port from the binding (`loadPorts().services.SERVICE.PORT` in Node, \
-            `load_ports()[\"services\"][SERVICE][PORT]` in Python). Silence one line that must \
+            `load_ports()[\"services\"][SERVICE][PORT]` in Python; for an address, \
+            `addresses.SERVICE.PORT` gives host and port for where the program runs: `localhost` \
+            and the host port, or the service name and container port inside the compose \
+            network). Silence one line that must \
             stay with `port-convention: ignore[hardcoded-port]` on it or on the line above.",
         example: "// ports.yaml: timescaledb postgres is assigned 7000 (TIMESCALEDB_PORT)
 const port = Number(process.env.TIMESCALEDB_PORT ?? 7000);",

@@ -52,11 +52,18 @@ impl Owner {
 
     /// How a program gets the port without a literal: the variable and the
     /// binding's entry.
-    fn how(&self) -> String {
-        let binding = format!(
-            "loadPorts()/load_ports() services.{}.{}",
-            self.service, self.port_name
-        );
+    fn how(&self, address: bool) -> String {
+        let binding = if address {
+            format!(
+                "loadPorts()/load_ports() addresses.{}.{} (host and port)",
+                self.service, self.port_name
+            )
+        } else {
+            format!(
+                "loadPorts()/load_ports() services.{}.{}",
+                self.service, self.port_name
+            )
+        };
         match &self.env {
             Some(env) => format!("read {env} or use {binding}"),
             None => format!("use {binding}"),
@@ -822,6 +829,7 @@ fn judge(
         return None;
     }
     let location = Location::new(file, hit.line, hit.column);
+    let is_address = matches!(hit.context, Context::Address { .. });
     let written = match &hit.context {
         Context::Address { host } if host.contains(':') => format!("[{host}]:{}", hit.port),
         Context::Address { host } if !host.is_empty() => format!("{host}:{}", hit.port),
@@ -872,7 +880,7 @@ fn judge(
             Side::Network(name) => message.push_str(&network_note(name)),
             Side::Host => {
                 if let Some(o) = unique {
-                    message.push_str(&format!(": {}", o.how()));
+                    message.push_str(&format!(": {}", o.how(is_address)));
                 }
             }
         }
@@ -927,7 +935,7 @@ fn judge(
             }
             Side::Host => {
                 if let Some(o) = unique {
-                    message.push_str(&format!(": {}", o.how()));
+                    message.push_str(&format!(": {}", o.how(is_address)));
                 }
             }
         }
