@@ -32,6 +32,7 @@ pub type SourceFileRef = (String, PathBuf, SourceKind);
 /// repository's `.gitignore` files ignore; never a compose file, the
 /// convention, or a `.env` file a compose project reads (those have their
 /// own rules). Symbolic links are followed only to files inside the root.
+/// Sorted by name.
 ///
 /// # Errors
 ///
@@ -41,6 +42,21 @@ pub fn source_files(
     convention: &Convention,
     scan: &Scan,
 ) -> Result<Vec<SourceFileRef>, Error> {
+    let mut files = walk_sources(root, convention, scan, &|name, path, kind| {
+        Some((name.to_owned(), path.to_owned(), kind))
+    })?;
+    files.sort();
+    Ok(files)
+}
+
+/// Walks the source files (see [`source_files`]) on every core and calls
+/// `each` on each where it is found; the results in no particular order.
+fn walk_sources<T: Send>(
+    root: &Path,
+    convention: &Convention,
+    scan: &Scan,
+    each: &(dyn Fn(&str, &Path, SourceKind) -> Option<T> + Sync),
+) -> Result<Vec<T>, Error> {
     let settings = &convention.source;
     let discovery = &convention.discovery;
     let include = globs(&settings.include)?;
@@ -80,42 +96,50 @@ pub fn source_files(
                     .iter()
                     .any(|d| entry.file_name().to_string_lossy() == d.as_str()))
         })
-        .build();
-    let mut files = Vec::new();
-    for entry in walker.flatten() {
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
+        .build_parallel();
+    let found: std::sync::Mutex<Vec<T>> = std::sync::Mutex::new(Vec::new());
+    let wanted = |entry: &ignore::DirEntry| -> Option<(String, PathBuf, SourceKind)> {
+        let file_type = entry.file_type()?;
         let file_name = entry.file_name().to_string_lossy();
-        let Some(kind) = SourceKind::of_file_name(&file_name) else {
-            continue;
-        };
+        let kind = SourceKind::of_file_name(&file_name)?;
         if !kinds.contains(&kind) || file_name == "ports.yaml" || file_name == "ports.yml" {
-            continue;
+            return None;
         }
         let path = if file_type.is_symlink() {
             match std::fs::canonicalize(entry.path()) {
                 Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {
                     entry.path().to_owned()
                 }
-                _ => continue,
+                _ => return None,
             }
         } else if file_type.is_file() {
             entry.path().to_owned()
         } else {
-            continue;
+            return None;
         };
         let name = super::relative_name(root, &path);
         if taken.contains(&name)
             || exclude.is_match(&name)
             || (!settings.include.is_empty() && !include.is_match(&name))
         {
-            continue;
+            return None;
         }
-        files.push((name, path, kind));
-    }
-    files.sort();
-    Ok(files)
+        Some((name, path, kind))
+    };
+    walker.run(|| {
+        let (found, wanted) = (&found, &wanted);
+        Box::new(move |entry| {
+            if let Ok(entry) = entry
+                && let Some((name, path, kind)) = wanted(&entry)
+                && let Some(result) = each(&name, &path, kind)
+                && let Ok(mut list) = found.lock()
+            {
+                list.push(result);
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    Ok(found.into_inner().unwrap_or_default())
 }
 
 fn globs(globs: &[String]) -> Result<globset::GlobSet, Error> {
@@ -152,7 +176,8 @@ pub fn scan_files(
 }
 
 /// Scans the source files of the tree at `root` (already read into `scan`)
-/// against `convention`.
+/// against `convention`: the walk runs on every core and each file is read
+/// and scanned where it is found, one file per thread in memory.
 ///
 /// # Errors
 ///
@@ -165,13 +190,19 @@ pub fn scan_sources(
     let Some(index) = SourceIndex::new(convention, &scan.projects.projects) else {
         return Ok(SourceOutcome::default());
     };
-    let files = source_files(root, convention, scan)?;
+    let mut scanned = walk_sources(root, convention, scan, &|name, path, kind| {
+        let result = super::read_regular(path)
+            .map(|bytes| scan_source(name, kind, &bytes, &index))
+            .map_err(|err| err.to_string());
+        Some((name.to_owned(), result))
+    })?;
+    scanned.sort_by(|a, b| a.0.cmp(&b.0));
     let mut outcome = SourceOutcome {
-        files: files.len(),
+        files: scanned.len(),
         ..SourceOutcome::default()
     };
-    for (name, scanned) in scan_files(&files, &index) {
-        match scanned {
+    for (name, result) in scanned {
+        match result {
             Ok(s) => {
                 outcome.suppressed += s.suppressed;
                 outcome.findings.extend(s.findings);
