@@ -21,6 +21,9 @@
 //!       postgres: { port: 7000, env: TIMESCALEDB_PORT, container: 5432, legacy: 5433 }
 //! alternatives:                  # compose files that never run together
 //!   rag: [tools/compose/docker-compose.rag.yml, tools/compose/docker-compose.rag-gpu.yml]
+//! source:                        # optional: which programs and config files `check` scans
+//!   kinds: [javascript, typescript, python, shell, go, yaml, json, toml, ini, env]
+//!   exclude: ["**/fixtures/**"]
 //! ```
 
 use std::collections::BTreeMap;
