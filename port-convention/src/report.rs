@@ -180,7 +180,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-fn suggestion_text(suggestion: &crate::Suggestion) -> String {
+pub(crate) fn suggestion_text(suggestion: &crate::Suggestion) -> String {
     match &suggestion.host_ip {
         Some(ip) => format!("publish on {ip}:{}", suggestion.port),
         None => format!("use port {}", suggestion.port),
