@@ -40,6 +40,15 @@ if [ -n "$compose_pin" ] && [ ! -x .venv/bin/docker-compose ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "$compose_pin"
 fi
 
+step "Prometheus, node_exporter and rsvg-convert for the render end-to-end tests"
+# Debian's prometheus (promtool), prometheus-node-exporter and librsvg2-bin,
+# installed as root when missing (scripts/prometheus-test-env.sh); the tests
+# start their own daemons on 127.0.0.1. Without them they print SKIPPED, or
+# fail under CI=true.
+if ! bash scripts/prometheus-test-env.sh; then
+    echo "no Prometheus here: the render end-to-end tests will say SKIPPED"
+fi
+
 step "cargo test --workspace"
 cargo test --workspace --locked
 

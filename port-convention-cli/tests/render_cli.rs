@@ -258,11 +258,11 @@ fn openmetrics_counts_findings_and_range_occupancy() {
         "{text}"
     );
     assert!(
-        text.contains("port_convention_range_ports{range=\"databases\"} 1000\n"),
+        text.contains("port_convention_range_ports{range_name=\"databases\"} 1000\n"),
         "{text}"
     );
     assert!(
-        text.contains("port_convention_range_free_ports{range=\"replication\"} 0\n"),
+        text.contains("port_convention_range_free_ports{range_name=\"replication\"} 0\n"),
         "{text}"
     );
     assert!(

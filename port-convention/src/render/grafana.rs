@@ -90,8 +90,8 @@ pub fn grafana_dashboard(convention: &crate::Convention) -> String {
     let targets = format!("up{sel}");
     let by_rule = format!("sum by (rule, severity) ({FINDINGS})");
     let by_host = format!("sum by (instance, host) ({FINDINGS})");
-    let occupancy = "max by (range) (port_convention_range_assigned_ports) / max by (range) (port_convention_range_ports)".to_owned();
-    let free = "min by (range) (port_convention_range_free_ports)".to_owned();
+    let occupancy = "max by (range_name) (port_convention_range_assigned_ports) / max by (range_name) (port_convention_range_ports)".to_owned();
+    let free = "min by (range_name) (port_convention_range_free_ports)".to_owned();
     let age = format!("time() - max by (instance) ({LAST_RUN})");
     let stat = json!({ "reduceOptions": { "calcs": ["lastNotNull"], "fields": "", "values": false }, "colorMode": "value", "graphMode": "none", "textMode": "value_and_name" });
     let panels = vec![
@@ -147,7 +147,7 @@ pub fn grafana_dashboard(convention: &crate::Convention) -> String {
             "bargauge",
             "Range occupancy (assigned / ports)",
             (0, 16, 12, 8),
-            &[(&occupancy, "{{range}}")],
+            &[(&occupancy, "{{range_name}}")],
             "percentunit",
             json!({ "orientation": "horizontal", "displayMode": "gradient", "reduceOptions": { "calcs": ["lastNotNull"], "fields": "", "values": false } }),
         ),
@@ -156,7 +156,7 @@ pub fn grafana_dashboard(convention: &crate::Convention) -> String {
             "bargauge",
             "Free ports per range",
             (12, 16, 6, 8),
-            &[(&free, "{{range}}")],
+            &[(&free, "{{range_name}}")],
             "none",
             json!({ "orientation": "horizontal", "displayMode": "basic", "reduceOptions": { "calcs": ["lastNotNull"], "fields": "", "values": false } }),
         ),

@@ -27,9 +27,13 @@ fn label(value: &str) -> String {
 ///
 /// - `port_convention_findings{rule,severity,host}`: findings of the run;
 ///   every rule is present (0 when clean) with its severity and `host=""`,
-///   findings about a host of the convention carry its name;
+///   findings about a host of the convention carry its name (when the
+///   node_exporter is itself a declared target, its target label `host`
+///   wins and this one is stored as `exported_host`);
 /// - `port_convention_range_ports`, `..._assigned_ports`, `..._reserved_ports`,
-///   `..._free_ports` `{range}`: the occupancy of every range;
+///   `..._free_ports` `{range_name}`: the occupancy of every range (not
+///   `range`, which the scrape targets of `render prometheus-targets` carry:
+///   a node_exporter declared as a target would rename it `exported_range`);
 /// - `port_convention_convention{convention,version}` 1;
 /// - `port_convention_last_run_timestamp_seconds`: `now` (Unix seconds).
 ///
@@ -107,7 +111,7 @@ pub fn openmetrics(report: &Report, convention: Option<&Convention>, now: f64) -
                 .collect();
             rows.sort();
             for (range, v) in rows {
-                let _ = writeln!(out, "{name}{{range=\"{}\"}} {v}", label(&range));
+                let _ = writeln!(out, "{name}{{range_name=\"{}\"}} {v}", label(&range));
             }
         }
     }
