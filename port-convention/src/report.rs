@@ -457,7 +457,7 @@ pub fn render_sarif(report: &Report) -> serde_json::Value {
                 "informationUri": "https://github.com/port-convention/port-convention",
                 "rules": rules,
             }},
-            "originalUriBaseIds": { "SRCROOT": { "description": { "text": "the scanned root" } } },
+            "originalUriBaseIds": { "SRCROOT": { "description": { "text": "the repository root (git top level, else the working directory)" } } },
             "results": results,
         }],
     })

@@ -172,7 +172,9 @@ fn the_example_of_the_reference_is_a_valid_convention() {
     let end = start + DOC[start..].find("```").unwrap();
     let convention = port_convention::Convention::from_yaml("ports.yaml", &DOC[start..end])
         .expect("the reference's example loads");
-    assert!(port_convention::validate_convention(&convention)
-        .iter()
-        .all(|f| f.severity != port_convention::Severity::Error));
+    assert!(
+        port_convention::validate_convention(&convention)
+            .iter()
+            .all(|f| f.severity != port_convention::Severity::Error)
+    );
 }

@@ -10,6 +10,9 @@ use super::{
 use crate::report::escape_text;
 use crate::{BindPolicy, Convention, PortAssignment, ServiceDef};
 
+/// The assignments of one range (`None`: outside every range).
+type Group<'c> = (Option<usize>, Vec<(&'c ServiceDef, &'c PortAssignment)>);
+
 /// Which env file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnvFlavour {
@@ -60,7 +63,7 @@ pub fn env(convention: &Convention, flavour: EnvFlavour) -> String {
     let all = sorted_assignments(convention);
     let protected = protected_flags(convention);
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut groups: Vec<(Option<usize>, Vec<(&ServiceDef, &PortAssignment)>)> = convention
+    let mut groups: Vec<Group<'_>> = convention
         .ranges
         .iter()
         .enumerate()

@@ -334,7 +334,7 @@ pub fn hosts_of(convention: &Convention, service: &ServiceDef) -> Vec<String> {
             if convention
                 .projects
                 .iter()
-                .any(|p| p.name == entry && p.files.iter().any(|f| *f == file))
+                .any(|p| p.name == entry && p.files.contains(&file))
             {
                 return true;
             }

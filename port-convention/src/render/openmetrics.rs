@@ -13,6 +13,9 @@ pub(crate) const FINDINGS: &str = "port_convention_findings";
 /// When the audit ran.
 pub(crate) const LAST_RUN: &str = "port_convention_last_run_timestamp_seconds";
 
+/// A gauge family of range occupancy: name, help, value.
+type Family = (&'static str, &'static str, fn(&super::Occupancy) -> u32);
+
 /// An OpenMetrics label value: `\`, `"` and line feeds escaped.
 fn label(value: &str) -> String {
     value
@@ -79,7 +82,7 @@ pub fn openmetrics(report: &Report, convention: Option<&Convention>, now: f64) -
             label(&c.version.to_string())
         );
         let occ = occupancy(c);
-        let families: [(&str, &str, fn(&super::Occupancy) -> u32); 4] = [
+        let families: [Family; 4] = [
             (
                 "port_convention_range_ports",
                 "Ports in each range of the convention.",
