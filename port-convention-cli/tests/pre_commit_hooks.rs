@@ -128,6 +128,9 @@ fn pre_commit_refuses_a_clashing_commit_and_accepts_a_clean_one() {
             .env("PRE_COMMIT_HOME", &cache)
             .env("PORT_CONVENTION_HOOK_PROFILE", "dev")
             .env("CARGO_TARGET_DIR", &target)
+            // Small: no debug info, no incremental cache.
+            .env("CARGO_PROFILE_DEV_DEBUG", "0")
+            .env("CARGO_INCREMENTAL", "0")
             .env("GIT_AUTHOR_NAME", "t")
             .env("GIT_AUTHOR_EMAIL", "t@example.com")
             .env("GIT_COMMITTER_NAME", "t")
