@@ -62,6 +62,14 @@ pub fn env(convention: &Convention, flavour: EnvFlavour) -> String {
     }
     let all = sorted_assignments(convention);
     let protected = protected_flags(convention);
+    let mut top_level: Vec<usize> = Vec::with_capacity(convention.ranges.len());
+    for (i, r) in convention.ranges.iter().enumerate() {
+        let top = r
+            .parent
+            .and_then(|p| top_level.get(p).copied())
+            .unwrap_or(i);
+        top_level.push(top);
+    }
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut groups: Vec<Group<'_>> = convention
         .ranges
@@ -83,15 +91,25 @@ pub fn env(convention: &Convention, flavour: EnvFlavour) -> String {
         }
         match index.and_then(|i| convention.ranges.get(i).map(|r| (i, r))) {
             Some((i, r)) => {
-                let mut path = vec![r.name.clone()];
-                let mut parent = r.parent;
-                while let Some(p) = parent.and_then(|p| convention.ranges.get(p)) {
-                    path.insert(0, p.name.clone());
-                    parent = p.parent;
-                    if path.len() > convention.ranges.len() {
-                        break;
+                // The top-level range, the parent and the range: O(1) per
+                // range however deep the nesting.
+                let parent = r.parent.and_then(|p| convention.ranges.get(p));
+                let top = top_level.get(i).and_then(|t| convention.ranges.get(*t));
+                let mut path: Vec<&str> = Vec::new();
+                if let (Some(t), Some(p)) = (top, parent)
+                    && t.name != p.name
+                {
+                    path.push(&t.name);
+                    if p.parent
+                        .is_some_and(|pp| Some(pp) != top_level.get(i).copied())
+                    {
+                        path.push("…");
                     }
                 }
+                if let Some(p) = parent {
+                    path.push(&p.name);
+                }
+                path.push(&r.name);
                 let mut policy = Vec::new();
                 if protected.get(i).copied().unwrap_or(false) {
                     policy.push("protected");

@@ -1,9 +1,10 @@
 //! `PORTS-CONVENTION.md`: the convention as a document for people.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{
-    convention_file_name, depths, fill_url, hosts_of, occupancy, protected_flags, range_of,
+    HostIndex, convention_file_name, depths, fill_url, occupancy, protected_flags, range_of,
     sorted_assignments, title, variable_stem,
 };
 use crate::report::escape_text;
@@ -79,10 +80,12 @@ pub fn markdown(convention: &Convention, options: &MarkdownOptions) -> String {
         );
     }
 
+    let index = HostIndex::new(convention);
+    let service_hosts = index.all();
     rules_section(convention, &mut out);
-    hosts_section(convention, &mut out);
+    hosts_section(convention, &service_hosts, &mut out);
     ranges_section(convention, &mut out);
-    assignments_section(convention, &mut out);
+    assignments_section(convention, &service_hosts, &mut out);
     urls_section(convention, &mut out);
     checks_section(&mut out);
     out
@@ -175,7 +178,7 @@ fn rules_section(c: &Convention, out: &mut String) {
     out.push('\n');
 }
 
-fn hosts_section(c: &Convention, out: &mut String) {
+fn hosts_section(c: &Convention, service_hosts: &[Vec<String>], out: &mut String) {
     out.push_str("## Hosts and their projects\n\n");
     if c.hosts.is_empty() {
         out.push_str("No hosts are declared: ports clash only inside one compose project.\n\n");
@@ -183,15 +186,19 @@ fn hosts_section(c: &Convention, out: &mut String) {
         out.push_str("| host | address | projects | profiles | services | description |\n|---|---|---|---|---|---|\n");
         let mut hosts: Vec<_> = c.hosts.iter().collect();
         hosts.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut services_on: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (s, on) in c.services.iter().zip(service_hosts) {
+            for h in on {
+                services_on
+                    .entry(h.as_str())
+                    .or_default()
+                    .push(s.name.as_str());
+            }
+        }
         for h in hosts {
             let projects: Vec<String> = h.projects.iter().map(|p| code(p)).collect();
             let profiles: Vec<String> = h.profiles.iter().map(|p| code(p)).collect();
-            let mut names: Vec<&str> = c
-                .services
-                .iter()
-                .filter(|s| hosts_of(c, s).contains(&h.name))
-                .map(|s| s.name.as_str())
-                .collect();
+            let mut names: Vec<&str> = services_on.remove(h.name.as_str()).unwrap_or_default();
             names.sort_unstable();
             let services: Vec<String> = names.into_iter().map(code).collect();
             let _ = writeln!(
@@ -281,7 +288,7 @@ fn ranges_section(c: &Convention, out: &mut String) {
     out.push_str("\n*free*: ports neither assigned nor kept by a reserved range.\n\n");
 }
 
-fn assignments_section(c: &Convention, out: &mut String) {
+fn assignments_section(c: &Convention, service_hosts: &[Vec<String>], out: &mut String) {
     out.push_str("## Assignments\n\n");
     let all = sorted_assignments(c);
     if all.is_empty() {
@@ -289,6 +296,12 @@ fn assignments_section(c: &Convention, out: &mut String) {
         return;
     }
     out.push_str("| service | port name | host port | container port | protocol | env var | legacy port | range | compose file | hosts |\n|---|---|---:|---:|---|---|---:|---|---|---|\n");
+    let hosts_by_name: BTreeMap<&str, &Vec<String>> = c
+        .services
+        .iter()
+        .zip(service_hosts)
+        .map(|(s, h)| (s.name.as_str(), h))
+        .collect();
     for (s, p) in all {
         let compose = match (&s.compose_file, s.compose_service == s.name) {
             (Some(f), true) => code(f),
@@ -296,7 +309,12 @@ fn assignments_section(c: &Convention, out: &mut String) {
             (None, true) => String::new(),
             (None, false) => format!("service {}", code(&s.compose_service)),
         };
-        let hosts: Vec<String> = hosts_of(c, s).iter().map(|h| code(h)).collect();
+        let hosts: Vec<String> = hosts_by_name
+            .get(s.name.as_str())
+            .into_iter()
+            .flat_map(|h| h.iter())
+            .map(|h| code(h))
+            .collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",

@@ -26,7 +26,7 @@
 //! # Ok::<(), port_convention::Error>(())
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{Convention, PortAssignment, ServiceDef};
 
@@ -319,36 +319,107 @@ pub(crate) fn protected_flags(convention: &Convention) -> Vec<bool> {
 /// the file, or a glob matching the file or the directory. A service without
 /// a compose file is on no host.
 pub fn hosts_of(convention: &Convention, service: &ServiceDef) -> Vec<String> {
-    let Some(file) = service.compose_file.as_deref() else {
-        return Vec::new();
-    };
-    let file = crate::convention::normalize_path(file);
-    let dir = file.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
-    let mut out = BTreeSet::new();
-    for host in &convention.hosts {
-        let hit = host.projects.iter().any(|entry| {
-            let entry = crate::convention::normalize_path(entry);
-            if entry == file || entry == dir {
-                return true;
+    HostIndex::new(convention).hosts_of(service)
+}
+
+/// The host entries of a convention, matched at once: exact names in a
+/// map, every glob in one [`globset::GlobSet`], so that finding the hosts
+/// of every service costs O(services × matching globs), not
+/// O(services × hosts × entries) glob compilations.
+pub(crate) struct HostIndex<'c> {
+    convention: &'c Convention,
+    /// Exact entry (normalized) → host indexes.
+    exact: BTreeMap<String, BTreeSet<usize>>,
+    /// Compose file → declared project names holding it.
+    projects_of_file: BTreeMap<String, BTreeSet<String>>,
+    /// All glob entries, and the host of each.
+    globs: globset::GlobSet,
+    glob_hosts: Vec<usize>,
+}
+
+impl<'c> HostIndex<'c> {
+    pub(crate) fn new(convention: &'c Convention) -> Self {
+        let mut exact: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut glob_hosts = Vec::new();
+        for (h, host) in convention.hosts.iter().enumerate() {
+            for entry in &host.projects {
+                let entry = crate::convention::normalize_path(entry);
+                if entry.contains(['*', '?', '[', '{']) {
+                    if let Ok(glob) = globset::GlobBuilder::new(&entry)
+                        .literal_separator(true)
+                        .build()
+                    {
+                        builder.add(glob);
+                        glob_hosts.push(h);
+                    }
+                } else {
+                    exact.entry(entry).or_default().insert(h);
+                }
             }
-            if convention
-                .projects
-                .iter()
-                .any(|p| p.name == entry && p.files.contains(&file))
-            {
-                return true;
+        }
+        let mut projects_of_file: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for p in &convention.projects {
+            for f in &p.files {
+                projects_of_file
+                    .entry(f.clone())
+                    .or_default()
+                    .insert(p.name.clone());
             }
-            globset::GlobBuilder::new(&entry)
-                .literal_separator(true)
+        }
+        HostIndex {
+            convention,
+            exact,
+            projects_of_file,
+            globs: builder
                 .build()
-                .map(|g| g.compile_matcher())
-                .is_ok_and(|g| g.is_match(&file) || (!dir.is_empty() && g.is_match(&dir)))
-        });
-        if hit {
-            out.insert(host.name.clone());
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
+            glob_hosts,
         }
     }
-    out.into_iter().collect()
+
+    /// The hosts of one service, sorted by name.
+    pub(crate) fn hosts_of(&self, service: &ServiceDef) -> Vec<String> {
+        let Some(file) = service.compose_file.as_deref() else {
+            return Vec::new();
+        };
+        let file = crate::convention::normalize_path(file);
+        let dir = file.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+        let mut hits: BTreeSet<usize> = BTreeSet::new();
+        let mut names: Vec<&str> = vec![file.as_str(), dir.as_str()];
+        if let Some(projects) = self.projects_of_file.get(&file) {
+            names.extend(projects.iter().map(String::as_str));
+        }
+        for name in names {
+            if let Some(hosts) = self.exact.get(name) {
+                hits.extend(hosts);
+            }
+        }
+        for i in self.globs.matches(&file) {
+            hits.extend(self.glob_hosts.get(i));
+        }
+        if !dir.is_empty() {
+            for i in self.globs.matches(&dir) {
+                hits.extend(self.glob_hosts.get(i));
+            }
+        }
+        let mut out: Vec<String> = hits
+            .into_iter()
+            .filter_map(|h| self.convention.hosts.get(h).map(|d| d.name.clone()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The hosts of every service, in [`Convention::services`] order.
+    pub(crate) fn all(&self) -> Vec<Vec<String>> {
+        self.convention
+            .services
+            .iter()
+            .map(|s| self.hosts_of(s))
+            .collect()
+    }
 }
 
 /// The range a port belongs to: the service's declared range, else the
@@ -497,6 +568,46 @@ hosts:
         assert_eq!(of("b"), ["two"]);
         assert!(of("c").is_empty());
         assert_eq!(of("d"), ["two"]);
+    }
+
+    /// Deep nesting, many hosts and services: every kind renders, and the
+    /// output grows linearly with the convention (no per-range walk up the
+    /// nesting, no per-service walk over every host).
+    #[test]
+    fn large_conventions_render_in_bounded_output() {
+        let mut yaml = String::from("version: 1.0.0\nranges:\n");
+        let depth = 20;
+        let mut indent = String::from("  ");
+        for d in 0..depth {
+            let start = 10000 + d;
+            yaml.push_str(&format!("{indent}r{d}:\n{indent}  ports: {start}-20000\n"));
+            if d + 1 < depth {
+                yaml.push_str(&format!("{indent}  ranges:\n"));
+            }
+            indent.push_str("    ");
+        }
+        yaml.push_str("services:\n");
+        for s in 0..2000 {
+            yaml.push_str(&format!(
+                "  s{s}: {{ compose: {{ file: apps/s{s}/compose.yaml }}, ports: {{ p: {{ port: {}, env: S{s}_PORT, scrape: true, url: \"x://{{host}}:{{port}}\" }} }} }}\n",
+                20001 + s
+            ));
+        }
+        yaml.push_str("hosts:\n");
+        for h in 0..500 {
+            yaml.push_str(&format!(
+                "  h{h}: {{ projects: [\"apps/s{h}\", \"apps/*{h}/**\"] }}\n"
+            ));
+        }
+        let c = convention(&yaml);
+        assert_eq!(c.ranges.len(), depth as usize);
+        for kind in Kind::ALL {
+            let files = render(*kind, &c, kind.default_file_name());
+            let size: usize = files.iter().map(|f| f.text.len()).sum();
+            assert!(size < 3_000_000, "{}: {size} bytes", kind.name());
+        }
+        let env = env(&c, EnvFlavour::Env);
+        assert!(env.contains("S1999_URL=x://localhost:22000\n"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::openmetrics::{FINDINGS, LAST_RUN};
-use super::{convention_file_name, hosts_of, range_of, title};
+use super::{HostIndex, convention_file_name, range_of, title};
 use crate::{Convention, Rule};
 
 /// The names of the alerts [`alert_rules`] defines.
@@ -35,8 +35,9 @@ pub(crate) fn convention_label(convention: &Convention) -> String {
 /// port and service.
 pub fn scrape_targets(convention: &Convention) -> String {
     let mut targets = Vec::new();
+    let index = HostIndex::new(convention);
     for (s, p) in convention.assignments().filter(|(_, p)| p.scrape) {
-        let hosts = hosts_of(convention, s);
+        let hosts = index.hosts_of(s);
         let on: Vec<(String, String)> = if hosts.is_empty() {
             vec![(String::new(), "localhost".to_owned())]
         } else {
