@@ -208,6 +208,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn panels_have_unique_ids_fit_the_grid_and_query_the_datasource_variable() {
+        let c = crate::Convention::from_yaml("ports.yaml", "version: 1.0.0\nname: \"a\\\"b\"\n")
+            .unwrap();
+        let d: Value = serde_json::from_str(&grafana_dashboard(&c)).unwrap();
+        assert_eq!(d["schemaVersion"], 39);
+        assert_eq!(d["templating"]["list"][0]["name"], "datasource");
+        assert_eq!(d["templating"]["list"][0]["query"], "prometheus");
+        let panels = d["panels"].as_array().unwrap();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut cells = std::collections::BTreeSet::new();
+        for p in panels {
+            assert!(ids.insert(p["id"].as_u64().unwrap()), "unique ids");
+            let g = &p["gridPos"];
+            let (x, y, w, h) = (
+                g["x"].as_u64().unwrap(),
+                g["y"].as_u64().unwrap(),
+                g["w"].as_u64().unwrap(),
+                g["h"].as_u64().unwrap(),
+            );
+            assert!(x + w <= 24, "{p}");
+            for cx in x..x + w {
+                for cy in y..y + h {
+                    assert!(cells.insert((cx, cy)), "panels overlap at {cx},{cy}: {p}");
+                }
+            }
+            for t in p["targets"].as_array().into_iter().flatten() {
+                assert_eq!(t["datasource"]["uid"], "${datasource}");
+                let expr = t["expr"].as_str().unwrap();
+                assert!(!expr.contains('$'), "no Grafana variables in {expr}");
+            }
+        }
+        // The name is quoted as a PromQL string.
+        assert!(
+            d["panels"][1]["targets"][0]["expr"]
+                .as_str()
+                .unwrap()
+                .contains("convention=\"a\\\"b\"")
+        );
+    }
+
+    #[test]
     fn uids_are_short_slugs() {
         assert_eq!(uid("Trading System!"), "ports-trading-system");
         assert_eq!(uid(&"x".repeat(100)).len(), 40);
