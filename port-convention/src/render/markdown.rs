@@ -43,6 +43,20 @@ pub(crate) fn code(text: &str) -> String {
     format!("`{}`", text.replace('|', "\\|"))
 }
 
+/// A relative link target, percent-encoded (RFC 3986) except unreserved
+/// characters and `/`, so that no file name can end the link or the line.
+fn link_target(href: &str) -> String {
+    href.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// The document: a title, the port map, the rules in plain words, hosts and
 /// their projects, the ranges (nested, with policy and free capacity), every
 /// assignment, connection URLs, and what `check` enforces.
@@ -76,7 +90,7 @@ pub fn markdown(convention: &Convention, options: &MarkdownOptions) -> String {
         let _ = writeln!(
             out,
             "![Port map: occupied, free, reserved and protected ports of every range]({})\n",
-            href.replace(['(', ')', ' ', '<', '>'], "_")
+            link_target(href)
         );
     }
 
@@ -395,6 +409,16 @@ mod tests {
         assert_eq!(code("a|b"), "`a\\|b`");
         assert_eq!(code("a`b"), "a\\`b");
         assert!(!md("\u{1b}[2J").contains('\u{1b}'));
+    }
+
+    #[test]
+    fn the_port_map_link_is_percent_encoded() {
+        let c = Convention::from_yaml("ports.yaml", "version: 1.0.0\n").unwrap();
+        let options = MarkdownOptions {
+            svg_href: Some("my map (v2)\n.svg".into()),
+        };
+        let doc = markdown(&c, &options);
+        assert!(doc.contains("](my%20map%20%28v2%29%0A.svg)\n"), "{doc}");
     }
 
     #[test]
