@@ -72,12 +72,20 @@ pub fn svg(convention: &Convention) -> String {
     let protected = protected_flags(convention);
     let assigned: Vec<u16> = assigned_ports(convention).into_iter().collect();
     let reserved = reserved_intervals(convention);
+    // The sub-ranges of every range (clipped to it), for the ticks.
+    let mut children: Vec<Vec<(u32, u32)>> = vec![Vec::new(); convention.ranges.len()];
+    for r in &convention.ranges {
+        if let Some(list) = r.parent.and_then(|p| children.get_mut(p)) {
+            list.push((u32::from(r.ports.start()), u32::from(r.ports.end())));
+        }
+    }
     for (i, r) in convention.ranges.iter().enumerate().take(rows) {
         let y = TOP + ROW_H * i as f64;
         let d = depth.get(i).copied().unwrap_or(0).min(10) as f64;
         let (start, end) = (u32::from(r.ports.start()), u32::from(r.ports.end()));
         let size = (end - start + 1) as f64;
-        let x_of = |port: u32| BAR_X + (f64::from(port - start) * BAR_W / size);
+        let x_of =
+            |port: u32| BAR_X + (f64::from(port.clamp(start, end + 1) - start) * BAR_W / size);
         let _ = writeln!(
             out,
             "<text x=\"{:.1}\" y=\"{:.1}\" font-weight=\"bold\">{}</text>",
@@ -158,6 +166,21 @@ pub fn svg(convention: &Convention) -> String {
                 "<rect x=\"{a:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"20\" fill=\"{OCCUPIED}\"/>",
                 y + 6.0,
                 b - a
+            );
+        }
+        // Where the sub-ranges begin and end: thin ticks under the bar.
+        for (start_x, end_x) in children
+            .get(i)
+            .into_iter()
+            .flatten()
+            .map(|&(a, b)| (x_of(a), x_of(b + 1)))
+        {
+            let _ = writeln!(
+                out,
+                "<path d=\"M{start_x:.1} {:.1}v6M{end_x:.1} {:.1}v6M{start_x:.1} {:.1}H{end_x:.1}\" stroke=\"#555555\" stroke-width=\"1\" fill=\"none\"/>",
+                y + 27.0,
+                y + 27.0,
+                y + 33.0
             );
         }
         let (stroke, width) = if protected.get(i).copied().unwrap_or(false) {
