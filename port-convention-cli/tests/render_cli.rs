@@ -45,6 +45,24 @@ fn the_committed_example_files_are_fresh() {
     );
 }
 
+/// The rendered `.env` files agree with the convention they come from:
+/// `check` reads both (3 files: them and ports.yaml) and finds nothing.
+#[test]
+fn the_rendered_env_files_pass_check() {
+    let out = run(&[
+        "check",
+        "examples/trading-system/generated",
+        "-c",
+        CONVENTION,
+    ]);
+    assert_eq!(code(&out), 0, "{}", output_text(&out));
+    assert!(
+        stdout(&out).contains("0 error(s), 0 warning(s) in 3 file(s)"),
+        "{}",
+        output_text(&out)
+    );
+}
+
 #[test]
 fn rendering_is_deterministic_and_stdout_matches_the_file() {
     for (kind, file) in EXAMPLE {
