@@ -177,6 +177,11 @@ fn kinds_globs_and_gitignore_decide_what_is_scanned() {
         scanned("source: { include: [\"gen/**\"] }\n"),
         ["gen/c.js".to_owned()].into()
     );
+    // A directory in discovery.exclude is not scanned either.
+    assert_eq!(
+        scanned("discovery: { exclude: [gen] }\n"),
+        ["a.js".to_owned(), "b.py".to_owned()].into()
+    );
     assert!(scanned("source: { enabled: false }\n").is_empty());
     // An unknown kind is a convention error with its place.
     let dir = files("source: { kinds: [cobol] }\n");

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod live;
 pub mod migrate;
+pub mod render;
 pub mod source;
 
 use crate::dotenv::{Dotenv, parse_dotenv};

@@ -118,8 +118,14 @@ fn walk_sources<T: Send>(
             return None;
         };
         let name = super::relative_name(root, &path);
+        // An exclude glob naming a directory (`generated`) excludes what
+        // is under it too.
+        let excluded = exclude.is_match(&name)
+            || name
+                .match_indices('/')
+                .any(|(i, _)| exclude.is_match(name.get(..i).unwrap_or_default()));
         if taken.contains(&name)
-            || exclude.is_match(&name)
+            || excluded
             || (!settings.include.is_empty() && !include.is_match(&name))
         {
             return None;
