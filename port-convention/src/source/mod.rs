@@ -274,6 +274,7 @@ pub const SUPPRESSION_MARKER: &str = "port-convention: ignore[";
 pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceIndex) -> SourceScan {
     let mut out = SourceScan::default();
     let mut comments: Option<Vec<Range<usize>>> = None;
+    let mut literal_only: Option<bool> = None;
     let mut lines = LineCounter::default();
     for m in index.automaton.find_iter(text) {
         let (start, end) = (m.start(), m.end());
@@ -311,7 +312,8 @@ pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceInde
         let line_text = text
             .get(line_start.max(start.saturating_sub(2 * CONTEXT))..line_end.min(end + 2 * CONTEXT))
             .unwrap_or_default();
-        let Some((finding, fix)) = judge(file, kind, &hit, line_text, index) else {
+        let literal_only = *literal_only.get_or_insert_with(|| literal_is_the_way(kind, text));
+        let Some((finding, fix)) = judge(file, kind, literal_only, &hit, line_text, index) else {
             continue;
         };
         let previous = previous_line(text, line_start);
@@ -368,6 +370,24 @@ fn fix_port_name(finding: &Finding, index: &SourceIndex) -> String {
 
 /// How many bytes before and after a hit its context is read from.
 const CONTEXT: usize = 512;
+
+/// Whether a file holds ports as literals by nature, so that today's port
+/// written there is no `hardcoded-port` (a legacy one is still stale): a
+/// `.env` file (the environment itself), a file `port-convention render`
+/// generated from the convention, a Prometheus `file_sd` target list
+/// (Prometheus reads no variables there).
+fn literal_is_the_way(kind: SourceKind, text: &[u8]) -> bool {
+    if kind == SourceKind::Env {
+        return true;
+    }
+    let head = text.get(..text.len().min(1024)).unwrap_or_default();
+    if find(head, b"by `port-convention render").is_some() {
+        return true;
+    }
+    kind == SourceKind::Json
+        && text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+        && find(text, b"\"targets\"").is_some()
+}
 
 /// Counts lines, line ends and columns incrementally: hits come in file
 /// order, so every byte of the file is looked at a bounded number of times.
@@ -783,6 +803,7 @@ fn is_loopback(host: &str) -> bool {
 fn judge(
     file: &str,
     kind: SourceKind,
+    literal_only: bool,
     hit: &Hit,
     line: &[u8],
     index: &SourceIndex,
@@ -799,8 +820,7 @@ fn judge(
         Context::Fallback | Context::Key { .. } => Side::Host,
     };
     // A `.env` file is the environment programs read: a convention
-    // variable there is `env-drift`'s, and a port set there is not
-    // hardcoded in a program (a legacy one is still stale).
+    // variable there is `env-drift`'s.
     let env_key = match (&hit.context, kind) {
         (Context::Key { key }, SourceKind::Env) => Some(key.as_str()),
         _ => None,
@@ -908,7 +928,9 @@ fn judge(
         return Some((f, fix));
     }
     if !assigned.is_empty() {
-        if env_key.is_some() {
+        // Where the port cannot come from the environment, today's port is
+        // how it should be written (see [`literal_is_the_way`]).
+        if literal_only {
             return None;
         }
         let candidates: Vec<&Owner> = if assigned_named {

@@ -242,9 +242,15 @@ fn env_files_leave_convention_variables_to_env_drift() {
         .is_empty()
     );
     assert_eq!(found(Env, "PG_PORT=5433\n"), vec![(1, "stale-port", 5433)]);
+    // Today's port in a URL of a .env file is configuration, not a
+    // hardcoded program literal; a legacy one is stale.
+    assert!(found(Env, "DATABASE_URL=postgres://localhost:7000/db\n").is_empty());
     assert_eq!(
-        found(Env, "DATABASE_URL=postgres://localhost:7000/db\n"),
-        vec![(1, "hardcoded-port", 7000)]
+        found(
+            Env,
+            "DATABASE_URL=postgres://localhost:5433/db # TIMESCALEDB_PORT\n"
+        ),
+        vec![(1, "stale-port", 5433)]
     );
 }
 
@@ -345,4 +351,23 @@ proptest::proptest! {
             proptest::prop_assert_eq!(&text[edit.start..edit.end], edit.old.as_str());
         }
     }
+}
+
+#[test]
+fn literals_where_no_variable_can_be_read_are_not_hardcoded() {
+    use SourceKind::*;
+    let targets = "[\n  { \"labels\": {}, \"targets\": [\"localhost:7000\"] }\n]\n";
+    assert!(found(Json, targets).is_empty());
+    assert_eq!(
+        found(Json, &targets.replace("7000", "5433")),
+        vec![(2, "stale-port", 5433)]
+    );
+    let rendered =
+        "# generated from ports.yaml by `port-convention render env`\nURL=http://localhost:7000\n";
+    assert!(found(Yaml, rendered).is_empty());
+    // Elsewhere the same literal is hardcoded.
+    assert_eq!(
+        found(Json, "{\"url\": \"localhost:7000\"}"),
+        vec![(1, "hardcoded-port", 7000)]
+    );
 }
