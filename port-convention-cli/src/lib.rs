@@ -13,6 +13,7 @@ use port_convention::report::Color;
 use port_convention::{Error, allocate, convention_schema, io};
 
 mod check;
+mod init;
 mod migrate;
 mod parse_ports;
 mod ports;
@@ -68,6 +69,10 @@ enum Command {
     /// Move services to their assigned ports across compose and .env files,
     /// safely (plan, apply, rollback, status).
     Migrate(migrate::Args),
+    // adopt: `init` and `assign` (keep together).
+    /// Write a first ports.yaml describing the tree as it is; with
+    /// --protect, move database-like services into a protected range.
+    Init(init::Args),
     /// Print a rule's documentation (summary, severity, subject, why it
     /// matters, how to fix it, an example); without RULE, list every rule.
     Explain {
@@ -187,6 +192,8 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Explain { rule } => explain(rule.as_deref()),
+        // adopt: `init` and `assign` (keep together).
+        Command::Init(args) => init::run(&args),
     }
 }
 

@@ -1,0 +1,1562 @@
+//! Adoption: a first `ports.yaml` written from the tree as it is
+//! (`port-convention init`), optionally with a protected range whose
+//! database-like services get new ports.
+//!
+//! Pure: [`propose_convention`] takes what the edge read (the tree's texts and
+//! their [`Scan`]) and returns the convention's text, a summary row per port
+//! and the notes a human should read. The text is checked before it is
+//! returned: it loads, and [`validate_convention`] finds no error in it (what
+//! `check --convention-only` reports).
+//!
+//! What it decides, and where it leaves the decision to a human (each such
+//! place is a `# decide:` comment in the file):
+//!
+//! - every service that publishes a single host port gets an entry with its
+//!   port names, container ports, the variable the port comes from
+//!   (`${VAR:-default}` or `${VAR}`) and its current host port;
+//! - a port already assigned to an earlier service (the same port and
+//!   protocol) is not assigned twice: the later service is written as a
+//!   comment, and files that look like variants of one stack are proposed as
+//!   `alternatives` (commented);
+//! - a variable is recorded only where no `.env` file of the tree gives it
+//!   another value (else `check` would report `env-drift` for a value whose
+//!   meaning nobody knows);
+//! - one host holds every project whose ports (after the moves) clash with no
+//!   project already on it; the others are listed as not placed;
+//! - with protected ranges ([`Protect`]): the first one is laid out in
+//!   sub-ranges (primary databases, database UIs, exporters, a reserved tail
+//!   for replication, the layout of docs/adr/0009-init-and-assign.md), every
+//!   database-like service ([`classify`]) moves to the lowest free ports of
+//!   its sub-range (allocated with [`crate::allocate_with`] around every port
+//!   the tree publishes), its current port kept as `legacy`; a
+//!   `NAME-backup`/`-replica`/`-standby` of a database is its `replica_of` at
+//!   base + 1; services without a variable get a proposed one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::check::{Scan, TreeTexts, project_env_name};
+use crate::compose::PortSource;
+use crate::interpolation::interpolate;
+use crate::{Convention, Error, PortRange, Protocol, Severity, validate_convention};
+
+/// `--protect NAME=RANGE`: a protected range to declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Protect {
+    /// The range's name (`databases`).
+    pub name: String,
+    /// Its ports (`7000-7999`).
+    pub ports: PortRange,
+}
+
+impl FromStr for Protect {
+    type Err = Error;
+
+    /// Parses `NAME=START-END`.
+    ///
+    /// ```
+    /// use port_convention::adopt::Protect;
+    /// let p: Protect = "databases=7000-7999".parse()?;
+    /// assert_eq!((p.name.as_str(), p.ports.to_string().as_str()), ("databases", "7000-7999"));
+    /// assert!("databases".parse::<Protect>().is_err());
+    /// # Ok::<(), port_convention::Error>(())
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let invalid = |why: &str| Error::InvalidArgument {
+            message: format!("--protect {text:?}: {why} (write NAME=START-END, e.g. databases=7000-7999)"),
+        };
+        let (name, ports) = text.split_once('=').ok_or_else(|| invalid("no `=`"))?;
+        if !is_plain_name(name) {
+            return Err(invalid(
+                "the name must be letters, digits, `-` or `_`, starting with a letter",
+            ));
+        }
+        let ports: PortRange = ports.parse().map_err(|e: Error| invalid(&e.detail()))?;
+        if ports.start() == 0 {
+            return Err(invalid("port 0 cannot be assigned"));
+        }
+        Ok(Protect {
+            name: name.to_owned(),
+            ports,
+        })
+    }
+}
+
+/// What [`propose_convention`] is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// Protected ranges; the first one receives the database-like services.
+    pub protect: Vec<Protect>,
+    /// The convention's `name` (default: the root directory's name).
+    pub name: Option<String>,
+}
+
+/// What a service is, as far as the protected range cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A database or data service (PostgreSQL, Redis, Qdrant ...).
+    Database,
+    /// A replica or backup instance of a database of the same file.
+    Replica,
+    /// A web UI of databases (pgAdmin, Adminer ...).
+    DatabaseUi,
+    /// A Prometheus exporter of a database.
+    Exporter,
+    /// Anything else: recorded as it is.
+    Other,
+}
+
+impl Kind {
+    /// The kebab-case name printed in the summary.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Database => "database",
+            Kind::Replica => "replica",
+            Kind::DatabaseUi => "database-ui",
+            Kind::Exporter => "exporter",
+            Kind::Other => "other",
+        }
+    }
+}
+
+/// A database engine recognised by its image: the engine's name, the image
+/// name fragments that identify it, and its well-known container ports with
+/// their names.
+struct Engine {
+    name: &'static str,
+    images: &'static [&'static str],
+    ports: &'static [(u16, &'static str)],
+}
+
+/// Database-like engines, by image name. Order matters only where fragments
+/// overlap (none do).
+const ENGINES: &[Engine] = &[
+    Engine {
+        name: "postgresql",
+        images: &["postgres", "timescale", "postgis", "pgvector", "supabase/postgres"],
+        ports: &[(5432, "postgres")],
+    },
+    Engine {
+        name: "mysql",
+        images: &["mysql", "mariadb", "percona"],
+        ports: &[(3306, "mysql"), (33060, "mysqlx")],
+    },
+    Engine {
+        name: "redis",
+        images: &["redis", "valkey", "keydb", "dragonfly"],
+        ports: &[(6379, "redis")],
+    },
+    Engine {
+        name: "mongodb",
+        images: &["mongo"],
+        ports: &[(27017, "mongodb")],
+    },
+    Engine {
+        name: "qdrant",
+        images: &["qdrant"],
+        ports: &[(6333, "http"), (6334, "grpc")],
+    },
+    Engine {
+        name: "questdb",
+        images: &["questdb"],
+        ports: &[(9000, "http"), (9009, "ilp"), (8812, "pg"), (9003, "health")],
+    },
+    Engine {
+        name: "clickhouse",
+        images: &["clickhouse"],
+        ports: &[(8123, "http"), (9000, "native"), (9009, "interserver")],
+    },
+    Engine {
+        name: "elasticsearch",
+        images: &["elasticsearch", "opensearch"],
+        ports: &[(9200, "http"), (9300, "transport")],
+    },
+    Engine {
+        name: "cassandra",
+        images: &["cassandra", "scylla"],
+        ports: &[(9042, "cql")],
+    },
+    Engine {
+        name: "neo4j",
+        images: &["neo4j"],
+        ports: &[(7474, "http"), (7687, "bolt")],
+    },
+    Engine {
+        name: "influxdb",
+        images: &["influxdb"],
+        ports: &[(8086, "http")],
+    },
+    Engine {
+        name: "couchdb",
+        images: &["couchdb"],
+        ports: &[(5984, "http")],
+    },
+    Engine {
+        name: "cockroachdb",
+        images: &["cockroach"],
+        ports: &[(26257, "sql"), (8080, "http")],
+    },
+    Engine {
+        name: "memcached",
+        images: &["memcached"],
+        ports: &[(11211, "memcached")],
+    },
+];
+
+/// Web UIs of databases, by image or service name.
+const DATABASE_UIS: &[&str] = &[
+    "pgadmin",
+    "adminer",
+    "pgweb",
+    "redis-commander",
+    "redisinsight",
+    "mongo-express",
+    "phpmyadmin",
+    "dbgate",
+    "cloudbeaver",
+    "azimutt",
+];
+
+/// Suffixes naming a replica or backup instance of a service.
+const REPLICA_SUFFIXES: &[&str] = &[
+    "-backup", "_backup", "-replica", "_replica", "-standby", "-secondary", "-slave", "-follower",
+];
+
+/// The name part of an image reference: no registry, no tag or digest, lower
+/// case (`ghcr.io/joeferner/redis-commander:latest` -> `joeferner/redis-commander`).
+fn image_name(image: &str) -> String {
+    let image = image.trim().to_ascii_lowercase();
+    let image = image.split('@').next().unwrap_or("");
+    // A tag is after the last `:` that follows the last `/`.
+    let name = match image.rfind(':') {
+        Some(colon) if image.rfind('/').is_none_or(|slash| colon > slash) => {
+            image.get(..colon).unwrap_or(image)
+        }
+        _ => image,
+    };
+    let mut parts: Vec<&str> = name.split('/').collect();
+    if parts.len() > 1
+        && parts
+            .first()
+            .is_some_and(|p| p.contains('.') || p.contains(':') || *p == "localhost")
+    {
+        parts.remove(0);
+    }
+    parts.join("/")
+}
+
+/// How a service is classified: by what it runs (its image), then by its
+/// name; `None` engine for UIs, exporters and other services.
+///
+/// ```
+/// use port_convention::adopt::{Kind, classify};
+/// assert_eq!(classify("db", Some("timescale/timescaledb:latest-pg16")).0, Kind::Database);
+/// assert_eq!(classify("db", Some("postgres:15")).1, Some("postgresql"));
+/// assert_eq!(classify("ui", Some("dpage/pgadmin4:latest")).0, Kind::DatabaseUi);
+/// assert_eq!(classify("m", Some("prometheuscommunity/postgres-exporter")).0, Kind::Exporter);
+/// assert_eq!(classify("node-exporter", Some("prom/node-exporter")).0, Kind::Other);
+/// assert_eq!(classify("web", Some("nginx:alpine")).0, Kind::Other);
+/// assert_eq!(classify("cache", None).0, Kind::Other);
+/// ```
+pub fn classify(service: &str, image: Option<&str>) -> (Kind, Option<&'static str>) {
+    let image = image.map(image_name).unwrap_or_default();
+    let service = service.to_ascii_lowercase();
+    let engine_of = |text: &str| {
+        ENGINES
+            .iter()
+            .find(|e| e.images.iter().any(|fragment| text.contains(fragment)))
+    };
+    if DATABASE_UIS
+        .iter()
+        .any(|ui| image.contains(ui) || service.contains(ui))
+    {
+        return (Kind::DatabaseUi, None);
+    }
+    let is_exporter = |text: &str| text.contains("exporter");
+    if is_exporter(&image) || is_exporter(&service) {
+        // An exporter of a database (postgres-exporter, redis_exporter, a
+        // `timescaledb-exporter` service); node-exporter and friends are
+        // monitoring, not data.
+        let of_database = engine_of(&image).is_some()
+            || engine_of(&service).is_some()
+            || image.contains("mysqld");
+        return if of_database {
+            (Kind::Exporter, None)
+        } else {
+            (Kind::Other, None)
+        };
+    }
+    // Poolers and proxies in front of a database are not databases.
+    if ["pgbouncer", "pgpool", "proxysql", "haproxy"]
+        .iter()
+        .any(|p| image.contains(p))
+    {
+        return (Kind::Other, None);
+    }
+    let engine = if image.is_empty() {
+        engine_of(&service)
+    } else {
+        engine_of(&image)
+    };
+    match engine {
+        Some(e) => (Kind::Database, Some(e.name)),
+        None => (Kind::Other, None),
+    }
+}
+
+/// One port of the summary: what `init` recorded or moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdoptionRow {
+    /// The convention's name for the service.
+    pub service: String,
+    /// The compose service.
+    pub compose_service: String,
+    /// The compose file.
+    pub file: String,
+    /// What the service is.
+    pub kind: Kind,
+    /// The engine, for a database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// The port's name.
+    pub port_name: String,
+    /// The host port it publishes now.
+    pub old: u16,
+    /// The port the convention assigns (`old` when it does not move).
+    pub new: u16,
+    /// The range it is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// The variable carrying it, if the convention records one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
+    /// Whether `variable` is a proposed new name (no file uses it yet).
+    pub proposed_variable: bool,
+    /// Whether it is assigned in the convention (`false`: written as a
+    /// comment, a human decides).
+    pub assigned: bool,
+}
+
+/// What [`propose_convention`] returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Proposal {
+    /// The text of `ports.yaml`.
+    pub text: String,
+    /// One row per published port, in file order.
+    pub rows: Vec<AdoptionRow>,
+    /// What a human should read (the `# decide:` places, projects not placed
+    /// on the host, ports not recorded).
+    pub notes: Vec<String>,
+}
+
+/// One published single-port mapping of a compose service, as recorded.
+#[derive(Debug, Clone)]
+struct PortEntry {
+    name: String,
+    old: u16,
+    new: u16,
+    container: u16,
+    protocol: Protocol,
+    /// The variable the file reads the port from.
+    file_variable: Option<String>,
+    /// The variable the convention records (kept, proposed, or none).
+    env: Option<String>,
+    proposed: bool,
+    /// Written as a comment: the port is already assigned to `owner`.
+    duplicate_of: Option<String>,
+    comments: Vec<String>,
+    /// Where the entry is (file, line, column).
+    place: (String, u32, u32),
+}
+
+#[derive(Debug, Clone)]
+struct ServiceEntry {
+    name: String,
+    compose_service: String,
+    file: String,
+    kind: Kind,
+    engine: Option<&'static str>,
+    image: Option<String>,
+    range: Option<String>,
+    replica_of: Option<String>,
+    ports: Vec<PortEntry>,
+    comments: Vec<String>,
+}
+
+/// The sub-ranges of a protected range: the layout the TradingSystem team
+/// intended for 7000-7999 (a tenth each for primary databases, database UIs
+/// and exporters, the rest reserved for replication and backups), scaled to
+/// the range. A range of fewer than 10 ports gets no sub-ranges.
+fn layout(protect: &Protect) -> Vec<(String, PortRange, &'static str, bool)> {
+    let start = u32::from(protect.ports.start());
+    let len = protect.ports.len();
+    let tenth = len / 10;
+    if tenth == 0 {
+        return Vec::new();
+    }
+    let part = |from: u32, to: u32| {
+        PortRange::new(
+            u16::try_from(from).unwrap_or(u16::MAX),
+            u16::try_from(to).unwrap_or(u16::MAX),
+        )
+        .unwrap_or(protect.ports)
+    };
+    vec![
+        (
+            "primary-databases".to_owned(),
+            part(start, start + tenth - 1),
+            "Primary databases and data services",
+            false,
+        ),
+        (
+            "database-uis".to_owned(),
+            part(start + tenth, start + 2 * tenth - 1),
+            "Web UIs of the databases",
+            false,
+        ),
+        (
+            "exporters".to_owned(),
+            part(start + 2 * tenth, start + 3 * tenth - 1),
+            "Prometheus exporters of the databases",
+            false,
+        ),
+        (
+            "replication".to_owned(),
+            part(start + 3 * tenth, u32::from(protect.ports.end())),
+            "Kept free for replication and backup instances",
+            true,
+        ),
+    ]
+}
+
+/// Letters, digits, `-`, `_`, `.`, starting with a letter or digit: written
+/// as is in YAML; anything else is quoted.
+fn is_plain_name(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A YAML scalar for `text`: plain when that is unambiguous, else a
+/// double-quoted string (JSON's escapes are YAML's).
+fn scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && text.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
+        )
+        && text.parse::<f64>().is_err();
+    if plain {
+        text.to_owned()
+    } else {
+        serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+    }
+}
+
+/// Text safe inside a `#` comment: one line, no control characters.
+fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `UPPER_SNAKE` of a name.
+fn upper_snake(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_uppercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    if out.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        out.insert(0, 'P');
+    }
+    out
+}
+
+/// A short name for a compose file, to tell apart services of the same name:
+/// `tools/compose/docker-compose.apps.prod.yml` -> `apps-prod`,
+/// `apps/tp-capital/docker-compose.yml` -> `tp-capital`.
+fn file_stem(file: &str) -> String {
+    let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+    let mut stem = name;
+    for suffix in [".yml", ".yaml"] {
+        if let Some(rest) = stem.strip_suffix(suffix) {
+            stem = rest;
+        }
+    }
+    for prefix in ["docker-compose.", "docker-compose-", "compose."] {
+        if let Some(rest) = stem.strip_prefix(prefix) {
+            stem = rest;
+        }
+    }
+    let stem = if matches!(stem, "" | "docker-compose" | "compose") {
+        dir.rsplit('/').next().unwrap_or("")
+    } else {
+        stem
+    };
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_matches('-').to_owned();
+    if cleaned.is_empty() {
+        "root".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// The name of a published port: the long syntax's `name`, the engine's
+/// well-known name of its container port, or a name from the container port.
+fn port_name(engine: Option<&str>, kind: Kind, container: u16, long_name: Option<&str>) -> String {
+    if let Some(name) = long_name.filter(|n| is_plain_name(n)) {
+        return name.to_owned();
+    }
+    if let Some(known) = engine
+        .and_then(|e| ENGINES.iter().find(|x| x.name == e))
+        .and_then(|e| e.ports.iter().find(|(p, _)| *p == container))
+    {
+        return known.1.to_owned();
+    }
+    match kind {
+        Kind::Exporter => return "metrics".to_owned(),
+        Kind::DatabaseUi => return "http".to_owned(),
+        _ => {}
+    }
+    match container {
+        80 | 8080 => "http".to_owned(),
+        443 | 8443 => "https".to_owned(),
+        _ => format!("port-{container}"),
+    }
+}
+
+/// The image of every service of every compose file, interpolated as the file
+/// is on its own (the process environment over its directory's `.env`).
+fn images(
+    tree: &TreeTexts,
+    scan: &Scan,
+    env: &BTreeMap<String, String>,
+) -> BTreeMap<(String, String), String> {
+    let env_maps: BTreeMap<&str, BTreeMap<String, String>> = scan
+        .env_files
+        .iter()
+        .filter_map(|e| Some((e.file.as_str(), e.parsed.as_ref().ok()?.to_map())))
+        .collect();
+    let mut out = BTreeMap::new();
+    for file in &scan.compose_files {
+        let Some(text) = tree.texts.get(&file.file) else {
+            continue;
+        };
+        // The kept compose model has no image text: the file's full tree.
+        let Ok(document) = crate::yaml::parse(&file.file, text) else {
+            continue;
+        };
+        let Some(services) = document.get("services").and_then(|s| s.as_map()) else {
+            continue;
+        };
+        let project_env = env_maps.get(project_env_name(&file.file).as_str());
+        let lookup = |var: &str| {
+            env.get(var)
+                .or_else(|| project_env.and_then(|m| m.get(var)))
+                .cloned()
+        };
+        for (key, service) in services {
+            let (Some(service), Some(raw)) = (
+                key.scalar_text(),
+                service.get("image").and_then(|n| match &n.kind {
+                    crate::yaml::NodeKind::Str(s) => Some(s.clone()),
+                    _ => None,
+                }),
+            ) else {
+                continue;
+            };
+            let image = interpolate(&raw, &lookup).map_or(raw, |i| i.value);
+            out.insert((file.file.clone(), service), image);
+        }
+    }
+    out
+}
+
+/// Every port index of the tree: what is published where, for allocation.
+fn published_bitmap(scan: &Scan) -> Vec<bool> {
+    let mut taken = vec![false; usize::from(u16::MAX) + 1];
+    for (_, range) in scan.published() {
+        for port in range.iter() {
+            if let Some(slot) = taken.get_mut(usize::from(port)) {
+                *slot = true;
+            }
+        }
+    }
+    taken
+}
+
+/// The free ports of range `name` of `convention`, ascending, apart from
+/// `taken` ports: [`crate::allocate_with`] asked for all of them (a second
+/// call with the count its `range-full` error gives).
+fn free_ports(convention: &Convention, name: &str, taken: &[bool]) -> Result<Vec<u16>, Error> {
+    let Some(range) = convention.range(name) else {
+        return Ok(Vec::new());
+    };
+    let is_claimed = |port: u16| taken.get(usize::from(port)).copied().unwrap_or(true);
+    let all = usize::try_from(range.ports.len()).unwrap_or(usize::MAX);
+    match crate::allocate_with(convention, name, all, &is_claimed) {
+        Ok(ports) => Ok(ports),
+        Err(Error::RangeFull { free: 0, .. }) => Ok(Vec::new()),
+        Err(Error::RangeFull { free, .. }) => crate::allocate_with(
+            convention,
+            name,
+            usize::try_from(free).unwrap_or(usize::MAX),
+            &is_claimed,
+        ),
+        Err(err) => Err(err),
+    }
+}
+
+/// Writes a convention describing the tree as it is, with `options.protect`
+/// declared and its database-like services moved into it.
+///
+/// `tree` and `scan` are what [`crate::io::scan_tree`] read for the root
+/// (`scan` from [`crate::check::scan_texts`] of `tree`, without a
+/// convention); `env` is the process environment.
+///
+/// # Errors
+///
+/// - [`Error::RangeFull`] when a sub-range has fewer free ports than its
+///   services need.
+/// - [`Error::InvalidArgument`] when protected ranges overlap each other, or
+///   when the text would not be a sound convention (a bug: nothing is
+///   written).
+pub fn propose_convention(
+    tree: &TreeTexts,
+    scan: &Scan,
+    env: &BTreeMap<String, String>,
+    options: &InitOptions,
+) -> Result<Proposal, Error> {
+    for (i, a) in options.protect.iter().enumerate() {
+        if let Some(b) = options.protect.iter().skip(i + 1).find(|b| {
+            b.name == a.name || b.ports.overlaps(&a.ports)
+        }) {
+            return Err(Error::InvalidArgument {
+                message: format!(
+                    "--protect {}={} and {}={} overlap or share a name",
+                    a.name, a.ports, b.name, b.ports
+                ),
+            });
+        }
+    }
+    let mut notes = Vec::new();
+    let images = images(tree, scan, env);
+    let protecting = !options.protect.is_empty();
+
+    // Variables in use anywhere: never proposed as new names.
+    let mut used_variables: BTreeSet<String> = BTreeSet::new();
+    // Values of every variable in the tree's .env files: (file, line, value).
+    let mut env_values: BTreeMap<&str, Vec<(&str, u32, &str)>> = BTreeMap::new();
+    for file in &scan.env_files {
+        if let Ok(dotenv) = &file.parsed {
+            for entry in &dotenv.entries {
+                used_variables.insert(entry.key.clone());
+                env_values.entry(entry.key.as_str()).or_default().push((
+                    file.file.as_str(),
+                    entry.line,
+                    entry.value.as_str(),
+                ));
+            }
+        }
+    }
+    for claim in scan.claims() {
+        if let PortSource::Variable { name } | PortSource::TemplateDefault { name } = &claim.source {
+            used_variables.insert(name.clone());
+        }
+    }
+
+    // 1. Services in file order, each with its single published ports.
+    let mut services: Vec<ServiceEntry> = Vec::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut skipped: Vec<String> = Vec::new();
+    for file in &scan.compose_files {
+        let mut by_service: BTreeMap<&str, Vec<&crate::compose::Claim>> = BTreeMap::new();
+        for claim in &file.claims {
+            let Some(range) = claim.host_range() else {
+                continue;
+            };
+            if range.start() == 0 {
+                continue;
+            }
+            if range.len() > 1 {
+                skipped.push(format!(
+                    "{}:{}: {} publishes the range {range}: not recorded (a convention assigns single ports)",
+                    claim.file, claim.line, claim.service
+                ));
+                continue;
+            }
+            by_service.entry(claim.service.as_str()).or_default().push(claim);
+        }
+        let order: Vec<&str> = file
+            .services
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .chain(by_service.keys().copied())
+            .collect();
+        let mut done: BTreeSet<&str> = BTreeSet::new();
+        for compose_service in order {
+            if !done.insert(compose_service) {
+                continue;
+            }
+            let Some(claims) = by_service.get(compose_service) else {
+                continue;
+            };
+            let image = images
+                .get(&(file.file.clone(), compose_service.to_owned()))
+                .cloned();
+            let (kind, engine) = classify(compose_service, image.as_deref());
+            let mut name = compose_service.to_owned();
+            if names.contains(&name) || !is_plain_name(&name) {
+                let base = format!("{}-{}", sanitize(compose_service), file_stem(&file.file));
+                name = base.clone();
+                let mut n = 2;
+                while names.contains(&name) {
+                    name = format!("{base}-{n}");
+                    n += 1;
+                }
+            }
+            names.insert(name.clone());
+            let mut ports: Vec<PortEntry> = Vec::new();
+            for claim in claims {
+                let Some(old) = claim.host_range().map(|r| r.start()) else {
+                    continue;
+                };
+                let mut port_name = port_name(
+                    engine,
+                    kind,
+                    claim.mapping.target,
+                    claim.mapping.name.as_deref(),
+                );
+                if claim.mapping.protocol != Protocol::Tcp {
+                    port_name = format!("{port_name}-{}", claim.mapping.protocol);
+                }
+                let base_name = port_name.clone();
+                let mut n = 2;
+                while ports.iter().any(|p| p.name == port_name) {
+                    port_name = format!("{base_name}-{n}");
+                    n += 1;
+                }
+                let file_variable = match &claim.source {
+                    PortSource::Variable { name } | PortSource::TemplateDefault { name } => {
+                        Some(name.clone())
+                    }
+                    PortSource::Literal => None,
+                };
+                let mut comments = Vec::new();
+                if claim.via_alias {
+                    comments.push(format!(
+                        "decide: {}:{} is reached through a YAML alias; migrate will not edit it",
+                        claim.file, claim.line
+                    ));
+                }
+                ports.push(PortEntry {
+                    name: port_name,
+                    old,
+                    new: old,
+                    container: claim.mapping.target,
+                    protocol: claim.mapping.protocol,
+                    env: None,
+                    file_variable,
+                    proposed: false,
+                    duplicate_of: None,
+                    comments,
+                    place: (claim.file.clone(), claim.line, claim.column),
+                });
+            }
+            let mut comments = Vec::new();
+            if let (Some(engine_name), Some(e)) =
+                (engine, ENGINES.iter().find(|e| Some(e.name) == engine))
+                && !ports
+                    .iter()
+                    .any(|p| e.ports.iter().any(|(known, _)| *known == p.container))
+            {
+                comments.push(format!(
+                    "decide: runs {} ({engine_name}), but publishes none of {engine_name}'s ports ({}): is it a database?",
+                    image.as_deref().map(image_name).unwrap_or_default(),
+                    e.ports
+                        .iter()
+                        .map(|(p, _)| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            services.push(ServiceEntry {
+                name,
+                compose_service: compose_service.to_owned(),
+                file: file.file.clone(),
+                kind,
+                engine,
+                image,
+                range: None,
+                replica_of: None,
+                ports,
+                comments,
+            });
+        }
+    }
+
+    // 2. Replicas: NAME-backup of a database NAME of the same file, every
+    //    port named as one of the base's.
+    if protecting {
+        let mut base_taken: BTreeSet<usize> = BTreeSet::new();
+        for i in 0..services.len() {
+            let Some(candidate) = services.get(i) else {
+                continue;
+            };
+            if !matches!(candidate.kind, Kind::Database) {
+                continue;
+            }
+            let base_name = REPLICA_SUFFIXES.iter().find_map(|suffix| {
+                let lower = candidate.compose_service.to_ascii_lowercase();
+                let cut = lower.strip_suffix(suffix).or_else(|| {
+                    // `-backup-2`, `-replica1`
+                    let trimmed = lower.trim_end_matches(|c: char| c.is_ascii_digit());
+                    trimmed.trim_end_matches('-').strip_suffix(suffix)
+                })?;
+                Some(cut.to_owned())
+            });
+            let Some(base_name) = base_name else {
+                continue;
+            };
+            let base = services.iter().position(|s| {
+                s.file == candidate.file
+                    && s.compose_service.eq_ignore_ascii_case(&base_name)
+                    && s.kind == Kind::Database
+            });
+            let Some(base) = base else {
+                continue;
+            };
+            let names_match = candidate.ports.iter().all(|p| {
+                services
+                    .get(base)
+                    .is_some_and(|b| b.ports.iter().any(|bp| bp.name == p.name))
+            });
+            if !names_match || !base_taken.insert(base) {
+                continue;
+            }
+            let base_service_name = services.get(base).map(|b| b.name.clone());
+            if let Some(s) = services.get_mut(i) {
+                s.kind = Kind::Replica;
+                s.replica_of = base_service_name;
+            }
+        }
+    }
+
+    // 3. Ranges, and the new ports of the protected services.
+    let mut ranges_yaml = String::new();
+    let mut range_names: Vec<(String, PortRange, bool)> = Vec::new();
+    for (i, protect) in options.protect.iter().enumerate() {
+        let subs = if i == 0 { layout(protect) } else { Vec::new() };
+        for (name, _, _, _) in &subs {
+            if options.protect.iter().any(|p| &p.name == name) {
+                return Err(Error::InvalidArgument {
+                    message: format!(
+                        "--protect {}: the name is used for a sub-range of {}; choose another",
+                        name, protect.name
+                    ),
+                });
+            }
+        }
+        let _ = writeln!(ranges_yaml, "  {}:", scalar(&protect.name));
+        let _ = writeln!(ranges_yaml, "    ports: {}", protect.ports);
+        let _ = writeln!(
+            ranges_yaml,
+            "    description: {}",
+            scalar(if i == 0 {
+                "Databases and data services"
+            } else {
+                "Protected range"
+            })
+        );
+        let _ = writeln!(
+            ranges_yaml,
+            "    protected: true          # only services declared in it may publish here"
+        );
+        let _ = writeln!(
+            ranges_yaml,
+            "    # decide: `bind: loopback` publishes these on 127.0.0.1 only; `check` then asks for \"127.0.0.1:PORT:TARGET\""
+        );
+        let _ = writeln!(ranges_yaml, "    # bind: loopback");
+        range_names.push((protect.name.clone(), protect.ports, false));
+        if !subs.is_empty() {
+            let _ = writeln!(ranges_yaml, "    ranges:");
+            for (name, ports, description, reserved) in &subs {
+                let _ = writeln!(ranges_yaml, "      {name}:");
+                let _ = writeln!(ranges_yaml, "        ports: {ports}");
+                let _ = writeln!(ranges_yaml, "        description: {}", scalar(description));
+                if *reserved {
+                    let _ = writeln!(ranges_yaml, "        reserved: true");
+                }
+                range_names.push((name.clone(), *ports, *reserved));
+            }
+        }
+    }
+    if protecting {
+        let skeleton = format!("version: 1.0.0\nranges:\n{ranges_yaml}");
+        let skeleton = Convention::from_yaml("ports.yaml", &skeleton)?;
+        let taken = published_bitmap(scan);
+        let first = options.protect.first();
+        let sub_for = |kind: Kind| -> Option<String> {
+            let first = first?;
+            let wanted = match kind {
+                Kind::Database | Kind::Replica => "primary-databases",
+                Kind::DatabaseUi => "database-uis",
+                Kind::Exporter => "exporters",
+                Kind::Other => return None,
+            };
+            if skeleton.range(wanted).is_some() {
+                Some(wanted.to_owned())
+            } else {
+                Some(first.name.clone())
+            }
+        };
+        let mut free: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
+        for name in skeleton.range_names() {
+            let ports = free_ports(&skeleton, &name, &taken)?;
+            free.insert(name, ports.into_iter().collect());
+        }
+        let mut need: BTreeMap<String, u32> = BTreeMap::new();
+        for s in &services {
+            if let Some(sub) = sub_for(s.kind) {
+                *need.entry(sub).or_default() +=
+                    u32::try_from(s.ports.len()).unwrap_or(u32::MAX);
+            }
+        }
+        for (sub, count) in &need {
+            let have = free.get(sub).map_or(0, BTreeSet::len);
+            if usize::try_from(*count).unwrap_or(usize::MAX) > have {
+                let ports = skeleton
+                    .range(sub)
+                    .map(|r| r.ports.to_string())
+                    .unwrap_or_default();
+                return Err(Error::RangeFull {
+                    range: sub.clone(),
+                    ports,
+                    free: u32::try_from(have).unwrap_or(u32::MAX),
+                    requested: *count,
+                    occupied: "the rest is published by the tree already".into(),
+                });
+            }
+        }
+        let mut moved: BTreeMap<(String, String), u16> = BTreeMap::new();
+        for i in 0..services.len() {
+            let Some(service) = services.get(i) else {
+                continue;
+            };
+            let Some(sub) = sub_for(service.kind) else {
+                continue;
+            };
+            if service.kind == Kind::Replica {
+                continue; // placed with its base
+            }
+            let replica = services
+                .iter()
+                .position(|r| r.replica_of.as_deref() == Some(service.name.as_str()));
+            let replica_names: Vec<String> = replica
+                .and_then(|r| services.get(r))
+                .map(|r| r.ports.iter().map(|p| p.name.clone()).collect())
+                .unwrap_or_default();
+            let pool = free.entry(sub.clone()).or_default();
+            let mut assigned: Vec<u16> = Vec::new();
+            for port in &service.ports {
+                let needs_pair = replica_names.contains(&port.name);
+                let pick = if needs_pair {
+                    pool.iter()
+                        .copied()
+                        .find(|p| p.checked_add(1).is_some_and(|n| pool.contains(&n)))
+                } else {
+                    pool.iter().copied().next()
+                };
+                let Some(pick) = pick else {
+                    return Err(Error::RangeFull {
+                        range: sub.clone(),
+                        ports: String::new(),
+                        free: u32::try_from(pool.len()).unwrap_or(u32::MAX),
+                        requested: 1,
+                        occupied: format!(
+                            "no free port{} left for {} {}",
+                            if needs_pair { " pair" } else { "" },
+                            service.name,
+                            port.name
+                        ),
+                    });
+                };
+                pool.remove(&pick);
+                if needs_pair && let Some(next) = pick.checked_add(1) {
+                    pool.remove(&next);
+                    moved.insert(
+                        (
+                            replica
+                                .and_then(|r| services.get(r))
+                                .map(|r| r.name.clone())
+                                .unwrap_or_default(),
+                            port.name.clone(),
+                        ),
+                        next,
+                    );
+                }
+                assigned.push(pick);
+            }
+            if let Some(s) = services.get_mut(i) {
+                s.range = Some(sub.clone());
+                for (port, new) in s.ports.iter_mut().zip(assigned) {
+                    port.new = new;
+                }
+            }
+            if let Some(r) = replica.and_then(|r| services.get_mut(r)) {
+                r.range = Some(sub.clone());
+                for port in &mut r.ports {
+                    if let Some(new) = moved.get(&(r.name.clone(), port.name.clone())) {
+                        port.new = *new;
+                    }
+                }
+            }
+        }
+        // Other services publishing inside a protected range.
+        for s in &mut services {
+            if s.range.is_some() {
+                continue;
+            }
+            for port in &mut s.ports {
+                if let Some(p) = options.protect.iter().find(|p| p.ports.contains(port.old)) {
+                    let text = format!(
+                        "decide: {} publishes {} inside protected range {} ({}); move it out (`port-convention assign {} --range RANGE`) or declare it in the range",
+                        s.name, port.old, p.name, p.ports, s.name
+                    );
+                    notes.push(text.clone());
+                    port.comments.push(text);
+                }
+            }
+        }
+    }
+
+    // 4. Variables: kept where every .env value agrees with the port,
+    //    proposed for moved services that have none.
+    let mut convention_vars: BTreeMap<String, String> = BTreeMap::new();
+    for s in &mut services {
+        let service_name = s.name.clone();
+        let port_count = s.ports.len();
+        let moving = s.range.is_some();
+        for port in &mut s.ports {
+            if let Some(var) = port.file_variable.clone() {
+                let disagree: Vec<String> = env_values
+                    .get(var.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, _, value)| *value != port.old.to_string())
+                    .map(|(file, line, value)| format!("{file}:{line} sets {value}"))
+                    .collect();
+                let mut propose = true;
+                if let Some(owner) = convention_vars.get(&var) {
+                    port.comments.push(format!(
+                        "decide: reads ${{{var}}}, which {owner} carries already: one variable cannot hold two ports; give it its own"
+                    ));
+                } else if !disagree.is_empty() {
+                    let shown: Vec<&str> = disagree.iter().take(3).map(String::as_str).collect();
+                    let more = disagree.len().saturating_sub(3);
+                    port.comments.push(format!(
+                        "decide: reads ${{{var}}}, but {}{}, not {}: `env: {var}` left out (check would report env-drift); add it once the .env files agree",
+                        shown.join(", "),
+                        if more > 0 { format!(" and {more} more") } else { String::new() },
+                        port.old
+                    ));
+                    propose = false;
+                } else {
+                    port.env = Some(var.clone());
+                    convention_vars.insert(var, service_name.clone());
+                    continue;
+                }
+                if !propose {
+                    continue;
+                }
+            }
+            if moving && port.env.is_none() {
+                let base = if port_count > 1 {
+                    format!("{}_{}_PORT", upper_snake(&service_name), upper_snake(&port.name))
+                } else {
+                    format!("{}_PORT", upper_snake(&service_name))
+                };
+                let mut candidate = base.clone();
+                let mut n = 2;
+                while used_variables.contains(&candidate) || convention_vars.contains_key(&candidate)
+                {
+                    candidate = format!("{base}_{n}");
+                    n += 1;
+                }
+                port.env = Some(candidate.clone());
+                port.proposed = true;
+                convention_vars.insert(candidate, service_name.clone());
+            }
+        }
+    }
+
+    // 5. A port published by more than one entry of the tree (at the final
+    //    ports) is assigned to none of them: which one owns it is a human's
+    //    call, and migrate would refuse a target another service publishes.
+    let mut publishers: BTreeMap<(u16, Protocol), Vec<String>> = BTreeMap::new();
+    for s in &services {
+        for port in &s.ports {
+            publishers
+                .entry((port.new, port.protocol))
+                .or_default()
+                .push(s.name.clone());
+        }
+    }
+    // Ranges (not recorded) cover ports too: counted per port through a
+    // difference array, whatever their number.
+    let mut covered: BTreeMap<Protocol, Vec<i64>> = BTreeMap::new();
+    for (claim, range) in scan.published() {
+        if range.len() > 1 {
+            let delta = covered
+                .entry(claim.mapping.protocol)
+                .or_insert_with(|| vec![0; usize::from(u16::MAX) + 2]);
+            if let Some(d) = delta.get_mut(usize::from(range.start())) {
+                *d += 1;
+            }
+            if let Some(d) = delta.get_mut(usize::from(range.end()) + 1) {
+                *d -= 1;
+            }
+        }
+    }
+    for delta in covered.values_mut() {
+        let mut depth = 0;
+        for d in delta.iter_mut() {
+            depth += *d;
+            *d = depth;
+        }
+    }
+    for s in &mut services {
+        for port in &mut s.ports {
+            let others: Vec<&String> = publishers
+                .get(&(port.new, port.protocol))
+                .into_iter()
+                .flatten()
+                .filter(|n| **n != s.name)
+                .collect();
+            let in_range = covered
+                .get(&port.protocol)
+                .and_then(|d| d.get(usize::from(port.new)))
+                .is_some_and(|n| *n > 0);
+            if others.is_empty() && !in_range {
+                continue;
+            }
+            let mut names: Vec<String> = others.iter().take(5).map(|n| (*n).clone()).collect();
+            if others.len() > 5 {
+                names.push(format!("{} more", others.len() - 5));
+            }
+            if in_range {
+                names.push("a published port range".to_owned());
+            }
+            port.duplicate_of = Some(names.join(", "));
+            if let Some(env) = port.env.take()
+                && convention_vars.get(&env) == Some(&s.name)
+            {
+                convention_vars.remove(&env);
+            }
+        }
+    }
+
+    // 6. Alternatives: files of one compose project name defining the same
+    //    services, which clash (proposed, commented).
+    let mut alternatives: Vec<(String, Vec<String>)> = Vec::new();
+    {
+        let mut by_name: BTreeMap<&str, Vec<&crate::project::Project>> = BTreeMap::new();
+        for p in &scan.projects.projects {
+            if p.kind == crate::project::ProjectKind::File {
+                by_name.entry(p.name.as_str()).or_default().push(p);
+            }
+        }
+        for (name, projects) in by_name {
+            let [first, rest @ ..] = projects.as_slice() else {
+                continue;
+            };
+            let first_services: BTreeSet<&str> =
+                first.services.iter().map(|s| s.name.as_str()).collect();
+            let mut group: Vec<String> = first.files.clone();
+            for other in rest {
+                let shared = other
+                    .services
+                    .iter()
+                    .filter(|s| first_services.contains(s.name.as_str()))
+                    .count();
+                if shared * 2 >= other.services.len().max(1) {
+                    group.extend(other.files.iter().cloned());
+                }
+            }
+            if group.len() > 1 {
+                alternatives.push((name.to_owned(), group));
+            }
+        }
+    }
+
+    // 7. One host: every project whose ports clash with none already on it.
+    let final_port: BTreeMap<(&str, u32, u32), u16> = services
+        .iter()
+        .flat_map(|s| s.ports.iter())
+        .map(|p| ((p.place.0.as_str(), p.place.1, p.place.2), p.new))
+        .collect();
+    let mut host_projects: Vec<String> = Vec::new();
+    let mut not_placed: Vec<String> = Vec::new();
+    {
+        // What the host holds: single ports indexed, ranges (rare) listed.
+        type Place = (String, u32, u32);
+        let mut singles: BTreeMap<(Protocol, u16), Vec<(crate::HostIp, Place, String)>> =
+            BTreeMap::new();
+        let mut spans: Vec<(Protocol, PortRange, crate::HostIp, Place, String)> = Vec::new();
+        for project in &scan.projects.projects {
+            if let Some(err) = &project.error {
+                not_placed.push(format!("{}: cannot be loaded ({})", project.id, err.message));
+                continue;
+            }
+            let mut mine: Vec<(Protocol, PortRange, crate::HostIp, Place)> = Vec::new();
+            for service in project.active_services() {
+                for claim in &service.claims {
+                    let Some(range) = claim.host_range() else {
+                        continue;
+                    };
+                    if range.start() == 0 {
+                        continue;
+                    }
+                    let range =
+                        match final_port.get(&(claim.file.as_str(), claim.line, claim.column)) {
+                            Some(&new) if range.len() == 1 => PortRange::single(new),
+                            _ => range,
+                        };
+                    let place = (claim.file.clone(), claim.line, claim.column);
+                    mine.push((claim.mapping.protocol, range, claim.mapping.host_ip, place));
+                }
+            }
+            let clash = mine.iter().find_map(|(protocol, range, ip, place)| {
+                let single = singles
+                    .range((*protocol, range.start())..=(*protocol, range.end()))
+                    .find_map(|((_, port), list)| {
+                        list.iter()
+                            .find(|(oip, oplace, _)| oip.overlaps(ip) && oplace != place)
+                            .map(|(_, _, other)| (*port, other.clone()))
+                    });
+                single.or_else(|| {
+                    spans
+                        .iter()
+                        .find(|(p, r, oip, oplace, _)| {
+                            p == protocol && r.overlaps(range) && oip.overlaps(ip) && oplace != place
+                        })
+                        .map(|(_, r, _, _, other)| (r.start().max(range.start()), other.clone()))
+                })
+                .map(|(port, other)| (port, *protocol, other))
+            });
+            match clash {
+                Some((port, protocol, other)) => not_placed.push(format!(
+                    "{}: {port}/{protocol} clashes with {other}",
+                    project.id
+                )),
+                None => {
+                    for (protocol, range, ip, place) in mine {
+                        if range.len() == 1 {
+                            singles
+                                .entry((protocol, range.start()))
+                                .or_default()
+                                .push((ip, place, project.id.clone()));
+                        } else {
+                            spans.push((protocol, range, ip, place, project.id.clone()));
+                        }
+                    }
+                    host_projects.push(project.id.clone());
+                }
+            }
+        }
+    }
+
+    // 8. The text.
+    let root_name = options
+        .name
+        .clone()
+        .unwrap_or_else(|| tree.root_name.clone());
+    let mut out = String::new();
+    let _ = writeln!(out, "# The host-port convention of this repository, written by `port-convention init`");
+    let _ = writeln!(out, "# from the tree as it was. Read every `# decide:` comment, then:");
+    let _ = writeln!(out, "#   port-convention check --convention-only -c ports.yaml");
+    if protecting {
+        let _ = writeln!(out, "#   port-convention migrate plan -c ports.yaml .   # move the services given new ports");
+    }
+    let _ = writeln!(out, "version: 1.0.0");
+    if !root_name.is_empty() {
+        let _ = writeln!(out, "name: {}", scalar(&root_name));
+    }
+    let _ = writeln!(out, "requires: \">={}\"", crate::TOOL_VERSION);
+    if !ranges_yaml.is_empty() {
+        let _ = writeln!(out, "\nranges:");
+        out.push_str(&ranges_yaml);
+    }
+    let _ = writeln!(out, "\nservices:");
+    let mut rows = Vec::new();
+    let mut any_service = false;
+    for s in &services {
+        let assigned: Vec<&PortEntry> = s.ports.iter().filter(|p| p.duplicate_of.is_none()).collect();
+        for p in &s.ports {
+            rows.push(AdoptionRow {
+                service: s.name.clone(),
+                compose_service: s.compose_service.clone(),
+                file: s.file.clone(),
+                kind: s.kind,
+                engine: s.engine.map(str::to_owned),
+                port_name: p.name.clone(),
+                old: p.old,
+                new: p.new,
+                range: s.range.clone(),
+                variable: p.env.clone(),
+                proposed_variable: p.proposed,
+                assigned: p.duplicate_of.is_none(),
+            });
+        }
+        for p in s.ports.iter().filter(|p| p.duplicate_of.is_some()) {
+            let owner = p.duplicate_of.as_deref().unwrap_or("");
+            let text = format!(
+                "decide: {} ({}) publishes {}/{}, and so does {owner}: assigned to none of them; if they never run together, declare their files `alternatives`, else move all but one (`port-convention assign {} --range RANGE`), then assign the port",
+                s.name, s.file, p.old, p.protocol, s.name
+            );
+            notes.push(text);
+        }
+        let header_comments: Vec<String> = s.comments.iter().map(|c| comment_text(c)).collect();
+        if assigned.is_empty() {
+            let _ = writeln!(
+                out,
+                "  # {} ({}, service {}): every port it publishes is shared with another service",
+                comment_text(&s.name),
+                comment_text(&s.file),
+                comment_text(&s.compose_service)
+            );
+            for p in &s.ports {
+                let _ = writeln!(
+                    out,
+                    "  #   {}: {{ port: {}, container: {} }}   # decide: {} publishes {} too",
+                    comment_text(&p.name),
+                    p.old,
+                    p.container,
+                    comment_text(p.duplicate_of.as_deref().unwrap_or("")),
+                    p.old
+                );
+            }
+            continue;
+        }
+        any_service = true;
+        for c in &header_comments {
+            let _ = writeln!(out, "  # {c}");
+        }
+        let _ = writeln!(out, "  {}:", scalar(&s.name));
+        if let Some(range) = &s.range {
+            let _ = writeln!(out, "    range: {}", scalar(range));
+        }
+        let mut what = Vec::new();
+        if s.kind != Kind::Other {
+            what.push(s.kind.as_str().to_owned());
+        }
+        if let Some(e) = s.engine {
+            what.push(e.to_owned());
+        }
+        if let Some(image) = &s.image {
+            what.push(format!("image {}", image_name(image)));
+        }
+        if !what.is_empty() {
+            let _ = writeln!(out, "    description: {}", scalar(&what.join(", ")));
+        }
+        if let Some(base) = &s.replica_of {
+            let _ = writeln!(out, "    replica_of: {}", scalar(base));
+        }
+        if s.name == s.compose_service {
+            let _ = writeln!(out, "    compose: {{ file: {} }}", scalar(&s.file));
+        } else {
+            let _ = writeln!(
+                out,
+                "    compose: {{ service: {}, file: {} }}",
+                scalar(&s.compose_service),
+                scalar(&s.file)
+            );
+        }
+        let _ = writeln!(out, "    ports:");
+        for p in &s.ports {
+            for c in &p.comments {
+                let _ = writeln!(out, "      # {}", comment_text(c));
+            }
+            if let Some(owner) = &p.duplicate_of {
+                let _ = writeln!(
+                    out,
+                    "      # {}: {{ port: {}, container: {} }}   # decide: {} publishes {} too",
+                    comment_text(&p.name),
+                    p.old,
+                    p.container,
+                    comment_text(owner),
+                    p.old
+                );
+                continue;
+            }
+            let mut fields = vec![format!("port: {}", p.new)];
+            if let Some(env) = &p.env {
+                fields.push(format!("env: {}", scalar(env)));
+            }
+            fields.push(format!("container: {}", p.container));
+            if p.new != p.old {
+                fields.push(format!("legacy: {}", p.old));
+            }
+            if p.protocol != Protocol::Tcp {
+                fields.push(format!("protocol: {}", p.protocol));
+            }
+            let trailer = if p.proposed {
+                "   # proposed variable: no file uses it yet (`migrate plan --use-env-vars` writes it)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "      {}: {{ {} }}{trailer}",
+                scalar(&p.name),
+                fields.join(", ")
+            );
+        }
+    }
+    if !any_service {
+        out.push_str("  {}\n");
+    }
+    if !host_projects.is_empty() {
+        let _ = writeln!(out, "\nhosts:");
+        let _ = writeln!(out, "  # decide: one machine running every project listed; ports of projects on one");
+        let _ = writeln!(out, "  # host clash as errors. init put here each project whose ports clash with none");
+        let _ = writeln!(out, "  # already listed; split or rename as your machines really are.");
+        let _ = writeln!(out, "  main:");
+        let _ = writeln!(out, "    projects:");
+        for p in &host_projects {
+            let _ = writeln!(out, "      - {}", scalar(p));
+        }
+        if !not_placed.is_empty() {
+            let _ = writeln!(out, "    # not placed (its ports clash with a project above):");
+            for n in &not_placed {
+                let _ = writeln!(out, "    #   {}", comment_text(n));
+            }
+        }
+    }
+    for n in &not_placed {
+        notes.push(format!("not placed on host main: {n}"));
+    }
+    if !alternatives.is_empty() {
+        let _ = writeln!(out, "\n# decide: these files load one compose project name each and define the same");
+        let _ = writeln!(out, "# services; if they are variants that never run together, uncomment:");
+        let _ = writeln!(out, "# alternatives:");
+        for (name, files) in &alternatives {
+            let list: Vec<String> = files.iter().map(|f| scalar(f)).collect();
+            let _ = writeln!(out, "#   {}: [{}]", comment_text(&scalar(name)), comment_text(&list.join(", ")));
+            notes.push(format!(
+                "decide: {} look like variants of one stack (project name {name}); declare them `alternatives` if they never run together",
+                files.join(", ")
+            ));
+        }
+    }
+    notes.extend(skipped);
+    for s in &services {
+        for c in s.comments.iter().chain(s.ports.iter().flat_map(|p| p.comments.iter())) {
+            if c.starts_with("decide:") && !notes.contains(c) {
+                notes.push(format!("{}: {c}", s.name));
+            }
+        }
+    }
+
+    // 9. The text must be a sound convention.
+    let convention = Convention::from_yaml("ports.yaml", &out).map_err(|err| Error::InvalidArgument {
+        message: format!("init wrote a convention that does not load ({err}); please report this"),
+    })?;
+    let errors: Vec<String> = validate_convention(&convention)
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.rule.id(), f.message))
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::InvalidArgument {
+            message: format!(
+                "init wrote a convention with errors ({}); please report this",
+                errors.join("; ")
+            ),
+        });
+    }
+    Ok(Proposal {
+        text: out,
+        rows,
+        notes,
+    })
+}
+
+/// A compose service name made safe for a convention key.
+fn sanitize(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_matches('-');
+    if cleaned.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+        cleaned.to_owned()
+    } else {
+        format!("service-{cleaned}")
+    }
+}
+
+/// The summary table: service, kind, old port -> new port, variable.
+pub fn summary_table(rows: &[AdoptionRow]) -> String {
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            let kind = match &r.engine {
+                Some(e) => format!("{} ({e})", r.kind.as_str()),
+                None => r.kind.as_str().to_owned(),
+            };
+            let change = if !r.assigned {
+                format!("{} (not assigned: decide)", r.old)
+            } else if r.old == r.new {
+                r.old.to_string()
+            } else {
+                format!("{} -> {}", r.old, r.new)
+            };
+            let variable = match (&r.variable, r.proposed_variable) {
+                (Some(v), true) => format!("{v} (proposed)"),
+                (Some(v), false) => v.clone(),
+                (None, _) => "-".to_owned(),
+            };
+            [
+                crate::report::escape_text(&r.service),
+                crate::report::escape_text(&r.port_name),
+                kind,
+                change,
+                crate::report::escape_text(&variable),
+            ]
+        })
+        .collect();
+    crate::report::render_table(&["SERVICE", "PORT", "KIND", "OLD -> NEW", "VARIABLE"], &cells)
+}
