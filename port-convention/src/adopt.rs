@@ -965,38 +965,119 @@ pub fn propose_convention(
             }
         }
         let mut moved: BTreeMap<(String, String), u16> = BTreeMap::new();
-        for i in 0..services.len() {
+        // Each base's replica, by base name.
+        let replica_of: BTreeMap<String, usize> = services
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.replica_of.clone()?, i)))
+            .collect();
+        // Databases by engine, engines in order of first appearance, each
+        // family from the next multiple of ten (PostgreSQL 7000-, the next
+        // engine 7010- ...): room for a family to grow, as the team whose
+        // layout this is did. UIs and exporters take the lowest free ports.
+        let mut engines: Vec<&'static str> = Vec::new();
+        for s in &services {
+            if s.kind == Kind::Database
+                && let Some(e) = s.engine
+                && !engines.contains(&e)
+            {
+                engines.push(e);
+            }
+        }
+        let mut order: Vec<usize> = Vec::new();
+        for e in &engines {
+            order.extend(
+                services
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.kind == Kind::Database && s.engine == Some(*e))
+                    .map(|(i, _)| i),
+            );
+        }
+        order.extend(
+            services
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    matches!(s.kind, Kind::DatabaseUi | Kind::Exporter)
+                        || (s.kind == Kind::Database && s.engine.is_none())
+                })
+                .map(|(i, _)| i),
+        );
+        // Where each sub-range's next engine family starts; the free pairs
+        // (p and p + 1 free) of each pool, kept as ports are taken, so that
+        // every pick costs O(log n) however fragmented the pool is.
+        let mut cursor: BTreeMap<String, u16> = BTreeMap::new();
+        let mut pairs: BTreeMap<String, BTreeSet<u16>> = free
+            .iter()
+            .map(|(name, pool)| {
+                let set = pool
+                    .iter()
+                    .copied()
+                    .filter(|p| p.checked_add(1).is_some_and(|n| pool.contains(&n)))
+                    .collect();
+                (name.clone(), set)
+            })
+            .collect();
+        let take = |pool: &mut BTreeSet<u16>, pairs: &mut BTreeSet<u16>, port: u16| {
+            pool.remove(&port);
+            pairs.remove(&port);
+            if let Some(below) = port.checked_sub(1) {
+                pairs.remove(&below);
+            }
+        };
+        let mut last_engine: Option<&'static str> = None;
+        for i in order {
             let Some(service) = services.get(i) else {
                 continue;
             };
             let Some(sub) = sub_for(service.kind) else {
                 continue;
             };
-            if service.kind == Kind::Replica {
-                continue; // placed with its base
+            let sub_start = skeleton.range(&sub).map_or(0, |r| r.ports.start());
+            if service.kind == Kind::Database && service.engine != last_engine {
+                // A new family: the next multiple of ten past the last one.
+                let at = cursor.get(&sub).copied().unwrap_or(sub_start);
+                let offset = u32::from(at - sub_start.min(at));
+                let aligned = u32::from(sub_start) + offset.div_ceil(10) * 10;
+                cursor.insert(sub.clone(), u16::try_from(aligned).unwrap_or(u16::MAX));
+                last_engine = service.engine;
             }
-            let replica = services
-                .iter()
-                .position(|r| r.replica_of.as_deref() == Some(service.name.as_str()));
+            let replica = replica_of.get(&service.name).copied();
             let replica_names: Vec<String> = replica
                 .and_then(|r| services.get(r))
                 .map(|r| r.ports.iter().map(|p| p.name.clone()).collect())
                 .unwrap_or_default();
+            let from = if service.kind == Kind::Database {
+                cursor.get(&sub).copied().unwrap_or(sub_start)
+            } else {
+                sub_start
+            };
             let pool = free.entry(sub.clone()).or_default();
+            let pair_set = pairs.entry(sub.clone()).or_default();
             let mut assigned: Vec<u16> = Vec::new();
+            let mut top: Option<u16> = None;
             for port in &service.ports {
                 let needs_pair = replica_names.contains(&port.name);
                 let pick = if needs_pair {
-                    pool.iter()
+                    pair_set
+                        .range(from..)
+                        .next()
+                        .or_else(|| pair_set.iter().next())
                         .copied()
-                        .find(|p| p.checked_add(1).is_some_and(|n| pool.contains(&n)))
                 } else {
-                    pool.iter().copied().next()
+                    pool.range(from..)
+                        .next()
+                        .copied()
+                        .or_else(|| pool.iter().next().copied())
                 };
                 let Some(pick) = pick else {
                     return Err(Error::RangeFull {
                         range: sub.clone(),
-                        ports: String::new(),
+                        ports: skeleton
+                            .range(&sub)
+                            .map(|r| r.ports.to_string())
+                            .unwrap_or_default(),
                         free: u32::try_from(pool.len()).unwrap_or(u32::MAX),
                         requested: 1,
                         occupied: format!(
@@ -1007,9 +1088,11 @@ pub fn propose_convention(
                         ),
                     });
                 };
-                pool.remove(&pick);
+                take(pool, pair_set, pick);
+                let mut highest = pick;
                 if needs_pair && let Some(next) = pick.checked_add(1) {
-                    pool.remove(&next);
+                    take(pool, pair_set, next);
+                    highest = next;
                     moved.insert(
                         (
                             replica
@@ -1021,7 +1104,17 @@ pub fn propose_convention(
                         next,
                     );
                 }
+                if highest >= from {
+                    top = Some(top.map_or(highest, |t: u16| t.max(highest)));
+                }
                 assigned.push(pick);
+            }
+            if service.kind == Kind::Database {
+                if let Some(top) = top {
+                    let next = top.saturating_add(1);
+                    let entry = cursor.entry(sub.clone()).or_insert(next);
+                    *entry = (*entry).max(next);
+                }
             }
             if let Some(s) = services.get_mut(i) {
                 s.range = Some(sub.clone());
@@ -1354,12 +1447,12 @@ pub fn propose_convention(
             for p in &s.ports {
                 let _ = writeln!(
                     out,
-                    "  #   {}: {{ port: {}, container: {} }}   # decide: {} publishes {} too",
+                    "  #   {}: {{ port: {}, container: {} }}   # decide: {} is also published by {}",
                     comment_text(&p.name),
                     p.old,
                     p.container,
-                    comment_text(p.duplicate_of.as_deref().unwrap_or("")),
-                    p.old
+                    p.old,
+                    comment_text(p.duplicate_of.as_deref().unwrap_or(""))
                 );
             }
             continue;
@@ -1406,12 +1499,12 @@ pub fn propose_convention(
             if let Some(owner) = &p.duplicate_of {
                 let _ = writeln!(
                     out,
-                    "      # {}: {{ port: {}, container: {} }}   # decide: {} publishes {} too",
+                    "      # {}: {{ port: {}, container: {} }}   # decide: {} is also published by {}",
                     comment_text(&p.name),
                     p.old,
                     p.container,
-                    comment_text(owner),
-                    p.old
+                    p.old,
+                    comment_text(owner)
                 );
                 continue;
             }
