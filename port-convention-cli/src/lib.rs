@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use port_convention::report::Color;
 use port_convention::{Error, allocate, convention_schema, io};
 
+mod assign;
 mod check;
 mod init;
 mod migrate;
@@ -73,6 +74,9 @@ enum Command {
     /// Write a first ports.yaml describing the tree as it is; with
     /// --protect, move database-like services into a protected range.
     Init(init::Args),
+    /// Give a service the next free port of a range, editing ports.yaml in
+    /// place (comments and order kept).
+    Assign(assign::Args),
     /// Print a rule's documentation (summary, severity, subject, why it
     /// matters, how to fix it, an example); without RULE, list every rule.
     Explain {
@@ -194,6 +198,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Explain { rule } => explain(rule.as_deref()),
         // adopt: `init` and `assign` (keep together).
         Command::Init(args) => init::run(&args),
+        Command::Assign(args) => assign::run(&args),
     }
 }
 

@@ -1653,3 +1653,430 @@ pub fn summary_table(rows: &[AdoptionRow]) -> String {
         .collect();
     crate::report::render_table(&["SERVICE", "PORT", "KIND", "OLD -> NEW", "VARIABLE"], &cells)
 }
+
+/// One port `assign` gave a new value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reassigned {
+    /// The port's name.
+    pub port_name: String,
+    /// Its port before (`None`: the port or the service is new).
+    pub old: Option<u16>,
+    /// Its port now.
+    pub new: u16,
+}
+
+/// What [`assign_in_text`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssignOutcome {
+    /// The convention's new text: the old one with only the edited values
+    /// changed (or one service block appended).
+    pub text: String,
+    /// Every port that changed (empty: already in the range, nothing to do).
+    pub changes: Vec<Reassigned>,
+    /// Whether `range:` was set or changed.
+    pub range_changed: bool,
+    /// Whether the service was added to the convention.
+    pub added: bool,
+}
+
+impl AssignOutcome {
+    /// Whether the convention's text changed.
+    pub fn text_changed(&self) -> bool {
+        !self.changes.is_empty() || self.range_changed
+    }
+}
+
+/// A published port of the tree for a service the convention does not
+/// declare yet: what [`assign_in_text`] writes for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreePort {
+    /// The compose file.
+    pub file: String,
+    /// The container port.
+    pub container: u16,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The variable the file reads the port from.
+    pub variable: Option<String>,
+}
+
+/// Gives `service` the lowest free ports of `range` by editing the
+/// convention's `text` in place: only the `port:` values (and `range:`) of
+/// the service change, every other byte is kept (comments, order, quoting).
+/// A port already inside the range keeps its value. `port_name` limits the
+/// change to one port. A service the convention does not declare, but the
+/// tree publishes (`tree_ports`), is appended to `services:` (block style
+/// only). `is_claimed` says which ports the tree already publishes (besides
+/// this service); allocation is [`crate::allocate_with`]'s.
+///
+/// ```
+/// use port_convention::{Convention, adopt::assign_in_text};
+/// let text = "version: 1.0.0
+/// ranges:
+///   web: { ports: 3000-3099 }
+/// services:
+///   api:   # the API
+///     ports:
+///       http: { port: 8080, container: 80 }   # keep me
+/// ";
+/// let convention = Convention::from_yaml("ports.yaml", text)?;
+/// let out = assign_in_text(text, &convention, "api", "web", None, &[], &|p| p == 3000)?;
+/// assert_eq!(out.changes[0].new, 3001);
+/// assert_eq!(out.text, text.replace("    ports:", "    range: web\n    ports:").replace("8080", "3001"));
+/// # Ok::<(), port_convention::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// - [`Error::UnknownRange`], [`Error::RangeFull`] from allocation;
+/// - [`Error::InvalidArgument`]: no such service (in the convention or the
+///   tree), no such port name, a value reached through a YAML alias, a
+///   layout it cannot edit without rewriting the file;
+/// - [`Error::YamlSyntax`] / [`Error::InvalidConvention`] for a broken text.
+pub fn assign_in_text(
+    text: &str,
+    convention: &Convention,
+    service: &str,
+    range: &str,
+    port_name: Option<&str>,
+    tree_ports: &[TreePort],
+    is_claimed: &dyn Fn(u16) -> bool,
+) -> Result<AssignOutcome, Error> {
+    let invalid = |message: String| Error::InvalidArgument { message };
+    let def = convention.range(range).ok_or_else(|| Error::UnknownRange {
+        name: range.to_owned(),
+        known: convention.range_names(),
+    })?;
+    if def.reserved {
+        return Err(invalid(format!(
+            "range {range} is reserved: nobody may be assigned a port there"
+        )));
+    }
+    let document = crate::yaml::parse(&convention.file, text)?;
+    let services = document.get("services");
+    let Some(declared) = convention.service(service) else {
+        return append_service(
+            text,
+            convention,
+            services,
+            service,
+            range,
+            port_name,
+            tree_ports,
+            is_claimed,
+        );
+    };
+    let node = services
+        .and_then(|s| s.as_map())
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.scalar_text().as_deref() == Some(service))
+        })
+        .map(|(_, v)| v)
+        .ok_or_else(|| invalid(format!("service {service} is not a key of `services:`")))?;
+    if !node.place.is_literal() {
+        return Err(invalid(format!(
+            "service {service} is reached through a YAML alias; edit the anchor by hand"
+        )));
+    }
+    let wanted: Vec<&crate::PortAssignment> = declared
+        .ports
+        .iter()
+        .filter(|p| port_name.is_none_or(|n| n == p.name))
+        .collect();
+    if wanted.is_empty() {
+        return Err(invalid(match port_name {
+            Some(n) => format!(
+                "service {service} has no port named {n} (it has: {})",
+                declared
+                    .ports
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("service {service} has no ports to assign"),
+        }));
+    }
+    // The service's own ports are not "in use" for it; those it keeps
+    // (already in the range, or not asked for) are.
+    let keep: BTreeSet<u16> = declared
+        .ports
+        .iter()
+        .filter(|p| {
+            port_name.is_some_and(|n| n != p.name) || def.ports.contains(p.port)
+        })
+        .map(|p| p.port)
+        .collect();
+    let moving: Vec<&&crate::PortAssignment> =
+        wanted.iter().filter(|p| !def.ports.contains(p.port)).collect();
+    let own: BTreeSet<u16> = declared.ports.iter().map(|p| p.port).collect();
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut changes = Vec::new();
+    if !moving.is_empty() {
+        let count = moving.len();
+        // Its own moving ports are assigned in the convention: allocation
+        // would skip them, which is right (they are about to be freed, but a
+        // migration needs old and new apart).
+        let claimed = |p: u16| keep.contains(&p) || (!own.contains(&p) && is_claimed(p));
+        let ports = crate::allocate_with(convention, range, count, &claimed)?;
+        let ports_node = node
+            .get("ports")
+            .ok_or_else(|| invalid(format!("service {service} has no `ports:`")))?;
+        for (assignment, new) in moving.iter().zip(ports) {
+            let value = ports_node
+                .as_map()
+                .and_then(|m| {
+                    m.iter()
+                        .find(|(k, _)| k.scalar_text().as_deref() == Some(assignment.name.as_str()))
+                })
+                .and_then(|(_, v)| v.get("port"))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "port {} of {service} has no `port:` value to edit",
+                        assignment.name
+                    ))
+                })?;
+            if !value.place.is_literal() {
+                return Err(invalid(format!(
+                    "port {} of {service} is reached through a YAML alias; edit the anchor by hand",
+                    assignment.name
+                )));
+            }
+            let span = value.place.span.clone();
+            let written = text.get(span.clone()).unwrap_or("");
+            let bare = written.trim_matches(|c| c == '"' || c == '\'');
+            if bare.parse::<u16>().ok() != Some(assignment.port) {
+                return Err(invalid(format!(
+                    "port {} of {service} is written as {written:?}; edit it by hand",
+                    assignment.name
+                )));
+            }
+            edits.push((span, new.to_string()));
+            changes.push(Reassigned {
+                port_name: assignment.name.clone(),
+                old: Some(assignment.port),
+                new,
+            });
+        }
+    }
+    let mut range_changed = false;
+    if declared.range.as_deref() != Some(range) {
+        range_changed = true;
+        match node.get("range") {
+            Some(value) if value.place.is_literal() => {
+                edits.push((value.place.span.clone(), scalar(range)));
+            }
+            Some(_) => {
+                return Err(invalid(format!(
+                    "range of {service} is reached through a YAML alias; edit it by hand"
+                )));
+            }
+            None => edits.push(insert_key(text, node, &format!("range: {}", scalar(range)))?),
+        }
+    }
+    edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    let mut out = text.to_owned();
+    for (span, replacement) in edits {
+        if out.get(span.clone()).is_none() {
+            return Err(invalid("a span of the convention is not on a character boundary".into()));
+        }
+        out.replace_range(span, &replacement);
+    }
+    Ok(AssignOutcome {
+        text: out,
+        changes,
+        range_changed,
+        added: false,
+    })
+}
+
+/// Where to insert `key: value` as the first key of the mapping `node`:
+/// before its first key, with its indentation (block style) or `, `
+/// (flow style).
+fn insert_key(
+    text: &str,
+    node: &crate::yaml::Node,
+    entry: &str,
+) -> Result<(std::ops::Range<usize>, String), Error> {
+    let invalid = |message: &str| Error::InvalidArgument {
+        message: message.to_owned(),
+    };
+    let first = node
+        .as_map()
+        .and_then(|m| m.first())
+        .map(|(k, _)| k)
+        .ok_or_else(|| invalid("the service is not a mapping with keys; edit it by hand"))?;
+    let at = first.place.span.start;
+    let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let before = text.get(line_start..at).unwrap_or("");
+    let flow = text
+        .get(node.place.span.start..)
+        .is_some_and(|t| t.starts_with('{'));
+    if flow {
+        Ok((at..at, format!("{entry}, ")))
+    } else if before.chars().all(|c| c == ' ') {
+        Ok((at..at, format!("{entry}\n{before}")))
+    } else {
+        Err(invalid(
+            "the service's first key does not start its line; edit it by hand",
+        ))
+    }
+}
+
+/// [`assign_in_text`] for a service the convention does not declare: a
+/// block appended at the end of `services:`.
+#[allow(clippy::too_many_arguments)]
+fn append_service(
+    text: &str,
+    convention: &Convention,
+    services: Option<&crate::yaml::Node>,
+    service: &str,
+    range: &str,
+    port_name: Option<&str>,
+    tree_ports: &[TreePort],
+    is_claimed: &dyn Fn(u16) -> bool,
+) -> Result<AssignOutcome, Error> {
+    let invalid = |message: String| Error::InvalidArgument { message };
+    if tree_ports.is_empty() {
+        return Err(invalid(format!(
+            "no service {service} in the convention, and no compose service of that name publishes a port in the tree"
+        )));
+    }
+    let files: BTreeSet<&str> = tree_ports.iter().map(|p| p.file.as_str()).collect();
+    if files.len() > 1 {
+        return Err(invalid(format!(
+            "compose service {service} is defined in {}; declare it in ports.yaml with `compose: {{ file: ... }}` first",
+            files.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let wanted: Vec<(String, &TreePort)> = {
+        let mut named: Vec<(String, &TreePort)> = Vec::new();
+        for p in tree_ports {
+            let mut name = port_name
+                .map(str::to_owned)
+                .unwrap_or_else(|| port_name_for(p.container));
+            if p.protocol != Protocol::Tcp {
+                name = format!("{name}-{}", p.protocol);
+            }
+            let base = name.clone();
+            let mut n = 2;
+            while named.iter().any(|(x, _)| *x == name) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            named.push((name, p));
+        }
+        if port_name.is_some() && named.len() > 1 {
+            return Err(invalid(format!(
+                "{service} publishes {} ports; --port-name names one, so add the service to ports.yaml by hand",
+                named.len()
+            )));
+        }
+        named
+    };
+    let ports = crate::allocate_with(convention, range, wanted.len(), is_claimed)?;
+    // The end of `services:`: the end of the file's last line of it, when
+    // it is a block mapping that ends the document or is followed by
+    // another top-level key.
+    let Some(services) = services.filter(|s| s.as_map().is_some_and(|m| !m.is_empty())) else {
+        return Err(invalid(
+            "`services:` is missing or empty; add the service by hand".into(),
+        ));
+    };
+    let flow = text
+        .get(services.place.span.start..)
+        .is_some_and(|t| t.starts_with('{'));
+    if flow {
+        return Err(invalid(
+            "`services:` is written in flow style ({ ... }); add the service by hand".into(),
+        ));
+    }
+    let indent = services
+        .as_map()
+        .and_then(|m| m.first())
+        .map(|(k, _)| {
+            let at = k.place.span.start;
+            let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+            at - line_start
+        })
+        .unwrap_or(2);
+    let end = last_end(text, services);
+    // Insert after the line the mapping ends on.
+    let insert_at = text
+        .get(end..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| end + i + 1);
+    let pad = " ".repeat(indent);
+    let file = tree_ports.first().map(|p| p.file.clone()).unwrap_or_default();
+    let mut block = String::new();
+    if insert_at == text.len() && !text.ends_with('\n') {
+        block.push('\n');
+    }
+    let _ = writeln!(block, "{pad}{}:", scalar(service));
+    let _ = writeln!(block, "{pad}  range: {}", scalar(range));
+    let _ = writeln!(block, "{pad}  compose: {{ file: {} }}", scalar(&file));
+    let _ = writeln!(block, "{pad}  ports:");
+    let mut changes = Vec::new();
+    for ((name, p), new) in wanted.iter().zip(ports) {
+        let mut fields = vec![format!("port: {new}")];
+        if let Some(v) = &p.variable {
+            fields.push(format!("env: {}", scalar(v)));
+        }
+        fields.push(format!("container: {}", p.container));
+        if p.protocol != Protocol::Tcp {
+            fields.push(format!("protocol: {}", p.protocol));
+        }
+        let _ = writeln!(block, "{pad}    {}: {{ {} }}", scalar(name), fields.join(", "));
+        changes.push(Reassigned {
+            port_name: name.clone(),
+            old: None,
+            new,
+        });
+    }
+    let mut out = text.to_owned();
+    out.insert_str(insert_at, &block);
+    Ok(AssignOutcome {
+        text: out,
+        changes,
+        range_changed: true,
+        added: true,
+    })
+}
+
+/// Where the text of a block node ends: the end of its last descendant (a
+/// block mapping's own span may reach into what follows it), or of the
+/// whole node for a scalar or a flow collection.
+fn last_end(text: &str, node: &crate::yaml::Node) -> usize {
+    let flow = text
+        .get(node.place.span.start..)
+        .is_some_and(|t| t.starts_with('{') || t.starts_with('['));
+    if flow {
+        return node.place.span.end;
+    }
+    // Iterative: nesting is bounded by the parser, but no recursion is needed.
+    let mut current = node;
+    loop {
+        let next = match &current.kind {
+            crate::yaml::NodeKind::Map(m) => m.last().map(|(_, v)| v),
+            crate::yaml::NodeKind::Seq(items) => items.last(),
+            _ => None,
+        };
+        match next {
+            Some(child)
+                if !text
+                    .get(child.place.span.start..)
+                    .is_some_and(|t| t.starts_with('{') || t.starts_with('[')) =>
+            {
+                current = child;
+            }
+            Some(child) => return child.place.span.end,
+            None => return current.place.span.end,
+        }
+    }
+}
+
+/// A port name from a container port alone (no engine known).
+fn port_name_for(container: u16) -> String {
+    port_name(None, Kind::Other, container, None)
+}

@@ -1,6 +1,7 @@
 //! The edge of adoption: reading the tree for `init`, and writing a
 //! convention file atomically inside the root (`init`, `assign`).
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -182,4 +183,138 @@ pub fn write_convention_file(path: &Path, text: &str, replace: bool) -> Result<(
         .and_then(|d| d.sync_all())
         .map_err(|e| io_error(&dir, e))?;
     Ok(())
+}
+
+/// What [`assign`] is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct AssignRequest {
+    /// The convention file (default: ports.yaml here or in a parent).
+    pub convention: Option<PathBuf>,
+    /// The tree whose claims count (default: the convention's directory).
+    pub root: Option<PathBuf>,
+    /// The service (the convention's name, or a compose service to add).
+    pub service: String,
+    /// The range to take the port from.
+    pub range: String,
+    /// Only this port of the service.
+    pub port_name: Option<String>,
+}
+
+/// `port-convention assign`: reads the convention and the tree, gives the
+/// service the lowest free ports of the range
+/// ([`crate::adopt::assign_in_text`], free of every port the tree publishes
+/// and the convention assigns), checks that the edited convention loads and
+/// has no error it did not have, and writes it back atomically. Returns the
+/// file and what changed (nothing written when nothing changed).
+///
+/// # Errors
+///
+/// Reading and scanning errors; [`crate::adopt::assign_in_text`]'s;
+/// [`Error::InvalidArgument`] when the edit would add an error to the
+/// convention or the file changed meanwhile; [`Error::UnsafePath`] for a
+/// convention that is a symbolic link.
+pub fn assign(request: &AssignRequest) -> Result<(PathBuf, crate::adopt::AssignOutcome), Error> {
+    let (path, convention) = crate::io::load_convention_or_find(request.convention.as_deref())?;
+    if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::UnsafePath {
+            path: path.display().to_string(),
+            reason: "it is a symbolic link; assign does not write through links".into(),
+        });
+    }
+    let text = crate::io::read_text(&path)?;
+    let root = match &request.root {
+        Some(r) => r.clone(),
+        None => match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        },
+    };
+    let options = crate::io::ScanOptions {
+        discovery: convention.discovery.clone(),
+        ..Default::default()
+    };
+    let scan = crate::io::scan_tree_with(&root, &options, Some(&convention))?;
+    let declared = convention.service(&request.service);
+    let is_own = |claim: &crate::compose::Claim| match declared {
+        Some(_) => crate::check::declared_service(&convention, claim)
+            .is_some_and(|s| s.name == request.service),
+        None => claim.service == request.service,
+    };
+    let mut taken = vec![false; usize::from(u16::MAX) + 2];
+    let mut delta = vec![0i64; usize::from(u16::MAX) + 2];
+    let mut tree_ports = Vec::new();
+    for (claim, range) in scan.published() {
+        if is_own(claim) {
+            if declared.is_none() && range.len() == 1 && range.start() != 0 {
+                tree_ports.push(crate::adopt::TreePort {
+                    file: claim.file.clone(),
+                    container: claim.mapping.target,
+                    protocol: claim.mapping.protocol,
+                    variable: match &claim.source {
+                        crate::compose::PortSource::Variable { name }
+                        | crate::compose::PortSource::TemplateDefault { name } => Some(name.clone()),
+                        crate::compose::PortSource::Literal => None,
+                    },
+                });
+            }
+            continue;
+        }
+        if let Some(d) = delta.get_mut(usize::from(range.start())) {
+            *d += 1;
+        }
+        if let Some(d) = delta.get_mut(usize::from(range.end()) + 1) {
+            *d -= 1;
+        }
+    }
+    let mut depth = 0;
+    for (slot, d) in taken.iter_mut().zip(&delta) {
+        depth += d;
+        *slot = depth > 0;
+    }
+    let is_claimed = |port: u16| taken.get(usize::from(port)).copied().unwrap_or(true);
+    let outcome = crate::adopt::assign_in_text(
+        &text,
+        &convention,
+        &request.service,
+        &request.range,
+        request.port_name.as_deref(),
+        &tree_ports,
+        &is_claimed,
+    )?;
+    if outcome.text == text {
+        return Ok((path, outcome));
+    }
+    let name = path.display().to_string();
+    let edited = crate::Convention::from_yaml(&name, &outcome.text).map_err(|err| {
+        Error::InvalidArgument {
+            message: format!("the edited convention would not load ({err}); nothing was written"),
+        }
+    })?;
+    let errors = |c: &crate::Convention| -> BTreeSet<(String, String)> {
+        crate::validate_convention(c)
+            .into_iter()
+            .filter(|f| f.severity == crate::Severity::Error)
+            .map(|f| (f.rule.id().to_owned(), f.message))
+            .collect()
+    };
+    let before = errors(&convention);
+    let new: Vec<String> = errors(&edited)
+        .difference(&before)
+        .map(|(rule, message)| format!("{rule}: {message}"))
+        .collect();
+    if !new.is_empty() {
+        return Err(Error::InvalidArgument {
+            message: format!(
+                "the edit would add errors to the convention ({}); nothing was written",
+                new.join("; ")
+            ),
+        });
+    }
+    if crate::io::read_text(&path)? != text {
+        return Err(Error::InvalidArgument {
+            message: format!("{} changed while assign ran; nothing was written", path.display()),
+        });
+    }
+    write_convention_file(&path, &outcome.text, true)?;
+    Ok((path, outcome))
 }
