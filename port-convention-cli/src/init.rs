@@ -47,7 +47,6 @@ pub struct Args {
     format: Format,
 }
 
-
 /// Runs `init`; returns the exit code (0).
 pub fn run(args: &Args) -> Result<u8, Error> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));

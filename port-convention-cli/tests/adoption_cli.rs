@@ -110,16 +110,46 @@ fn example() -> PathBuf {
 const COMPARISON: &[(&str, &str, u16, u16, &str)] = &[
     // (init's service, port name, team's port, init's port, why)
     ("timescaledb", "postgres", 7000, 7000, "same"),
-    ("timescaledb-backup", "postgres", 7001, 7001, "same: replica at base + 1"),
+    (
+        "timescaledb-backup",
+        "postgres",
+        7001,
+        7001,
+        "same: replica at base + 1",
+    ),
     ("postgress-langgraph", "postgres", 7002, 7002, "same"),
-    ("questdb", "http", 7010, 7020, "engine families in order of appearance: Qdrant comes before QuestDB in the file"),
+    (
+        "questdb",
+        "http",
+        7010,
+        7020,
+        "engine families in order of appearance: Qdrant comes before QuestDB in the file",
+    ),
     ("questdb", "ilp", 7011, 7021, "as questdb http"),
-    ("questdb", "pg", 7012, 7022, "as questdb http; 8812 is QuestDB's PostgreSQL wire port"),
+    (
+        "questdb",
+        "pg",
+        7012,
+        7022,
+        "as questdb http; 8812 is QuestDB's PostgreSQL wire port",
+    ),
     ("qdrant", "http", 7020, 7010, "as questdb http"),
     ("qdrant", "grpc", 7021, 7011, "as questdb http"),
-    ("rag-redis", "redis", 7030, 7031, "firecrawl-redis (a Redis the team's table omits) comes first"),
+    (
+        "rag-redis",
+        "redis",
+        7030,
+        7031,
+        "firecrawl-redis (a Redis the team's table omits) comes first",
+    ),
     ("timescaledb-pgadmin", "http", 7100, 7100, "same"),
-    ("timescaledb-adminer", "http", 7101, 7102, "the file defines pgweb before adminer"),
+    (
+        "timescaledb-adminer",
+        "http",
+        7101,
+        7102,
+        "the file defines pgweb before adminer",
+    ),
     ("timescaledb-pgweb", "http", 7102, 7101, "as adminer"),
     ("timescaledb-exporter", "metrics", 7200, 7200, "same"),
 ];
@@ -172,14 +202,25 @@ fn init_migrate_check_rollback_on_the_snapshot() {
         "examples/adoption/ports.yaml is stale: UPDATE_GENERATED=1 cargo test -p port-convention-cli --test adoption_cli"
     );
     assert!(written.contains("# decide:"), "comments for a human");
-    let only = run(&root, &["check", "--convention-only", "-c", "ports.yaml"], &[]);
+    let only = run(
+        &root,
+        &["check", "--convention-only", "-c", "ports.yaml"],
+        &[],
+    );
     assert_eq!(only.status.code(), Some(0), "{}", text(&only));
 
     // init never overwrites what it wrote.
-    let again = run(&root, &["init", ".", "--protect", "databases=7000-7999"], &[]);
+    let again = run(
+        &root,
+        &["init", ".", "--protect", "databases=7000-7999"],
+        &[],
+    );
     assert_eq!(again.status.code(), Some(2), "{}", text(&again));
     assert!(text(&again).contains("--force"), "{}", text(&again));
-    assert_eq!(fs::read_to_string(root.join("ports.yaml")).unwrap(), written);
+    assert_eq!(
+        fs::read_to_string(root.join("ports.yaml")).unwrap(),
+        written
+    );
 
     // The comparison with the team's table.
     let rows = run(
@@ -218,7 +259,15 @@ fn init_migrate_check_rollback_on_the_snapshot() {
     // 2. migrate plan, apply.
     let plan = run(
         &root,
-        &["migrate", "plan", "-c", "ports.yaml", ".", "--out", "plan.json"],
+        &[
+            "migrate",
+            "plan",
+            "-c",
+            "ports.yaml",
+            ".",
+            "--out",
+            "plan.json",
+        ],
         &[],
     );
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
@@ -235,7 +284,11 @@ fn init_migrate_check_rollback_on_the_snapshot() {
     );
 
     // 3. check: no error, no clash that was not there before.
-    let after = run(&root, &["check", "-c", "ports.yaml", ".", "--format", "json"], &[]);
+    let after = run(
+        &root,
+        &["check", "-c", "ports.yaml", ".", "--format", "json"],
+        &[],
+    );
     let report = json(&after);
     let errors: Vec<&serde_json::Value> = report["findings"]
         .as_array()
@@ -279,9 +332,17 @@ fn init_without_protect_records_the_tree_as_it_is() {
     let text_written = fs::read_to_string(root.join("ports.yaml")).unwrap();
     assert!(!text_written.contains("legacy:"), "{text_written}");
     assert!(!text_written.contains("ranges:"), "{text_written}");
-    let only = run(&root, &["check", "--convention-only", "-c", "ports.yaml"], &[]);
+    let only = run(
+        &root,
+        &["check", "--convention-only", "-c", "ports.yaml"],
+        &[],
+    );
     assert_eq!(only.status.code(), Some(0), "{}", text(&only));
     // Recording the tree changes nothing check reports as an error.
-    let check = run(&root, &["check", "-c", "ports.yaml", ".", "--format", "json"], &[]);
+    let check = run(
+        &root,
+        &["check", "-c", "ports.yaml", ".", "--format", "json"],
+        &[],
+    );
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
 }

@@ -66,7 +66,9 @@ impl FromStr for Protect {
     /// ```
     fn from_str(text: &str) -> Result<Self, Error> {
         let invalid = |why: &str| Error::InvalidArgument {
-            message: format!("--protect {text:?}: {why} (write NAME=START-END, e.g. databases=7000-7999)"),
+            message: format!(
+                "--protect {text:?}: {why} (write NAME=START-END, e.g. databases=7000-7999)"
+            ),
         };
         let (name, ports) = text.split_once('=').ok_or_else(|| invalid("no `=`"))?;
         if !is_plain_name(name) {
@@ -137,7 +139,13 @@ struct Engine {
 const ENGINES: &[Engine] = &[
     Engine {
         name: "postgresql",
-        images: &["postgres", "timescale", "postgis", "pgvector", "supabase/postgres"],
+        images: &[
+            "postgres",
+            "timescale",
+            "postgis",
+            "pgvector",
+            "supabase/postgres",
+        ],
         ports: &[(5432, "postgres")],
     },
     Engine {
@@ -163,7 +171,12 @@ const ENGINES: &[Engine] = &[
     Engine {
         name: "questdb",
         images: &["questdb"],
-        ports: &[(9000, "http"), (9009, "ilp"), (8812, "pg"), (9003, "health")],
+        ports: &[
+            (9000, "http"),
+            (9009, "ilp"),
+            (8812, "pg"),
+            (9003, "health"),
+        ],
     },
     Engine {
         name: "clickhouse",
@@ -223,7 +236,14 @@ const DATABASE_UIS: &[&str] = &[
 
 /// Suffixes naming a replica or backup instance of a service.
 const REPLICA_SUFFIXES: &[&str] = &[
-    "-backup", "_backup", "-replica", "_replica", "-standby", "-secondary", "-slave", "-follower",
+    "-backup",
+    "_backup",
+    "-replica",
+    "_replica",
+    "-standby",
+    "-secondary",
+    "-slave",
+    "-follower",
 ];
 
 /// The name part of an image reference: no registry, no tag or digest, lower
@@ -449,7 +469,10 @@ fn scalar(text: &str) -> String {
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-        && text.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && !matches!(
             text.to_ascii_lowercase().as_str(),
             "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
@@ -654,9 +677,12 @@ pub fn propose_convention(
     options: &InitOptions,
 ) -> Result<Proposal, Error> {
     for (i, a) in options.protect.iter().enumerate() {
-        if let Some(b) = options.protect.iter().skip(i + 1).find(|b| {
-            b.name == a.name || b.ports.overlaps(&a.ports)
-        }) {
+        if let Some(b) = options
+            .protect
+            .iter()
+            .skip(i + 1)
+            .find(|b| b.name == a.name || b.ports.overlaps(&a.ports))
+        {
             return Err(Error::InvalidArgument {
                 message: format!(
                     "--protect {}={} and {}={} overlap or share a name",
@@ -686,7 +712,8 @@ pub fn propose_convention(
         }
     }
     for claim in scan.claims() {
-        if let PortSource::Variable { name } | PortSource::TemplateDefault { name } = &claim.source {
+        if let PortSource::Variable { name } | PortSource::TemplateDefault { name } = &claim.source
+        {
             used_variables.insert(name.clone());
         }
     }
@@ -711,7 +738,10 @@ pub fn propose_convention(
                 ));
                 continue;
             }
-            by_service.entry(claim.service.as_str()).or_default().push(claim);
+            by_service
+                .entry(claim.service.as_str())
+                .or_default()
+                .push(claim);
         }
         let order: Vec<&str> = file
             .services
@@ -944,8 +974,7 @@ pub fn propose_convention(
         let mut need: BTreeMap<String, u32> = BTreeMap::new();
         for s in &services {
             if let Some(sub) = sub_for(s.kind) {
-                *need.entry(sub).or_default() +=
-                    u32::try_from(s.ports.len()).unwrap_or(u32::MAX);
+                *need.entry(sub).or_default() += u32::try_from(s.ports.len()).unwrap_or(u32::MAX);
             }
         }
         for (sub, count) in &need {
@@ -1109,12 +1138,12 @@ pub fn propose_convention(
                 }
                 assigned.push(pick);
             }
-            if service.kind == Kind::Database {
-                if let Some(top) = top {
-                    let next = top.saturating_add(1);
-                    let entry = cursor.entry(sub.clone()).or_insert(next);
-                    *entry = (*entry).max(next);
-                }
+            if service.kind == Kind::Database
+                && let Some(top) = top
+            {
+                let next = top.saturating_add(1);
+                let entry = cursor.entry(sub.clone()).or_insert(next);
+                *entry = (*entry).max(next);
             }
             if let Some(s) = services.get_mut(i) {
                 s.range = Some(sub.clone());
@@ -1191,13 +1220,18 @@ pub fn propose_convention(
             }
             if moving && port.env.is_none() {
                 let base = if port_count > 1 {
-                    format!("{}_{}_PORT", upper_snake(&service_name), upper_snake(&port.name))
+                    format!(
+                        "{}_{}_PORT",
+                        upper_snake(&service_name),
+                        upper_snake(&port.name)
+                    )
                 } else {
                     format!("{}_PORT", upper_snake(&service_name))
                 };
                 let mut candidate = base.clone();
                 let mut n = 2;
-                while used_variables.contains(&candidate) || convention_vars.contains_key(&candidate)
+                while used_variables.contains(&candidate)
+                    || convention_vars.contains_key(&candidate)
                 {
                     candidate = format!("{base}_{n}");
                     n += 1;
@@ -1319,12 +1353,15 @@ pub fn propose_convention(
     {
         // What the host holds: single ports indexed, ranges (rare) listed.
         type Place = (String, u32, u32);
-        let mut singles: BTreeMap<(Protocol, u16), Vec<(crate::HostIp, Place, String)>> =
-            BTreeMap::new();
+        type Holders = Vec<(crate::HostIp, Place, String)>;
+        let mut singles: BTreeMap<(Protocol, u16), Holders> = BTreeMap::new();
         let mut spans: Vec<(Protocol, PortRange, crate::HostIp, Place, String)> = Vec::new();
         for project in &scan.projects.projects {
             if let Some(err) = &project.error {
-                not_placed.push(format!("{}: cannot be loaded ({})", project.id, err.message));
+                not_placed.push(format!(
+                    "{}: cannot be loaded ({})",
+                    project.id, err.message
+                ));
                 continue;
             }
             let mut mine: Vec<(Protocol, PortRange, crate::HostIp, Place)> = Vec::new();
@@ -1353,15 +1390,21 @@ pub fn propose_convention(
                             .find(|(oip, oplace, _)| oip.overlaps(ip) && oplace != place)
                             .map(|(_, _, other)| (*port, other.clone()))
                     });
-                single.or_else(|| {
-                    spans
-                        .iter()
-                        .find(|(p, r, oip, oplace, _)| {
-                            p == protocol && r.overlaps(range) && oip.overlaps(ip) && oplace != place
-                        })
-                        .map(|(_, r, _, _, other)| (r.start().max(range.start()), other.clone()))
-                })
-                .map(|(port, other)| (port, *protocol, other))
+                single
+                    .or_else(|| {
+                        spans
+                            .iter()
+                            .find(|(p, r, oip, oplace, _)| {
+                                p == protocol
+                                    && r.overlaps(range)
+                                    && oip.overlaps(ip)
+                                    && oplace != place
+                            })
+                            .map(|(_, r, _, _, other)| {
+                                (r.start().max(range.start()), other.clone())
+                            })
+                    })
+                    .map(|(port, other)| (port, *protocol, other))
             });
             match clash {
                 Some((port, protocol, other)) => not_placed.push(format!(
@@ -1371,10 +1414,11 @@ pub fn propose_convention(
                 None => {
                     for (protocol, range, ip, place) in mine {
                         if range.len() == 1 {
-                            singles
-                                .entry((protocol, range.start()))
-                                .or_default()
-                                .push((ip, place, project.id.clone()));
+                            singles.entry((protocol, range.start())).or_default().push((
+                                ip,
+                                place,
+                                project.id.clone(),
+                            ));
                         } else {
                             spans.push((protocol, range, ip, place, project.id.clone()));
                         }
@@ -1391,11 +1435,23 @@ pub fn propose_convention(
         .clone()
         .unwrap_or_else(|| tree.root_name.clone());
     let mut out = String::new();
-    let _ = writeln!(out, "# The host-port convention of this repository, written by `port-convention init`");
-    let _ = writeln!(out, "# from the tree as it was. Read every `# decide:` comment, then:");
-    let _ = writeln!(out, "#   port-convention check --convention-only -c ports.yaml");
+    let _ = writeln!(
+        out,
+        "# The host-port convention of this repository, written by `port-convention init`"
+    );
+    let _ = writeln!(
+        out,
+        "# from the tree as it was. Read every `# decide:` comment, then:"
+    );
+    let _ = writeln!(
+        out,
+        "#   port-convention check --convention-only -c ports.yaml"
+    );
     if protecting {
-        let _ = writeln!(out, "#   port-convention migrate plan -c ports.yaml .   # move the services given new ports");
+        let _ = writeln!(
+            out,
+            "#   port-convention migrate plan -c ports.yaml .   # move the services given new ports"
+        );
     }
     let _ = writeln!(out, "version: 1.0.0");
     if !root_name.is_empty() {
@@ -1410,7 +1466,11 @@ pub fn propose_convention(
     let mut rows = Vec::new();
     let mut any_service = false;
     for s in &services {
-        let assigned: Vec<&PortEntry> = s.ports.iter().filter(|p| p.duplicate_of.is_none()).collect();
+        let assigned: Vec<&PortEntry> = s
+            .ports
+            .iter()
+            .filter(|p| p.duplicate_of.is_none())
+            .collect();
         for p in &s.ports {
             rows.push(AdoptionRow {
                 service: s.name.clone(),
@@ -1537,16 +1597,28 @@ pub fn propose_convention(
     }
     if !host_projects.is_empty() {
         let _ = writeln!(out, "\nhosts:");
-        let _ = writeln!(out, "  # decide: one machine running every project listed; ports of projects on one");
-        let _ = writeln!(out, "  # host clash as errors. init put here each project whose ports clash with none");
-        let _ = writeln!(out, "  # already listed; split or rename as your machines really are.");
+        let _ = writeln!(
+            out,
+            "  # decide: one machine running every project listed; ports of projects on one"
+        );
+        let _ = writeln!(
+            out,
+            "  # host clash as errors. init put here each project whose ports clash with none"
+        );
+        let _ = writeln!(
+            out,
+            "  # already listed; split or rename as your machines really are."
+        );
         let _ = writeln!(out, "  main:");
         let _ = writeln!(out, "    projects:");
         for p in &host_projects {
             let _ = writeln!(out, "      - {}", scalar(p));
         }
         if !not_placed.is_empty() {
-            let _ = writeln!(out, "    # not placed (its ports clash with a project above):");
+            let _ = writeln!(
+                out,
+                "    # not placed (its ports clash with a project above):"
+            );
             for n in &not_placed {
                 let _ = writeln!(out, "    #   {}", comment_text(n));
             }
@@ -1556,12 +1628,23 @@ pub fn propose_convention(
         notes.push(format!("not placed on host main: {n}"));
     }
     if !alternatives.is_empty() {
-        let _ = writeln!(out, "\n# decide: these files load one compose project name each and define the same");
-        let _ = writeln!(out, "# services; if they are variants that never run together, uncomment:");
+        let _ = writeln!(
+            out,
+            "\n# decide: these files load one compose project name each and define the same"
+        );
+        let _ = writeln!(
+            out,
+            "# services; if they are variants that never run together, uncomment:"
+        );
         let _ = writeln!(out, "# alternatives:");
         for (name, files) in &alternatives {
             let list: Vec<String> = files.iter().map(|f| scalar(f)).collect();
-            let _ = writeln!(out, "#   {}: [{}]", comment_text(&scalar(name)), comment_text(&list.join(", ")));
+            let _ = writeln!(
+                out,
+                "#   {}: [{}]",
+                comment_text(&scalar(name)),
+                comment_text(&list.join(", "))
+            );
             notes.push(format!(
                 "decide: {} look like variants of one stack (project name {name}); declare them `alternatives` if they never run together",
                 files.join(", ")
@@ -1570,7 +1653,11 @@ pub fn propose_convention(
     }
     notes.extend(skipped);
     for s in &services {
-        for c in s.comments.iter().chain(s.ports.iter().flat_map(|p| p.comments.iter())) {
+        for c in s
+            .comments
+            .iter()
+            .chain(s.ports.iter().flat_map(|p| p.comments.iter()))
+        {
             if c.starts_with("decide:") && !notes.contains(c) {
                 notes.push(format!("{}: {c}", s.name));
             }
@@ -1578,9 +1665,12 @@ pub fn propose_convention(
     }
 
     // 9. The text must be a sound convention.
-    let convention = Convention::from_yaml("ports.yaml", &out).map_err(|err| Error::InvalidArgument {
-        message: format!("init wrote a convention that does not load ({err}); please report this"),
-    })?;
+    let convention =
+        Convention::from_yaml("ports.yaml", &out).map_err(|err| Error::InvalidArgument {
+            message: format!(
+                "init wrote a convention that does not load ({err}); please report this"
+            ),
+        })?;
     let errors: Vec<String> = validate_convention(&convention)
         .into_iter()
         .filter(|f| f.severity == Severity::Error)
@@ -1614,7 +1704,11 @@ fn sanitize(name: &str) -> String {
         })
         .collect();
     let cleaned = cleaned.trim_matches('-');
-    if cleaned.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+    if cleaned
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+    {
         cleaned.to_owned()
     } else {
         format!("service-{cleaned}")
@@ -1651,7 +1745,10 @@ pub fn summary_table(rows: &[AdoptionRow]) -> String {
             ]
         })
         .collect();
-    crate::report::render_table(&["SERVICE", "PORT", "KIND", "OLD -> NEW", "VARIABLE"], &cells)
+    crate::report::render_table(
+        &["SERVICE", "PORT", "KIND", "OLD -> NEW", "VARIABLE"],
+        &cells,
+    )
 }
 
 /// One port `assign` gave a new value.
@@ -1756,14 +1853,7 @@ pub fn assign_in_text(
     let services = document.get("services");
     let Some(declared) = convention.service(service) else {
         return append_service(
-            text,
-            convention,
-            services,
-            service,
-            range,
-            port_name,
-            tree_ports,
-            is_claimed,
+            text, convention, services, service, range, port_name, tree_ports, is_claimed,
         );
     };
     let node = services
@@ -1803,13 +1893,13 @@ pub fn assign_in_text(
     let keep: BTreeSet<u16> = declared
         .ports
         .iter()
-        .filter(|p| {
-            port_name.is_some_and(|n| n != p.name) || def.ports.contains(p.port)
-        })
+        .filter(|p| port_name.is_some_and(|n| n != p.name) || def.ports.contains(p.port))
         .map(|p| p.port)
         .collect();
-    let moving: Vec<&&crate::PortAssignment> =
-        wanted.iter().filter(|p| !def.ports.contains(p.port)).collect();
+    let moving: Vec<&&crate::PortAssignment> = wanted
+        .iter()
+        .filter(|p| !def.ports.contains(p.port))
+        .collect();
     let own: BTreeSet<u16> = declared.ports.iter().map(|p| p.port).collect();
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     let mut changes = Vec::new();
@@ -1872,14 +1962,20 @@ pub fn assign_in_text(
                     "range of {service} is reached through a YAML alias; edit it by hand"
                 )));
             }
-            None => edits.push(insert_key(text, node, &format!("range: {}", scalar(range)))?),
+            None => edits.push(insert_key(
+                text,
+                node,
+                &format!("range: {}", scalar(range)),
+            )?),
         }
     }
     edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
     let mut out = text.to_owned();
     for (span, replacement) in edits {
         if out.get(span.clone()).is_none() {
-            return Err(invalid("a span of the convention is not on a character boundary".into()));
+            return Err(invalid(
+                "a span of the convention is not on a character boundary".into(),
+            ));
         }
         out.replace_range(span, &replacement);
     }
@@ -1908,7 +2004,10 @@ fn insert_key(
         .map(|(k, _)| k)
         .ok_or_else(|| invalid("the service is not a mapping with keys; edit it by hand"))?;
     let at = first.place.span.start;
-    let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let line_start = text
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
     let before = text.get(line_start..at).unwrap_or("");
     let flow = text
         .get(node.place.span.start..)
@@ -1997,7 +2096,10 @@ fn append_service(
         .and_then(|m| m.first())
         .map(|(k, _)| {
             let at = k.place.span.start;
-            let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+            let line_start = text
+                .get(..at)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
             at - line_start
         })
         .unwrap_or(2);
@@ -2008,7 +2110,10 @@ fn append_service(
         .and_then(|t| t.find('\n'))
         .map_or(text.len(), |i| end + i + 1);
     let pad = " ".repeat(indent);
-    let file = tree_ports.first().map(|p| p.file.clone()).unwrap_or_default();
+    let file = tree_ports
+        .first()
+        .map(|p| p.file.clone())
+        .unwrap_or_default();
     let mut block = String::new();
     if insert_at == text.len() && !text.ends_with('\n') {
         block.push('\n');
@@ -2027,7 +2132,12 @@ fn append_service(
         if p.protocol != Protocol::Tcp {
             fields.push(format!("protocol: {}", p.protocol));
         }
-        let _ = writeln!(block, "{pad}    {}: {{ {} }}", scalar(name), fields.join(", "));
+        let _ = writeln!(
+            block,
+            "{pad}    {}: {{ {} }}",
+            scalar(name),
+            fields.join(", ")
+        );
         changes.push(Reassigned {
             port_name: name.clone(),
             old: None,
@@ -2079,4 +2189,116 @@ fn last_end(text: &str, node: &crate::yaml::Node) -> usize {
 /// A port name from a container port alone (no engine known).
 fn port_name_for(container: u16) -> String {
     port_name(None, Kind::Other, container, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_named_without_registry_or_tag() {
+        assert_eq!(
+            image_name("ghcr.io/joeferner/redis-commander:latest"),
+            "joeferner/redis-commander"
+        );
+        assert_eq!(image_name("localhost:5000/pg:15"), "pg");
+        assert_eq!(image_name("Postgres@sha256:abc"), "postgres");
+        assert_eq!(
+            image_name("timescale/timescaledb:latest-pg16"),
+            "timescale/timescaledb"
+        );
+    }
+
+    #[test]
+    fn classification_by_image_then_name() {
+        let cases: &[(&str, Option<&str>, Kind, Option<&str>)] = &[
+            ("x", Some("mariadb:11"), Kind::Database, Some("mysql")),
+            ("x", Some("mongo:7"), Kind::Database, Some("mongodb")),
+            ("x", Some("qdrant/qdrant"), Kind::Database, Some("qdrant")),
+            (
+                "x",
+                Some("questdb/questdb"),
+                Kind::Database,
+                Some("questdb"),
+            ),
+            (
+                "x",
+                Some("clickhouse/clickhouse-server"),
+                Kind::Database,
+                Some("clickhouse"),
+            ),
+            (
+                "x",
+                Some("opensearchproject/opensearch:2"),
+                Kind::Database,
+                Some("elasticsearch"),
+            ),
+            ("x", Some("valkey/valkey"), Kind::Database, Some("redis")),
+            ("x", Some("adminer"), Kind::DatabaseUi, None),
+            ("x", Some("sosedoff/pgweb"), Kind::DatabaseUi, None),
+            ("redis-commander", None, Kind::DatabaseUi, None),
+            ("x", Some("oliver006/redis_exporter"), Kind::Exporter, None),
+            ("x", Some("prom/mysqld-exporter"), Kind::Exporter, None),
+            ("x", Some("prom/node-exporter"), Kind::Other, None),
+            ("x", Some("edoburu/pgbouncer"), Kind::Other, None),
+            ("postgres", None, Kind::Database, Some("postgresql")),
+            ("postgres", Some("nginx"), Kind::Other, None),
+        ];
+        for (service, image, kind, engine) in cases {
+            assert_eq!(
+                classify(service, *image),
+                (*kind, *engine),
+                "{service} {image:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_layout_scales_the_intended_one() {
+        let p: Protect = "db=7000-7999".parse().unwrap();
+        let l: Vec<String> = layout(&p)
+            .iter()
+            .map(|(n, r, _, reserved)| format!("{n} {r} {reserved}"))
+            .collect();
+        assert_eq!(
+            l,
+            [
+                "primary-databases 7000-7099 false",
+                "database-uis 7100-7199 false",
+                "exporters 7200-7299 false",
+                "replication 7300-7999 true"
+            ]
+        );
+        let small: Protect = "db=100-119".parse().unwrap();
+        assert_eq!(layout(&small).len(), 4);
+        assert_eq!(layout(&"db=1-9".parse().unwrap()).len(), 0);
+        assert!("db=0-10".parse::<Protect>().is_err());
+        assert!("9db=1-10".parse::<Protect>().is_err());
+    }
+
+    #[test]
+    fn names_and_scalars() {
+        assert_eq!(
+            file_stem("tools/compose/docker-compose.apps.prod.yml"),
+            "apps-prod"
+        );
+        assert_eq!(
+            file_stem("apps/tp-capital/docker-compose.yml"),
+            "tp-capital"
+        );
+        assert_eq!(file_stem("compose.yaml"), "root");
+        assert_eq!(upper_snake("postgress-langgraph"), "POSTGRESS_LANGGRAPH");
+        assert_eq!(upper_snake("7up"), "P7UP");
+        for text in ["plain", "true", "7", "a: b", "#x", "x\ny", "", "é", "\"q\""] {
+            let yaml = format!("k: {}\n", scalar(text));
+            let node = crate::yaml::parse("t", &yaml).unwrap();
+            let value = node.get("k").unwrap();
+            assert!(
+                matches!(&value.kind, crate::yaml::NodeKind::Str(s) if s == text)
+                    || (text == "plain"),
+                "{text:?} -> {yaml:?}"
+            );
+        }
+        assert_eq!(comment_text("a\nb\u{1b}c"), "a b c");
+    }
 }

@@ -252,7 +252,9 @@ pub fn assign(request: &AssignRequest) -> Result<(PathBuf, crate::adopt::AssignO
                     protocol: claim.mapping.protocol,
                     variable: match &claim.source {
                         crate::compose::PortSource::Variable { name }
-                        | crate::compose::PortSource::TemplateDefault { name } => Some(name.clone()),
+                        | crate::compose::PortSource::TemplateDefault { name } => {
+                            Some(name.clone())
+                        }
                         crate::compose::PortSource::Literal => None,
                     },
                 });
@@ -312,7 +314,10 @@ pub fn assign(request: &AssignRequest) -> Result<(PathBuf, crate::adopt::AssignO
     }
     if crate::io::read_text(&path)? != text {
         return Err(Error::InvalidArgument {
-            message: format!("{} changed while assign ran; nothing was written", path.display()),
+            message: format!(
+                "{} changed while assign ran; nothing was written",
+                path.display()
+            ),
         });
     }
     write_convention_file(&path, &outcome.text, true)?;
