@@ -78,6 +78,42 @@ fn init_protect_classifies_allocates_and_passes_convention_only() {
 }
 
 #[test]
+fn init_keeps_a_database_already_in_its_sub_range() {
+    let compose = "services:
+  db: { image: postgres, ports: [\"7005:5432\"] }
+  db-backup: { image: postgres, ports: [\"7006:5432\"] }
+  cache: { image: redis, ports: [\"6379:6379\"] }
+";
+    let dir = tree(&[("compose.yaml", compose)]);
+    let out = run_in(
+        dir.path(),
+        &["init", "--protect", "data=7000-7999", "--stdout", "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let report = json(&out);
+    let moves: Vec<(String, u64, u64)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["service"].as_str().unwrap().to_owned(),
+                r["old"].as_u64().unwrap(),
+                r["new"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("db".to_owned(), 7005, 7005),
+            ("db-backup".to_owned(), 7006, 7006),
+            ("cache".to_owned(), 6379, 7000)
+        ]
+    );
+}
+
+#[test]
 fn init_refuses_to_overwrite_to_leave_the_root_or_to_follow_a_link() {
     let dir = tree(&[
         ("compose.yaml", COMPOSE),

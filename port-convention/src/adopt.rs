@@ -855,6 +855,15 @@ pub fn propose_convention(
     //    port named as one of the base's.
     if protecting {
         let mut base_taken: BTreeSet<usize> = BTreeSet::new();
+        // Databases by (file, lower-case compose service): one lookup per candidate.
+        let mut databases: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for (i, s) in services.iter().enumerate() {
+            if s.kind == Kind::Database {
+                databases
+                    .entry((s.file.clone(), s.compose_service.to_ascii_lowercase()))
+                    .or_insert(i);
+            }
+        }
         for i in 0..services.len() {
             let Some(candidate) = services.get(i) else {
                 continue;
@@ -874,11 +883,9 @@ pub fn propose_convention(
             let Some(base_name) = base_name else {
                 continue;
             };
-            let base = services.iter().position(|s| {
-                s.file == candidate.file
-                    && s.compose_service.eq_ignore_ascii_case(&base_name)
-                    && s.kind == Kind::Database
-            });
+            let base = databases
+                .get(&(candidate.file.clone(), base_name.clone()))
+                .copied();
             let Some(base) = base else {
                 continue;
             };
@@ -1063,7 +1070,34 @@ pub fn propose_convention(
             let Some(sub) = sub_for(service.kind) else {
                 continue;
             };
-            let sub_start = skeleton.range(&sub).map_or(0, |r| r.ports.start());
+            let sub_ports = skeleton.range(&sub).map(|r| r.ports);
+            let sub_start = sub_ports.map_or(0, |r| r.start());
+            // Already where it belongs (every port in the sub-range, its
+            // replica's at + 1): it stays.
+            let replica = replica_of.get(&service.name).copied();
+            let in_place = |s: &ServiceEntry| {
+                s.ports
+                    .iter()
+                    .all(|p| sub_ports.is_some_and(|r| r.contains(p.old)))
+            };
+            let replica_in_place = replica.and_then(|r| services.get(r)).is_none_or(|r| {
+                in_place(r)
+                    && r.ports.iter().all(|rp| {
+                        service
+                            .ports
+                            .iter()
+                            .any(|bp| bp.name == rp.name && bp.old.checked_add(1) == Some(rp.old))
+                    })
+            });
+            if in_place(service) && replica_in_place {
+                if let Some(s) = services.get_mut(i) {
+                    s.range = Some(sub.clone());
+                }
+                if let Some(r) = replica.and_then(|r| services.get_mut(r)) {
+                    r.range = Some(sub.clone());
+                }
+                continue;
+            }
             if service.kind == Kind::Database && service.engine != last_engine {
                 // A new family: the next multiple of ten past the last one.
                 let at = cursor.get(&sub).copied().unwrap_or(sub_start);
@@ -1072,7 +1106,6 @@ pub fn propose_convention(
                 cursor.insert(sub.clone(), u16::try_from(aligned).unwrap_or(u16::MAX));
                 last_engine = service.engine;
             }
-            let replica = replica_of.get(&service.name).copied();
             let replica_names: Vec<String> = replica
                 .and_then(|r| services.get(r))
                 .map(|r| r.ports.iter().map(|p| p.name.clone()).collect())
