@@ -87,7 +87,14 @@ fn init_keeps_a_database_already_in_its_sub_range() {
     let dir = tree(&[("compose.yaml", compose)]);
     let out = run_in(
         dir.path(),
-        &["init", "--protect", "data=7000-7999", "--stdout", "--format", "json"],
+        &[
+            "init",
+            "--protect",
+            "data=7000-7999",
+            "--stdout",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code(&out), 0, "{}", text(&out));
     let report = json(&out);
