@@ -13,9 +13,12 @@ def main() -> int:
     # Python ignores SIGPIPE and turns SIGINT into KeyboardInterrupt, which
     # only Python code can raise: while the command runs, Ctrl-C and a closed
     # pipe must act on it as on the native binary.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if hasattr(signal, "SIGPIPE"):
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    except ValueError:
+        pass  # not the main thread: the caller keeps its handlers
     sys.stdout.flush()
     sys.stderr.flush()
     return run_cli(["port-convention", *sys.argv[1:]])

@@ -170,6 +170,16 @@ pub fn write_convention_file(path: &Path, text: &str, replace: bool) -> Result<(
                         ),
                     })
                 }
+                // A file system without hard links: the name is checked
+                // free and the scratch file renamed (a file created in
+                // between would be replaced; no such file system is atomic
+                // without links).
+                Err(e)
+                    if fs::symlink_metadata(path).is_err()
+                        && e.kind() != std::io::ErrorKind::NotFound =>
+                {
+                    fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+                }
                 Err(e) => Err(io_error(path, e)),
             }
         }
