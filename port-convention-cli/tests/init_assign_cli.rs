@@ -430,3 +430,49 @@ fn assign_errors_write_nothing() {
         assert_eq!(fs::read_to_string(&real).unwrap(), CONVENTION);
     }
 }
+
+#[test]
+fn init_declares_other_services_inside_the_protected_range_and_spares_the_reserved_tail() {
+    let compose = "services:
+  metabase: { image: metabase/metabase, ports: [\"7050:3000\"] }
+  relay: { image: busybox, ports: [\"7500:80\"] }
+";
+    let dir = tree(&[("compose.yaml", compose)]);
+    let out = run_in(dir.path(), &["init", "--protect", "data=7000-7999"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        stderr(&out).contains("metabase is no database init knows"),
+        "{}",
+        text(&out)
+    );
+    assert!(stderr(&out).contains("relay publishes 7500 inside reserved range replication"));
+    let written = fs::read_to_string(dir.path().join("ports.yaml")).unwrap();
+    assert!(
+        written.contains("  metabase:\n    range: primary-databases\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains("# decide: 7500 is in reserved range replication"),
+        "{written}"
+    );
+    let only = run_in(
+        dir.path(),
+        &["check", "--convention-only", "-c", "ports.yaml"],
+    );
+    assert_eq!(code(&only), 0, "{}", text(&only));
+    // metabase is declared where it publishes; relay is the one finding left.
+    let report = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
+    let errors: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["service"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(errors, [("protected-range-violation", "relay")]);
+}

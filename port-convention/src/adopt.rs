@@ -388,6 +388,8 @@ struct PortEntry {
     proposed: bool,
     /// Written as a comment: the port is already assigned to `owner`.
     duplicate_of: Option<String>,
+    /// Not assigned either: the port lies in this reserved range.
+    reserved_in: Option<String>,
     comments: Vec<String>,
     /// Where the entry is (file, line, column).
     place: (String, u32, u32),
@@ -815,6 +817,7 @@ pub fn propose_convention(
                     file_variable,
                     proposed: false,
                     duplicate_of: None,
+                    reserved_in: None,
                     comments,
                     place: (claim.file.clone(), claim.line, claim.column),
                 });
@@ -1193,21 +1196,58 @@ pub fn propose_convention(
                 }
             }
         }
-        // Other services publishing inside a protected range.
+        // Other services publishing inside a protected range: declared in
+        // the (non-reserved) range they are in, so that check does not call
+        // them intruders, or, in a reserved range, not assigned at all.
         for s in &mut services {
             if s.range.is_some() {
                 continue;
             }
+            let mut inside: BTreeSet<String> = BTreeSet::new();
+            let mut outside = false;
             for port in &mut s.ports {
-                if let Some(p) = options.protect.iter().find(|p| p.ports.contains(port.old)) {
+                let Some(p) = options.protect.iter().find(|p| p.ports.contains(port.old)) else {
+                    outside = true;
+                    continue;
+                };
+                let innermost = skeleton.innermost_range(port.old);
+                if let Some(r) = innermost.filter(|r| r.reserved) {
                     let text = format!(
-                        "decide: {} publishes {} inside protected range {} ({}); move it out (`port-convention assign {} --range RANGE`) or declare it in the range",
-                        s.name, port.old, p.name, p.ports, s.name
+                        "decide: {} publishes {} inside reserved range {} ({}): not assigned; move it (`port-convention assign {} --range RANGE`)",
+                        s.name, port.old, r.name, r.ports, s.name
                     );
+                    port.reserved_in = Some(r.name.clone());
                     notes.push(text.clone());
                     port.comments.push(text);
+                    continue;
                 }
+                inside.insert(innermost.map_or_else(|| p.name.clone(), |r| r.name.clone()));
             }
+            if inside.is_empty() {
+                continue;
+            }
+            let text = if !outside && inside.len() == 1 {
+                let range = inside.first().cloned().unwrap_or_default();
+                let text = format!(
+                    "decide: {} is no database init knows, but publishes inside protected range {}: declared in {range}; move it out (`port-convention assign {} --range RANGE`) if it does not belong there",
+                    s.name,
+                    options
+                        .protect
+                        .first()
+                        .map(|p| p.name.as_str())
+                        .unwrap_or(""),
+                    s.name
+                );
+                s.range = Some(range);
+                text
+            } else {
+                format!(
+                    "decide: {} publishes ports inside and outside the protected ranges; check reports the ones inside as protected-range-violation until it moves (`port-convention assign {} --range RANGE`)",
+                    s.name, s.name
+                )
+            };
+            notes.push(text.clone());
+            s.comments.push(text);
         }
     }
 
@@ -1502,7 +1542,7 @@ pub fn propose_convention(
         let assigned: Vec<&PortEntry> = s
             .ports
             .iter()
-            .filter(|p| p.duplicate_of.is_none())
+            .filter(|p| p.duplicate_of.is_none() && p.reserved_in.is_none())
             .collect();
         for p in &s.ports {
             rows.push(AdoptionRow {
@@ -1517,7 +1557,7 @@ pub fn propose_convention(
                 range: s.range.clone(),
                 variable: p.env.clone(),
                 proposed_variable: p.proposed,
-                assigned: p.duplicate_of.is_none(),
+                assigned: p.duplicate_of.is_none() && p.reserved_in.is_none(),
             });
         }
         for p in s.ports.iter().filter(|p| p.duplicate_of.is_some()) {
@@ -1532,20 +1572,27 @@ pub fn propose_convention(
         if assigned.is_empty() {
             let _ = writeln!(
                 out,
-                "  # {} ({}, service {}): every port it publishes is shared with another service",
+                "  # {} ({}, service {}): none of its ports can be assigned",
                 comment_text(&s.name),
                 comment_text(&s.file),
                 comment_text(&s.compose_service)
             );
             for p in &s.ports {
+                let why = match (&p.reserved_in, &p.duplicate_of) {
+                    (Some(range), _) => format!("{} is in reserved range {range}", p.old),
+                    (None, owner) => format!(
+                        "{} is also published by {}",
+                        p.old,
+                        owner.as_deref().unwrap_or("")
+                    ),
+                };
                 let _ = writeln!(
                     out,
-                    "  #   {}: {{ port: {}, container: {} }}   # decide: {} is also published by {}",
+                    "  #   {}: {{ port: {}, container: {} }}   # decide: {}",
                     comment_text(&p.name),
                     p.old,
                     p.container,
-                    p.old,
-                    comment_text(p.duplicate_of.as_deref().unwrap_or(""))
+                    comment_text(&why)
                 );
             }
             continue;
@@ -1588,6 +1635,18 @@ pub fn propose_convention(
         for p in &s.ports {
             for c in &p.comments {
                 let _ = writeln!(out, "      # {}", comment_text(c));
+            }
+            if let Some(range) = &p.reserved_in {
+                let _ = writeln!(
+                    out,
+                    "      # {}: {{ port: {}, container: {} }}   # decide: {} is in reserved range {}",
+                    comment_text(&p.name),
+                    p.old,
+                    p.container,
+                    p.old,
+                    comment_text(range)
+                );
+                continue;
             }
             if let Some(owner) = &p.duplicate_of {
                 let _ = writeln!(
