@@ -476,3 +476,24 @@ fn init_declares_other_services_inside_the_protected_range_and_spares_the_reserv
         .collect();
     assert_eq!(errors, [("protected-range-violation", "relay")]);
 }
+
+#[test]
+fn assign_keeps_crlf_line_endings() {
+    let crlf = CONVENTION.replace('\n', "\r\n");
+    let dir = tree(&[("ports.yaml", &crlf), ("compose.yaml", ASSIGN_COMPOSE)]);
+    let out = run_in(dir.path(), &["assign", "web", "--range", "web"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let out = run_in(dir.path(), &["assign", "worker", "--range", "tools"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let after = fs::read_to_string(dir.path().join("ports.yaml")).unwrap();
+    assert!(after.contains("    range: web\r\n"), "{after:?}");
+    assert!(
+        after.contains("  worker:\r\n    range: tools\r\n"),
+        "{after:?}"
+    );
+    assert_eq!(
+        after.matches('\n').count(),
+        after.matches("\r\n").count(),
+        "{after:?}"
+    );
+}

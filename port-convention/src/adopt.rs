@@ -2107,7 +2107,7 @@ fn insert_key(
     if flow {
         Ok((at..at, format!("{entry}, ")))
     } else if before.chars().all(|c| c == ' ') {
-        Ok((at..at, format!("{entry}\n{before}")))
+        Ok((at..at, format!("{entry}{}{before}", line_ending(text))))
     } else {
         Err(invalid(
             "the service's first key does not start its line; edit it by hand",
@@ -2237,6 +2237,12 @@ fn append_service(
         });
     }
     let mut out = text.to_owned();
+    // The file's own line endings.
+    let block = if line_ending(text) == "\r\n" {
+        block.replace('\n', "\r\n")
+    } else {
+        block
+    };
     out.insert_str(insert_at, &block);
     Ok(AssignOutcome {
         text: out,
@@ -2275,6 +2281,14 @@ fn last_end(text: &str, node: &crate::yaml::Node) -> usize {
             Some(child) => return child.place.span.end,
             None => return current.place.span.end,
         }
+    }
+}
+
+/// The line ending a text uses (CRLF when its first line ends so).
+fn line_ending(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes().get(i - 1) == Some(&b'\r') => "\r\n",
+        _ => "\n",
     }
 }
 
