@@ -2407,4 +2407,38 @@ mod tests {
         }
         assert_eq!(comment_text("a\nb\u{1b}c"), "a b c");
     }
+
+    proptest::proptest! {
+        /// Whatever the comments, quoting and style around it, `assign`
+        /// changes the port value and the range and not one other byte.
+        #[test]
+        fn assign_changes_only_the_values(
+            c1 in "[a-zA-Z #:!{}-]{0,20}",
+            c2 in "[a-zA-Z #:!{}-]{0,20}",
+            c3 in "[a-zA-Z #:!{}-]{0,20}",
+            c4 in "[a-zA-Z #:!{}-]{0,20}",
+            flow in proptest::bool::ANY,
+            quote in 0usize..3,
+            has_range in proptest::bool::ANY,
+            crlf in proptest::bool::ANY,
+        ) {
+            let q = ["", "\"", "'"][quote];
+            let template = |port: &str, range: Option<&str>| {
+                let range_line = range.map(|r| format!("    range: {r}\n")).unwrap_or_default();
+                let entry = if flow {
+                    format!("      http: {{ port: {port}, container: 80 }}  # {c4}\n")
+                } else {
+                    format!("      http:\n        port: {port}   # {c4}\n        container: 80\n")
+                };
+                let text = format!(
+                    "# {c1}\nversion: 1.0.0\nranges:\n  web: {{ ports: 3000-3099 }}  # {c2}\n  other: {{ ports: 8000-8099 }}\nservices:\n  svc:   # {c3}\n{range_line}    ports:\n{entry}"
+                );
+                if crlf { text.replace('\n', "\r\n") } else { text }
+            };
+            let input = template(&format!("{q}8080{q}"), has_range.then_some("other"));
+            let convention = Convention::from_yaml("ports.yaml", &input).unwrap();
+            let out = assign_in_text(&input, &convention, "svc", "web", None, &[], &|_| false).unwrap();
+            proptest::prop_assert_eq!(out.text, template("3000", Some("web")));
+        }
+    }
 }
