@@ -19,6 +19,7 @@ mod migrate;
 mod parse_ports;
 mod ports;
 mod projects;
+mod render;
 mod scan;
 
 /// Make a team's host-port convention real across docker-compose files,
@@ -70,6 +71,10 @@ enum Command {
     /// Move services to their assigned ports across compose and .env files,
     /// safely (plan, apply, rollback, status).
     Migrate(migrate::Args),
+    /// Render a file from ports.yaml (markdown, svg, env, env-example,
+    /// prometheus-targets, prometheus-rules, grafana); --check: exit 1 with
+    /// a diff when the file is stale.
+    Render(render::Args),
     // adopt: `init` and `assign` (keep together).
     /// Write a first ports.yaml describing the tree as it is; with
     /// --protect, move database-like services into a protected range.
@@ -196,6 +201,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Explain { rule } => explain(rule.as_deref()),
+        Command::Render(args) => render::run(&args),
         // adopt: `init` and `assign` (keep together).
         Command::Init(args) => init::run(&args),
         Command::Assign(args) => assign::run(&args),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 pub mod adopt;
 pub mod live;
 pub mod migrate;
+pub mod render;
 
 use crate::dotenv::{Dotenv, parse_dotenv};
 use crate::{Convention, Error, LoadedPorts, resolve_ports};
