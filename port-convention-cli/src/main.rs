@@ -112,6 +112,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("port-convention: error[{}]: {err}", err.code());
+            for hint in migrate::error_hints(&err) {
+                eprintln!("  hint: {hint}");
+            }
             ExitCode::from(EXIT_FAILURE)
         }
     }

@@ -10,7 +10,7 @@ use port_convention::Error;
 use port_convention::io::migrate::{
     self as mig, ApplyOptions, ApplyOutcome, FileState, PlanRequest, Progress, State,
 };
-use port_convention::migrate::{Plan, PlanOptions, PortMap, plan_diff};
+use port_convention::migrate::{Code, Note, Plan, PlanOptions, PortMap, plan_diff};
 
 use crate::{ColorChoice, EXIT_FINDINGS, print_out};
 
@@ -331,13 +331,13 @@ fn describe_plan(plan: &Plan) -> String {
     if !plan.notes.is_empty() {
         text.push_str("Left alone:\n");
         for note in &plan.notes {
-            let _ = writeln!(text, "  warning: {}", esc(&note.to_string()));
+            push_note(&mut text, note);
         }
     }
     if !plan.problems.is_empty() {
         text.push_str("Problems (apply refuses until they are fixed):\n");
         for problem in &plan.problems {
-            let _ = writeln!(text, "  error: {}", esc(&problem.to_string()));
+            push_note(&mut text, problem);
         }
     }
     if plan.files.is_empty() {
@@ -346,6 +346,55 @@ fn describe_plan(plan: &Plan) -> String {
         );
     }
     text
+}
+
+/// One diagnostic: `  warning[code]: file:line:column: message`, and the
+/// command-line way out of it, when there is one.
+fn push_note(text: &mut String, note: &Note) {
+    let _ = writeln!(
+        text,
+        "  {}[{}]: {}",
+        note.severity,
+        note.code,
+        esc(&note.to_string())
+    );
+    if let Some(hint) = hint(note.code) {
+        let _ = writeln!(text, "    hint: {hint}");
+    }
+}
+
+/// The command-line way out of a diagnostic, by its code: the library's
+/// messages never name a flag, the CLI adds them here.
+fn hint(code: Code) -> Option<&'static str> {
+    Some(match code {
+        Code::EnvValueLeftAlone => {
+            "`migrate plan --map OLD=NEW` moves a value that is not a legacy port"
+        }
+        Code::NoConventionVariable => {
+            "`--use-env-vars` needs an `env:` for the port in the convention"
+        }
+        Code::MapNotAssigned => "the NEW side of `--map OLD=NEW` must be a port of the convention",
+        Code::PortInUse => "`--skip-port-check` skips this check (tests, CI)",
+        Code::ChangedSinceMigration => "`migrate rollback --force` restores the file anyway",
+        Code::ConventionUnrecorded => "make the plan with `migrate plan --out FILE`",
+        Code::AlreadyApplied => "`migrate status` says where the last migration stands",
+        _ => return None,
+    })
+}
+
+/// The hints of an error of `migrate` (a refusal lists its reasons' codes).
+pub fn error_hints(err: &Error) -> Vec<&'static str> {
+    let mut hints: Vec<&'static str> = Vec::new();
+    if let Error::MigrationRefused { reasons } = err {
+        for reason in reasons {
+            if let Some(h) = hint(reason.code)
+                && !hints.contains(&h)
+            {
+                hints.push(h);
+            }
+        }
+    }
+    hints
 }
 
 /// The diff, with the files' text made safe to print (a compose file may

@@ -207,8 +207,9 @@ pub enum Error {
     /// safety check failed; nothing was written.
     #[error("{}", refusal_summary(reasons))]
     MigrationRefused {
-        /// Every check that failed, one sentence each.
-        reasons: Vec<String>,
+        /// Every check that failed, each with its code and place (a plan's
+        /// problems keep theirs).
+        reasons: Vec<crate::migrate::Note>,
     },
     /// A path taken from an untrusted file (a plan, a backup manifest, a
     /// found `ports.yaml`) would lead outside the directory it belongs to:
@@ -370,11 +371,13 @@ fn unknown_rule_summary(id: &str, close: &[String]) -> String {
     }
 }
 
-fn refusal_summary(reasons: &[String]) -> String {
+fn refusal_summary(reasons: &[crate::migrate::Note]) -> String {
     let mut text = String::from("refused, nothing was written:");
     for reason in reasons {
         text.push_str("\n  - ");
-        text.push_str(reason);
+        // The message names its file where it has one; the reasons quote
+        // files and plans: escaped here, once for all.
+        text.push_str(&crate::report::escape_text(&reason.message));
     }
     text
 }

@@ -172,3 +172,29 @@ fn json_doc_lists_every_error_code() {
         port_convention::Error::CODES.iter().copied().collect();
     assert_eq!(listed, codes);
 }
+
+/// docs/migration-guide.md lists every diagnostic code of `migrate`, from
+/// `migrate::Code` (regenerated with `UPDATE_DOCS=1`).
+#[test]
+fn migration_guide_lists_every_migrate_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/migration-guide.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (start, end) = (
+        "<!-- migrate-codes:start -->\n",
+        "<!-- migrate-codes:end -->",
+    );
+    let head = text.split(start).next().unwrap();
+    let tail = text.split(end).nth(1).expect("a migrate-codes section");
+    let expected = format!(
+        "{head}{start}{}{end}{tail}",
+        port_convention::migrate::codes_markdown()
+    );
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap(),
+        expected,
+        "docs/migration-guide.md is stale: run UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules"
+    );
+}

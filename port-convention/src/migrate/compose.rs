@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::edits::project_family;
 use super::{
-    ChangeKind, NotFound, Note, PlanOptions, Planner, Rename, Target, Tree, VarUse, key_of,
+    ChangeKind, Code, NotFound, Note, PlanOptions, Planner, Rename, Target, Tree, VarUse, key_of,
 };
 use crate::check::{assignment_for, declared_service, project_env_name};
 use crate::compose::Claim;
@@ -55,7 +55,7 @@ pub(super) fn plan_service(
         if !all_alternatives {
             let files: Vec<&str> = defining.iter().map(|f| f.file.as_str()).collect();
             p.problems.push(
-                Note::new(format!(
+                Note::new(Code::AmbiguousService, format!(
                     "service {} is ambiguous: compose service {name} is defined in {}; name the file in {} \
                      (compose: {{ file: {} }}) or declare the files as alternatives",
                     service.name,
@@ -71,8 +71,13 @@ pub(super) fn plan_service(
     }
     for file in defining {
         let Some(text) = tree.texts.get(&file.file) else {
-            p.problems
-                .push(Note::new(format!("{}: could not be read", file.file)).about(&service.name));
+            p.problems.push(
+                Note::new(
+                    Code::UnreadableFile,
+                    format!("{}: could not be read", file.file),
+                )
+                .about(&service.name),
+            );
             continue;
         };
         let claims: Vec<&Claim> = file
@@ -231,8 +236,8 @@ fn plan_entry(
     p: &mut Planner,
 ) {
     let Some(first) = group.first() else { return };
-    let problem = |message: String| {
-        Note::new(message)
+    let problem = |code: Code, message: String| {
+        Note::new(code, message)
             .at(file, first.line, first.column)
             .about(&service.name)
     };
@@ -240,10 +245,13 @@ fn plan_entry(
         Ok(Some(v)) => v,
         Ok(None) => return,
         Err(why) => {
-            p.problems.push(problem(format!(
-                "cannot move {:?} of service {}: {why}; edit it by hand",
-                first.raw, first.service
-            )));
+            p.problems.push(problem(
+                Code::EntryNotMovable,
+                format!(
+                    "cannot move {:?} of service {}: {why}; edit it by hand",
+                    first.raw, first.service
+                ),
+            ));
             return;
         }
     };
@@ -256,7 +264,7 @@ fn plan_entry(
     let key = key_of(service, assignment);
     let single_assignment = group.len() == 1;
     if group.iter().any(|claim| claim.via_alias) {
-        p.problems.push(problem(format!(
+        p.problems.push(problem(Code::AliasEntry, format!(
             "the port entry {:?} of service {} is reached through a YAML alias or merge key; migrate only \
              edits entries written in place (editing the anchor would move every service that uses it): \
              write the entry out in the service, or edit the anchor by hand, and plan again",
@@ -265,13 +273,15 @@ fn plan_entry(
         return;
     }
     let Some(raw) = text.get(first.span.clone()) else {
-        p.problems
-            .push(problem("the entry's position is outside the file".into()));
+        p.problems.push(problem(
+            Code::VerificationFailed,
+            "the entry's position is outside the file".into(),
+        ));
         return;
     };
     let is_long = raw != first.raw;
     let Some((content_offset, inner)) = scalar_content(raw) else {
-        p.problems.push(problem(format!(
+        p.problems.push(problem(Code::UnsupportedEntry, format!(
             "the port entry {raw} uses YAML escapes, line folding or a block scalar; write it on one line \
              without escapes, or edit it by hand"
         )));
@@ -282,8 +292,10 @@ fn plan_entry(
     let interpolated: Interpolated = match interpolate(inner, &lookup) {
         Ok(i) => i,
         Err(err) => {
-            p.problems
-                .push(problem(format!("cannot read the entry {raw}: {err}")));
+            p.problems.push(problem(
+                Code::UnsupportedEntry,
+                format!("cannot read the entry {raw}: {err}"),
+            ));
             return;
         }
     };
@@ -294,8 +306,10 @@ fn plan_entry(
         match parts.len().checked_sub(2).and_then(|i| parts.get(i)) {
             Some(part) => part.clone(),
             None => {
-                p.problems
-                    .push(problem(format!("cannot find the host port in {raw}")));
+                p.problems.push(problem(
+                    Code::InvalidHostPort,
+                    format!("cannot find the host port in {raw}"),
+                ));
                 return;
             }
         }
@@ -315,9 +329,10 @@ fn plan_entry(
     if uses.is_empty() {
         let host_text = inner.get(host.clone()).unwrap_or("");
         if host_text.parse::<PortRange>().is_err() {
-            p.problems.push(problem(format!(
-                "the host port {host_text:?} of {raw} is not a port number or range"
-            )));
+            p.problems.push(problem(
+                Code::InvalidHostPort,
+                format!("the host port {host_text:?} of {raw} is not a port number or range"),
+            ));
             return;
         }
         let range = base + host.start..base + host.end;
@@ -344,10 +359,13 @@ fn plan_entry(
                 }
             }
             (None, true) => {
-                p.notes.push(problem(format!(
-                    "--use-env-vars: {}/{} has no `env:` in the convention; the literal stays a literal",
-                    service.name, assignment.name
-                )));
+                p.notes.push(problem(
+                    Code::NoConventionVariable,
+                    format!(
+                        "{}/{} has no `env:` in the convention; the literal stays a literal",
+                        service.name, assignment.name
+                    ),
+                ));
                 p.edit(file, text, range.clone(), &new_value);
                 p.change(
                     &key,
@@ -384,14 +402,14 @@ fn plan_entry(
                 .is_some_and(|d| other.span.start >= d.span.start && other.span.end <= d.span.end)
         });
         if u.span != host || !nested_only {
-            p.problems.push(problem(format!(
+            p.problems.push(problem(Code::UnsupportedEntry, format!(
                 "the host port of {raw} mixes text and variables; migrate rewrites only a literal or a single \
                  ${{VAR:-port}}; edit it by hand"
             )));
             return;
         }
         if u.operator.is_alternative() {
-            p.problems.push(problem(format!(
+            p.problems.push(problem(Code::UnsupportedEntry, format!(
                 "the host port of {raw} uses ${{{}{}...}} (an alternative value); edit it by hand",
                 u.name,
                 u.operator.symbol()
@@ -400,18 +418,24 @@ fn plan_entry(
         }
         if let Some(default) = u.default.as_ref().filter(|_| u.operator.is_default()) {
             if default.text.contains('$') {
-                p.problems.push(problem(format!(
-                    "the default of {} in {raw} is itself a template; edit it by hand",
-                    u.name
-                )));
+                p.problems.push(problem(
+                    Code::UnsupportedEntry,
+                    format!(
+                        "the default of {} in {raw} is itself a template; edit it by hand",
+                        u.name
+                    ),
+                ));
                 return;
             }
             if !default.text.is_empty() {
                 if default.text.parse::<PortRange>().is_err() {
-                    p.problems.push(problem(format!(
-                        "the default {:?} of {} in {raw} is not a port number or range",
-                        default.text, u.name
-                    )));
+                    p.problems.push(problem(
+                        Code::InvalidHostPort,
+                        format!(
+                            "the default {:?} of {} in {raw} is not a port number or range",
+                            default.text, u.name
+                        ),
+                    ));
                     return;
                 }
                 let range = base + default.span.start..base + default.span.end;
@@ -484,7 +508,7 @@ fn plan_entry(
         if let Some(value) = tree.env.get(var)
             && *value != new_value
         {
-            p.problems.push(problem(format!(
+            p.problems.push(problem(Code::EnvironmentOverride, format!(
                 "{var}={value} is set in the environment and wins over every file; unset it (or set it to \
                  {new_value}) and plan again"
             )));

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::edits::{line_column, project_family};
-use super::{ChangeKind, Edit, Note, Planner, PortKey, Tree, key_of};
+use super::{ChangeKind, Code, Edit, Note, Planner, PortKey, Tree, key_of};
 use crate::dotenv::DotenvEntry;
 use crate::{PortAssignment, ServiceDef};
 
@@ -136,10 +136,13 @@ pub(super) fn plan_env_files(tree: &Tree<'_>, p: &mut Planner) {
                 if let Some(at) = blocker {
                     if noted.insert(format!("ref:{}", rename.from)) {
                         p.notes.push(
-                            Note::new(format!(
-                                "{} is kept here: it is still read at {at} ({} now reads {})",
-                                rename.from, rename.compose_file, rename.to
-                            ))
+                            Note::new(
+                                Code::VariableStillRead,
+                                format!(
+                                    "{} is kept here: it is still read at {at} ({} now reads {})",
+                                    rename.from, rename.compose_file, rename.to
+                                ),
+                            )
                             .at(file, entry.line, entry.column)
                             .about(&rename.key.0),
                         );
@@ -147,7 +150,7 @@ pub(super) fn plan_env_files(tree: &Tree<'_>, p: &mut Planner) {
                 } else if keys.contains(rename.to.as_str()) {
                     if noted.insert(format!("dup:{}", rename.from)) {
                         p.notes.push(
-                            Note::new(format!(
+                            Note::new(Code::VariableNoLongerRead, format!(
                                 "{} is no longer read by {} (it reads {}, which this file sets too); \
                                  remove it by hand",
                                 rename.from, rename.compose_file, rename.to
@@ -178,9 +181,9 @@ pub(super) fn plan_env_files(tree: &Tree<'_>, p: &mut Planner) {
                     }),
                     Some(v) if v == assignment.port => {}
                     _ if decisions.is_empty() => p.notes.push(
-                        Note::new(format!(
+                        Note::new(Code::EnvValueLeftAlone, format!(
                             "{}={} is left alone: it is neither the legacy nor a current port of {} ({}); \
-                             pass --map {}={} to move it",
+                             the port map {}={} moves it",
                             entry.key,
                             entry.value,
                             service.name,
@@ -211,17 +214,20 @@ pub(super) fn plan_env_files(tree: &Tree<'_>, p: &mut Planner) {
             };
             if let Some(other) = decisions.iter().find(|d| d.new != decision.new) {
                 p.notes.push(
-                    Note::new(format!(
-                        "{} serves {}/{} and {}/{}; it is set to {} for {}/{}",
-                        entry.key,
-                        decision.key.0,
-                        decision.key.1,
-                        other.key.0,
-                        other.key.1,
-                        decision.new,
-                        decision.key.0,
-                        decision.key.1
-                    ))
+                    Note::new(
+                        Code::SharedVariable,
+                        format!(
+                            "{} serves {}/{} and {}/{}; it is set to {} for {}/{}",
+                            entry.key,
+                            decision.key.0,
+                            decision.key.1,
+                            other.key.0,
+                            other.key.1,
+                            decision.new,
+                            decision.key.0,
+                            decision.key.1
+                        ),
+                    )
                     .at(file, entry.line, entry.column)
                     .about(&decision.key.0),
                 );
@@ -232,7 +238,7 @@ pub(super) fn plan_env_files(tree: &Tree<'_>, p: &mut Planner) {
                     "{}={raw} is not a plain value (quoted escapes or ${{...}}); set it to {} by hand",
                     entry.key, decision.new
                 );
-                let note = Note::new(message)
+                let note = Note::new(Code::EnvValueNotPlain, message)
                     .at(file, entry.line, entry.column)
                     .about(&decision.key.0);
                 if decision.priority >= 3 {
@@ -261,11 +267,11 @@ pub(super) fn plan_env_files(tree: &Tree<'_>, p: &mut Planner) {
                     }
                     None => {
                         p.problems.push(
-                            Note::new(format!("cannot find the key {} on its line", entry.key)).at(
-                                file,
-                                entry.line,
-                                entry.column,
-                            ),
+                            Note::new(
+                                Code::EnvKeyNotFound,
+                                format!("cannot find the key {} on its line", entry.key),
+                            )
+                            .at(file, entry.line, entry.column),
                         );
                         continue;
                     }

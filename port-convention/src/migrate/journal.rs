@@ -150,6 +150,39 @@ pub fn state_of(events: &[Event]) -> State {
     state
 }
 
+/// What `apply` does in a tree whose last migration is in `state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Start a new migration.
+    Fresh,
+    /// Resume the interrupted one (it is the same plan).
+    Resume,
+    /// Refuse, for this reason.
+    Refuse(super::Code),
+}
+
+/// The transition of `apply` from the last migration's state: a finished
+/// or rolled back migration lets a new one start; an interrupted one is
+/// resumed when `same_plan` (the plan being applied edits the same files
+/// the same way), refused otherwise; an interrupted rollback must finish
+/// first.
+///
+/// ```
+/// use port_convention::migrate::{Code, State};
+/// use port_convention::migrate::journal::{Start, apply_start};
+/// assert_eq!(apply_start(State::Complete, false), Start::Fresh);
+/// assert_eq!(apply_start(State::Interrupted, true), Start::Resume);
+/// assert_eq!(apply_start(State::Interrupted, false), Start::Refuse(Code::MigrationInterrupted));
+/// ```
+pub fn apply_start(state: State, same_plan: bool) -> Start {
+    match state {
+        State::Complete | State::RolledBack => Start::Fresh,
+        State::Interrupted if same_plan => Start::Resume,
+        State::Interrupted => Start::Refuse(super::Code::MigrationInterrupted),
+        State::RollbackInterrupted => Start::Refuse(super::Code::RollbackInterrupted),
+    }
+}
+
 /// Whether `name` is a migration id: a UTC timestamp `20261127T210244Z`,
 /// with `-NN` when several migrations started in the same second.
 pub fn is_migration_id(name: &str) -> bool {

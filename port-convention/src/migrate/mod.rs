@@ -50,6 +50,7 @@
 //! ```
 
 mod compose;
+mod diagnostic;
 mod edits;
 mod env;
 pub mod journal;
@@ -57,6 +58,7 @@ mod paths;
 mod types;
 mod verify;
 
+pub use diagnostic::{Code, Note, codes_markdown};
 pub use edits::{apply_edits, line_column, plan_diff, sha256_hex, unified_diff};
 pub use journal::{Event, FileState, State, is_migration_id, state_of};
 pub use paths::{check_entry, check_plan_paths, unsafe_path_reason};
@@ -173,10 +175,13 @@ pub fn plan(tree: &Tree<'_>, options: &PlanOptions) -> Plan {
     for finding in crate::validate_convention(c) {
         if finding.severity == Severity::Error {
             p.problems.push(
-                Note::new(format!(
-                    "the convention has an error, fix it first: {}",
-                    finding.message
-                ))
+                Note::new(
+                    Code::ConventionError,
+                    format!(
+                        "the convention has an error, fix it first: {}",
+                        finding.message
+                    ),
+                )
                 .at(
                     finding.file.as_deref().unwrap_or(&c.file),
                     finding.line.unwrap_or(0),
@@ -187,10 +192,13 @@ pub fn plan(tree: &Tree<'_>, options: &PlanOptions) -> Plan {
     }
     for map in &options.maps {
         if !c.assignments().any(|(_, a)| a.port == map.new) {
-            p.problems.push(Note::new(format!(
-                "--map {map}: {} is not assigned to any service in the convention",
-                map.new
-            )));
+            p.problems.push(Note::new(
+                Code::MapNotAssigned,
+                format!(
+                    "port map {map}: {} is not assigned to any service in the convention",
+                    map.new
+                ),
+            ));
         }
     }
     for (service, assignment) in c.assignments() {

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::Note;
 use crate::check::Scan;
 use crate::{Convention, Error, PortRange, Protocol};
 
@@ -39,7 +40,7 @@ impl FromStr for PortMap {
     /// ```
     fn from_str(text: &str) -> Result<Self, Error> {
         let invalid = |why: &str| Error::InvalidArgument {
-            message: format!("--map {text:?}: {why} (expected OLD=NEW, e.g. 5432=7000)"),
+            message: format!("port map {text:?}: {why} (expected OLD=NEW, e.g. 5432=7000)"),
         };
         let (old, new) = text.split_once('=').ok_or_else(|| invalid("no `=`"))?;
         let port = |s: &str| s.trim().parse::<u16>().ok().filter(|p| *p != 0);
@@ -162,59 +163,6 @@ pub struct Change {
     pub from: String,
     /// The text after.
     pub to: String,
-}
-
-/// A message tied to a place, about a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Note {
-    /// The file, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// 1-based line (0: unknown).
-    #[serde(default)]
-    pub line: u32,
-    /// 1-based column (0: unknown).
-    #[serde(default)]
-    pub column: u32,
-    /// The convention service, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<String>,
-    /// What it says.
-    pub message: String,
-}
-
-impl Note {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        Note {
-            file: None,
-            line: 0,
-            column: 0,
-            service: None,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn at(mut self, file: &str, line: u32, column: u32) -> Self {
-        self.file = Some(file.to_owned());
-        self.line = line;
-        self.column = column;
-        self
-    }
-
-    pub(crate) fn about(mut self, service: &str) -> Self {
-        self.service = Some(service.to_owned());
-        self
-    }
-}
-
-impl fmt::Display for Note {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(file) = &self.file {
-            let at = crate::Location::new(file.clone(), self.line, self.column);
-            write!(f, "{at}: ")?;
-        }
-        f.write_str(&self.message)
-    }
 }
 
 /// A convention service (or one of its ports) the tree does not have.

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::edits::{apply_edits, sha256_hex};
 use super::{
-    ConventionRef, FileKind, FilePlan, Note, PLAN_FORMAT, PLAN_VERSION, Plan, PlanOptions, Planner,
-    Target, Tree,
+    Code, ConventionRef, FileKind, FilePlan, Note, PLAN_FORMAT, PLAN_VERSION, Plan, PlanOptions,
+    Planner, Target, Tree,
 };
 use crate::check::{Scan, TreeTexts, project_env_name, scan_texts};
 use crate::compose::Claim;
@@ -32,14 +32,19 @@ pub(super) fn finish(tree: &Tree<'_>, options: &PlanOptions, mut p: Planner) -> 
         };
         if overlapping {
             p.problems.push(
-                Note::new("two changes overlap in this file; please report this").at(&file, 0, 0),
+                Note::new(
+                    Code::VerificationFailed,
+                    "two changes overlap in this file; please report this",
+                )
+                .at(&file, 0, 0),
             );
             continue;
         }
         let new_text = match apply_edits(&file, text, &edits) {
             Ok(t) => t,
             Err(err) => {
-                p.problems.push(Note::new(err.to_string()).at(&file, 0, 0));
+                p.problems
+                    .push(Note::new(Code::VerificationFailed, err.to_string()).at(&file, 0, 0));
                 continue;
             }
         };
@@ -113,7 +118,7 @@ pub(super) fn finish(tree: &Tree<'_>, options: &PlanOptions, mut p: Planner) -> 
         targets: p.targets,
         stacks,
         not_found: p.not_found,
-        notes: p.notes,
+        notes: p.notes.into_iter().map(Note::warning).collect(),
         problems: p.problems,
     }
 }
@@ -127,11 +132,11 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
         }
         let Some(now) = after.compose_files.iter().find(|f| f.file == before.file) else {
             p.problems.push(
-                Note::new("the edited file is no longer a compose file; please report this").at(
-                    &before.file,
-                    0,
-                    0,
-                ),
+                Note::new(
+                    Code::VerificationFailed,
+                    "the edited file is no longer a compose file; please report this",
+                )
+                .at(&before.file, 0, 0),
             );
             continue;
         };
@@ -141,10 +146,10 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
                 && !old_rules.contains(&(finding.rule, finding.line))
             {
                 p.problems.push(
-                    Note::new(format!(
-                        "the edit would break the file: {}",
-                        finding.message
-                    ))
+                    Note::new(
+                        Code::EditBreaksFile,
+                        format!("the edit would break the file: {}", finding.message),
+                    )
                     .at(
                         &before.file,
                         finding.line.unwrap_or(0),
@@ -156,6 +161,7 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
         if now.claims.len() != before.claims.len() {
             p.problems.push(
                 Note::new(
+                    Code::VerificationFailed,
                     "the edited file publishes a different number of ports; please report this",
                 )
                 .at(&before.file, 0, 0),
@@ -186,7 +192,7 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
             if !same_rest || new.mapping.published != expected {
                 let (kind, message) = if target.is_some() {
                     (
-                        true,
+                        Code::VerificationFailed,
                         format!(
                             "after the edit, {} would publish {} instead of {}; please report this",
                             new.service, new.mapping, expected
@@ -194,17 +200,17 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
                     )
                 } else {
                     (
-                        false,
+                        Code::SharedValueMovesService,
                         format!(
                             "changing a shared .env value also moves service {} from {} to {}",
                             new.service, old.mapping, new.mapping
                         ),
                     )
                 };
-                let note = Note::new(message)
+                let note = Note::new(kind, message)
                     .at(&old.file, old.line, old.column)
                     .about(&new.service);
-                if kind {
+                if kind == Code::VerificationFailed {
                     p.problems.push(note);
                 } else {
                     p.notes.push(note);
@@ -217,7 +223,11 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
             && let Err(err) = &env.parsed
         {
             p.problems.push(
-                Note::new(format!("the edit would break the file: {err}")).at(&env.file, 0, 0),
+                Note::new(
+                    Code::EditBreaksFile,
+                    format!("the edit would break the file: {err}"),
+                )
+                .at(&env.file, 0, 0),
             );
         }
     }
@@ -246,7 +256,7 @@ pub fn target_conflicts(convention: &Convention, scan: &Scan, targets: &[Target]
                 continue;
             }
             out.push(
-                Note::new(format!(
+                Note::new(Code::TargetConflict, format!(
                     "target port {}/{} of {} ({}) is already published by service {} at {}:{}:{}",
                     target.ports,
                     target.protocol,
@@ -278,7 +288,7 @@ pub fn target_conflicts(convention: &Convention, scan: &Scan, targets: &[Target]
                 && !convention.are_alternatives(&a.file, &b.file)
             {
                 out.push(
-                    Note::new(format!(
+                    Note::new(Code::TargetTwice, format!(
                         "target port {}/{} would be published twice: by {} here and by {} at {}:{}:{}",
                         a.ports, a.protocol, a.service, b.service, b.file, b.line, b.column
                     ))

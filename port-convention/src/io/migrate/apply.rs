@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
 use super::{failpoint::*, fs::*, journal::*, lock::*};
 use crate::migrate::{
-    self, Event, FileState, Plan, State, apply_edits, remaining_drift, sha256_hex, target_conflicts,
+    self, Code, Event, FileState, Note, Plan, State, apply_edits, remaining_drift, sha256_hex,
+    target_conflicts,
 };
 use crate::{Convention, Error, Finding};
 
@@ -75,7 +76,7 @@ pub struct ApplyOutcome {
     pub plan: Plan,
 }
 
-pub(super) fn refuse(reasons: Vec<String>) -> Error {
+pub(super) fn refuse(reasons: Vec<Note>) -> Error {
     Error::MigrationRefused { reasons }
 }
 
@@ -92,7 +93,7 @@ pub(super) fn port_in_use(port: u16, protocol: crate::Protocol) -> bool {
     in_use("127.0.0.1") || in_use("0.0.0.0")
 }
 
-pub(super) fn writable_problems(root: &Path, plan: &Plan) -> Vec<String> {
+pub(super) fn writable_problems(root: &Path, plan: &Plan) -> Vec<Note> {
     let mut reasons = Vec::new();
     let mut dirs: Vec<PathBuf> = vec![root.to_owned()];
     for file in &plan.files {
@@ -102,22 +103,29 @@ pub(super) fn writable_problems(root: &Path, plan: &Plan) -> Vec<String> {
         let path = match resolve_inside(root, &file.file, "the plan") {
             Ok(path) => path,
             Err(err) => {
-                reasons.push(err.to_string());
+                reasons.push(Note::new(Code::NotWritable, err.to_string()).at(&file.file, 0, 0));
                 continue;
             }
         };
         match fs::symlink_metadata(&path) {
             Ok(meta) if meta.permissions().readonly() => {
-                reasons.push(format!("{name} is read-only"));
+                reasons.push(
+                    Note::new(Code::NotWritable, format!("{name} is read-only"))
+                        .at(&file.file, 0, 0),
+                );
             }
             Ok(_) => {
                 let mut options = OpenOptions::new();
                 options.append(true);
                 if let Err(e) = no_follow(&mut options).open(&path) {
-                    reasons.push(format!("{name} cannot be written: {e}"));
+                    reasons.push(
+                        Note::new(Code::NotWritable, format!("{name} cannot be written: {e}"))
+                            .at(&file.file, 0, 0),
+                    );
                 }
             }
-            Err(e) => reasons.push(format!("{name}: {e}")),
+            Err(e) => reasons
+                .push(Note::new(Code::NotWritable, format!("{name}: {e}")).at(&file.file, 0, 0)),
         }
         let dir = parent_of(&path);
         if !dirs.contains(&dir) {
@@ -134,9 +142,12 @@ pub(super) fn writable_problems(root: &Path, plan: &Plan) -> Vec<String> {
                 failpoint("mid-probe");
                 drop(probe);
             }
-            Err(e) => reasons.push(format!(
-                "cannot create files in {} (needed for atomic writes): {e}",
-                crate::report::escape_text(&dir.display().to_string())
+            Err(e) => reasons.push(Note::new(
+                Code::NotWritable,
+                format!(
+                    "cannot create files in {} (needed for atomic writes): {e}",
+                    crate::report::escape_text(&dir.display().to_string())
+                ),
             )),
         }
     }
@@ -146,16 +157,19 @@ pub(super) fn writable_problems(root: &Path, plan: &Plan) -> Vec<String> {
 pub(super) fn load_checked_convention(plan: &Plan) -> Result<Convention, Error> {
     let path = PathBuf::from(&plan.convention.path);
     if plan.convention.sha256.is_empty() {
-        return Err(refuse(vec![
-            "the plan does not record the SHA-256 of its convention; make it with `migrate plan`"
-                .into(),
-        ]));
+        return Err(refuse(vec![Note::new(
+            Code::ConventionUnrecorded,
+            "the plan does not record the SHA-256 of its convention; make it with `migrate plan`",
+        )]));
     }
     let text = crate::io::read_text(&path)?;
     if sha256_hex(text.as_bytes()) != plan.convention.sha256 {
-        return Err(refuse(vec![format!(
-            "{} changed since the plan was made; plan again",
-            crate::report::escape_text(&path.display().to_string())
+        return Err(refuse(vec![Note::new(
+            Code::ConventionChanged,
+            format!(
+                "{} changed since the plan was made; plan again",
+                crate::report::escape_text(&path.display().to_string())
+            ),
         )]));
     }
     crate::io::convention_from_text(&path.display().to_string(), &text)
@@ -166,7 +180,7 @@ pub(super) fn new_texts(
     root: &Path,
     plan: &Plan,
     allow_new: bool,
-) -> Result<Vec<(String, Vec<u8>)>, Vec<String>> {
+) -> Result<Vec<(String, Vec<u8>)>, Vec<Note>> {
     let mut out = Vec::new();
     let mut reasons = Vec::new();
     for file in &plan.files {
@@ -174,7 +188,7 @@ pub(super) fn new_texts(
         let bytes = match read_bytes(&path) {
             Ok(b) => b,
             Err(e) => {
-                reasons.push(e.to_string());
+                reasons.push(Note::new(Code::FileChanged, e.to_string()).at(&file.file, 0, 0));
                 continue;
             }
         };
@@ -185,19 +199,19 @@ pub(super) fn new_texts(
                 continue;
             }
             FileState::New => {
-                reasons.push(format!(
+                reasons.push(Note::new(Code::AlreadyApplied, format!(
                     "{} already has the text this plan writes (was the plan applied already? see `migrate status`)",
                     file.file
-                ));
+                )).at(&file.file, 0, 0));
                 continue;
             }
             FileState::Changed | FileState::Missing => {
-                reasons.push(format!(
+                reasons.push(Note::new(Code::FileChanged, format!(
                     "{} changed since the plan was made (SHA-256 {} expected, {} found); plan again",
                     file.file,
                     short(&file.sha256),
                     short(&sha)
-                ));
+                )).at(&file.file, 0, 0));
                 continue;
             }
             FileState::Old => {}
@@ -207,11 +221,19 @@ pub(super) fn new_texts(
             Ok(new) if sha256_hex(new.as_bytes()) == file.new_sha256 => {
                 out.push((file.file.clone(), new.into_bytes()))
             }
-            Ok(_) => reasons.push(format!(
-                "{}: the plan's edits do not give the planned SHA-256 (plan damaged?)",
-                file.file
-            )),
-            Err(err) => reasons.push(err.to_string()),
+            Ok(_) => reasons.push(
+                Note::new(
+                    Code::PlanDamaged,
+                    format!(
+                        "{}: the plan's edits do not give the planned SHA-256 (plan damaged?)",
+                        file.file
+                    ),
+                )
+                .at(&file.file, 0, 0),
+            ),
+            Err(err) => {
+                reasons.push(Note::new(Code::PlanDamaged, err.to_string()).at(&file.file, 0, 0))
+            }
         }
     }
     if reasons.is_empty() {
@@ -225,7 +247,7 @@ pub(super) fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 
-pub(super) fn check_ports(plan: &Plan, skip: bool, reasons: &mut Vec<String>) {
+pub(super) fn check_ports(plan: &Plan, skip: bool, reasons: &mut Vec<Note>) {
     if skip {
         return;
     }
@@ -237,11 +259,11 @@ pub(super) fn check_ports(plan: &Plan, skip: bool, reasons: &mut Vec<String>) {
             }
             seen.push((port, target.protocol));
             if port_in_use(port, target.protocol) {
-                reasons.push(format!(
+                reasons.push(Note::new(Code::PortInUse, format!(
                     "port {port}/{} (target of {} {}) is in use on this machine; stop what listens there \
-                     (or pass --skip-port-check)",
+                     (or skip the port check)",
                     target.protocol, target.service, target.port_name
-                ));
+                )).at(&target.file, target.line, target.column).about(&target.service));
             }
         }
     }
@@ -288,41 +310,50 @@ pub(super) fn apply_locked(
 ) -> Result<ApplyOutcome, Error> {
     resolve_plan(root, plan, "the plan")?;
     if let Some((last, pending)) = status_and_plan(root, None)? {
-        match last.state {
-            State::Interrupted => {
-                if pending.files == plan.files {
-                    return resume_locked(root, options, progress, lock);
-                }
-                return Err(refuse(vec![format!(
-                    "migration {} was interrupted; finish it with `migrate apply` (no plan) or undo it with \
+        match migrate::journal::apply_start(last.state, pending.files == plan.files) {
+            migrate::journal::Start::Fresh => {}
+            migrate::journal::Start::Resume => {
+                return resume_locked(root, options, progress, lock);
+            }
+            migrate::journal::Start::Refuse(code @ Code::RollbackInterrupted) => {
+                return Err(refuse(vec![Note::new(
+                    code,
+                    format!(
+                        "the rollback of migration {} was interrupted; run `migrate rollback` again first",
+                        last.id
+                    ),
+                )]));
+            }
+            migrate::journal::Start::Refuse(code) => {
+                return Err(refuse(vec![Note::new(
+                    code,
+                    format!(
+                        "migration {} was interrupted; finish it with `migrate apply` (no plan) or undo it with \
                      `migrate rollback` first",
-                    last.id
+                        last.id
+                    ),
                 )]));
             }
-            State::RollbackInterrupted => {
-                return Err(refuse(vec![format!(
-                    "the rollback of migration {} was interrupted; run `migrate rollback` again first",
-                    last.id
-                )]));
-            }
-            State::Complete | State::RolledBack => {}
         }
     }
     if !plan.problems.is_empty() {
+        // Each problem keeps its code and place.
         return Err(refuse(
             plan.problems
                 .iter()
-                .map(|p| {
-                    format!(
-                        "the plan has a problem: {}",
-                        crate::report::escape_text(&p.to_string())
-                    )
+                .map(|p| Note {
+                    severity: crate::Severity::Error,
+                    message: format!("the plan has a problem: {p}"),
+                    ..p.clone()
                 })
                 .collect(),
         ));
     }
     if plan.files.is_empty() {
-        return Err(refuse(vec!["the plan changes nothing".into()]));
+        return Err(refuse(vec![Note::new(
+            Code::PlanEmpty,
+            "the plan changes nothing",
+        )]));
     }
     // Pre-flight: nothing is written before every check has passed.
     let convention = load_checked_convention(plan)?;
@@ -336,10 +367,14 @@ pub(super) fn apply_locked(
     };
     let env = options.env.clone().unwrap_or_else(crate::io::process_env);
     let (scan, _) = read_tree(root, &convention, &env)?;
+    // A refusal's message says where (its place is in the note too).
     reasons.extend(
         target_conflicts(&convention, &scan, &plan.targets)
-            .iter()
-            .map(|n| crate::report::escape_text(&n.to_string())),
+            .into_iter()
+            .map(|n| Note {
+                message: n.to_string(),
+                ..n
+            }),
     );
     check_ports(plan, options.skip_port_check, &mut reasons);
     reasons.extend(writable_problems(root, plan));
@@ -423,10 +458,16 @@ pub(super) fn backup(
         let bytes = read_bytes(&resolve_inside(root, &file.file, "the plan")?)?;
         let sha = sha256_hex(&bytes);
         if FileState::of(file, Some(&sha)) != FileState::Old {
-            return Err(refuse(vec![format!(
-                "{} changed while it was being backed up; nothing was written to it",
-                file.file
-            )]));
+            return Err(refuse(vec![
+                Note::new(
+                    Code::ChangedDuringMigration,
+                    format!(
+                        "{} changed while it was being backed up; nothing was written to it",
+                        file.file
+                    ),
+                )
+                .at(&file.file, 0, 0),
+            ]));
         }
         let copy_dir = match file.file.rsplit_once('/') {
             Some((parent, _)) => format!("files/{parent}"),
@@ -499,7 +540,7 @@ pub(super) fn write_files(
             continue;
         }
         if state != FileState::Old {
-            return Err(refuse(vec![format!(
+            return Err(refuse(vec![Note::new(Code::ChangedDuringMigration, format!(
                 "{name} changed during the migration; stopped before writing it. Files written so far: {}. \
                  Run `migrate rollback` to restore them",
                 if written.is_empty() {
@@ -507,7 +548,7 @@ pub(super) fn write_files(
                 } else {
                     written.join(", ")
                 }
-            )]));
+            )).at(&name, 0, 0)]));
         }
         write_atomic(&path, &bytes, Some("mid-write"), true)?;
         failpoint("after-rename");
@@ -558,13 +599,19 @@ pub(super) fn resume_locked(
     lock: &mut MigrationLock,
 ) -> Result<ApplyOutcome, Error> {
     let Some((last, plan)) = status_and_plan(root, None)? else {
-        return Err(refuse(vec!["there is no migration to resume".into()]));
+        return Err(refuse(vec![Note::new(
+            Code::NothingToResume,
+            "there is no migration to resume",
+        )]));
     };
     if last.state != State::Interrupted {
-        return Err(refuse(vec![format!(
-            "migration {} is {}, not interrupted: nothing to resume",
-            last.id,
-            last.state.as_str()
+        return Err(refuse(vec![Note::new(
+            Code::NothingToResume,
+            format!(
+                "migration {} is {}, not interrupted: nothing to resume",
+                last.id,
+                last.state.as_str()
+            ),
         )]));
     }
     let dir = last.dir.clone();
@@ -572,16 +619,18 @@ pub(super) fn resume_locked(
     let mut reasons = Vec::new();
     for (file, state) in &last.files {
         if matches!(state, FileState::Changed | FileState::Missing) {
-            reasons.push(format!(
+            reasons.push(Note::new(Code::ChangedSinceMigration, format!(
                 "{file} is neither as before the migration nor as the migration writes it (changed by \
-                 someone else?); fix it by hand or run `migrate rollback --force`"
-            ));
+                 someone else?); fix it by hand or force the rollback"
+            )).at(file, 0, 0));
         }
     }
     let manifest = read_manifest(&dir)?;
     if manifest.is_none() && last.files.iter().any(|(_, s)| *s != FileState::Old) {
-        reasons
-            .push("the backup is incomplete but files were changed; restore them by hand".into());
+        reasons.push(Note::new(
+            Code::BackupIncomplete,
+            "the backup is incomplete but files were changed; restore them by hand",
+        ));
     }
     if let Some(m) = &manifest {
         check_manifest(root, &dir, m, &plan)?;

@@ -385,21 +385,21 @@ pub(super) fn backup_copy(dir: &Path, entry: &str) -> Result<PathBuf, Error> {
     resolve_inside(&dir.join("files"), entry, "a backup copy")
 }
 
-pub(super) fn verify_backup(dir: &Path, manifest: &Manifest) -> Vec<String> {
+pub(super) fn verify_backup(dir: &Path, manifest: &Manifest) -> Vec<migrate::Note> {
     let mut reasons = Vec::new();
     for entry in &manifest.files {
         let bytes = backup_copy(dir, &entry.file).and_then(|path| read_bytes(&path));
         match bytes {
             Ok(bytes) if sha256_hex(&bytes) == entry.sha256 => {}
-            Ok(_) => reasons.push(format!(
+            Ok(_) => reasons.push(migrate::Note::new(migrate::Code::BackupDamaged, format!(
                 "the backup copy of {} does not match its manifest (SHA-256 {}); the backup is damaged",
                 entry.file,
                 short(&entry.sha256)
-            )),
-            Err(e) => reasons.push(format!(
+            )).at(&entry.file, 0, 0)),
+            Err(e) => reasons.push(migrate::Note::new(migrate::Code::BackupDamaged, format!(
                 "the backup copy of {} cannot be read: {e}",
                 entry.file
-            )),
+            )).at(&entry.file, 0, 0)),
         }
     }
     reasons

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
 use super::{apply::*, failpoint::*, fs::*, journal::*, lock::*};
 use crate::Error;
-use crate::migrate::{Event, FileState, Plan, State, sha256_hex};
+use crate::migrate::{Code, Event, FileState, Note, Plan, State, sha256_hex};
 
 /// What `rollback` did.
 #[derive(Debug, Clone)]
@@ -50,9 +50,12 @@ pub fn rollback(
 ) -> Result<RollbackOutcome, Error> {
     let mut lock = MigrationLock::take(root)?;
     let Some((status, plan)) = status_and_plan(root, id)? else {
-        return Err(refuse(vec![format!(
-            "there is no migration under {} to roll back",
-            crate::report::escape_text(&root.display().to_string())
+        return Err(refuse(vec![Note::new(
+            Code::NoMigration,
+            format!(
+                "there is no migration under {} to roll back",
+                crate::report::escape_text(&root.display().to_string())
+            ),
         )]));
     };
     let dir = status.dir.clone();
@@ -75,9 +78,9 @@ pub fn rollback(
         // written only after the manifest).
         for (file, state) in &status.files {
             if *state != FileState::Old {
-                reasons.push(format!(
+                reasons.push(Note::new(Code::BackupIncomplete, format!(
                     "{file} changed, but the backup of this migration is incomplete: restore it by hand"
-                ));
+                )).at(file, 0, 0));
             }
         }
         if !reasons.is_empty() {
@@ -101,13 +104,19 @@ pub fn rollback(
     reasons.extend(verify_backup(&dir, &manifest));
     for (file, state) in &status.files {
         match state {
-            FileState::Changed if !force => reasons.push(format!(
-                "{file} changed since the migration wrote it; rolling back would lose that change \
-                 (pass --force to restore it anyway)"
-            )),
-            FileState::Missing if !force => reasons.push(format!(
-                "{file} was deleted since the migration; pass --force to restore it"
-            )),
+            FileState::Changed if !force => {
+                let message = format!(
+                    "{file} changed since the migration wrote it; rolling back would lose that \
+                     change (force the rollback to restore it anyway)"
+                );
+                reasons.push(Note::new(Code::ChangedSinceMigration, message).at(file, 0, 0));
+            }
+            FileState::Missing if !force => {
+                let message = format!(
+                    "{file} was deleted since the migration; force the rollback to restore it"
+                );
+                reasons.push(Note::new(Code::ChangedSinceMigration, message).at(file, 0, 0));
+            }
             _ => {}
         }
     }
@@ -124,7 +133,7 @@ pub fn rollback(
             to_restore.push(entry.clone());
         }
     }
-    let dirs_ok: Vec<String> = writable_problems(
+    let dirs_ok: Vec<Note> = writable_problems(
         root,
         &Plan {
             files: plan
@@ -161,10 +170,16 @@ pub fn rollback(
         });
         let bytes = read_bytes(&backup_copy(&dir, &entry.file)?)?;
         if sha256_hex(&bytes) != entry.sha256 {
-            return Err(refuse(vec![format!(
-                "the backup copy of {} changed during the rollback",
-                entry.file
-            )]));
+            return Err(refuse(vec![
+                Note::new(
+                    Code::ChangedDuringMigration,
+                    format!(
+                        "the backup copy of {} changed during the rollback",
+                        entry.file
+                    ),
+                )
+                .at(&entry.file, 0, 0),
+            ]));
         }
         if let Some((parent, _)) = entry.file.rsplit_once('/') {
             create_dirs_no_follow(root, parent)?;
