@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use port_convention::report::Color;
-use port_convention::{Error, allocate, convention_schema, io};
+use port_convention::{Error, convention_schema};
 
 /// Reading thousands of YAML files is allocation-heavy; with mimalloc `check`
 /// runs 12% fewer instructions on the bench tree (callgrind, benches/README.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod allocate;
 mod check;
 mod migrate;
 mod parse_ports;
@@ -36,19 +37,7 @@ enum Command {
     /// Parse compose port specs and print one JSON object per spec.
     ParsePorts(parse_ports::Args),
     /// Print the lowest free ports of a named range, one a line.
-    Allocate {
-        /// The range name, as declared in ports.yaml.
-        range: String,
-        /// How many ports.
-        #[arg(long, default_value_t = 1)]
-        count: usize,
-        /// The convention file (default: ports.yaml here or in a parent directory).
-        #[arg(short = 'c', long = "convention")]
-        convention: Option<PathBuf>,
-        /// Also skip ports held on this machine right now (sockets, containers).
-        #[arg(long)]
-        live: bool,
-    },
+    Allocate(allocate::Args),
     /// Check the repository (every compose and .env file) and the convention.
     Check(check::Args),
     /// List every published host port, sorted, with its owner and source.
@@ -128,32 +117,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::ParsePorts(args) => Ok(parse_ports::run(&args)),
-        Command::Allocate {
-            range,
-            count,
-            convention,
-            live,
-        } => {
-            let (_, convention) = io::load_convention_or_find(convention.as_deref())?;
-            // A port held in either protocol is skipped: allocation hands
-            // out a port for every protocol of a service.
-            let held: Vec<u16> = if live {
-                let holders = io::live::read_holders(&Default::default())?;
-                for note in &holders.notes {
-                    eprintln!(
-                        "port-convention: note: {}",
-                        port_convention::report::escape_text(note)
-                    );
-                }
-                holders.ports.iter().map(|h| h.port).collect()
-            } else {
-                Vec::new()
-            };
-            let ports = allocate(&convention, &range, count, &held)?;
-            let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
-            print_out(&text);
-            Ok(0)
-        }
+        Command::Allocate(args) => allocate::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Projects(args) => projects::run(&args),

@@ -41,9 +41,11 @@ complete -c port-convention -n "__fish_port_convention_needs_command" -f -a "hel
 complete -c port-convention -n "__fish_port_convention_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c port-convention -n "__fish_port_convention_using_subcommand parse-ports" -l env -d 'A variable for interpolating the specs (repeatable). Only these are used: the process environment is not, so output is reproducible' -r
 complete -c port-convention -n "__fish_port_convention_using_subcommand parse-ports" -s h -l help -d 'Print help'
+complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
+complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l env-file -d 'Interpolation variables from this file instead of each project\'s .env (repeatable; later files win; the process environment wins over all)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l count -d 'How many ports' -r
-complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -s c -l convention -d 'The convention file (default: ports.yaml here or in a parent directory)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l live -d 'Also skip ports held on this machine right now (sockets, containers)'
+complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l explain -d 'Say on stderr why each port below the last one given was skipped'
 complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -s h -l help -d 'Print help'
 complete -c port-convention -n "__fish_port_convention_using_subcommand check" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand check" -l env-file -d 'Interpolation variables from this file instead of each project\'s .env (repeatable; later files win; the process environment wins over all)' -r -F

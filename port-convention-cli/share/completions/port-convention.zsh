@@ -44,13 +44,16 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (allocate)
 _arguments "${_arguments_options[@]}" : \
+'-c+[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
+'--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
+'*--env-file=[Interpolation variables from this file instead of each project'\''s .env (repeatable; later files win; the process environment wins over all)]:FILE:_files' \
 '--count=[How many ports]:COUNT:_default' \
-'-c+[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
-'--convention=[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
 '--live[Also skip ports held on this machine right now (sockets, containers)]' \
+'--explain[Say on stderr why each port below the last one given was skipped]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':range -- The range name, as declared in ports.yaml:_default' \
+'*::paths -- Directories to scan (default\: the directory of ports.yaml, else the current directory):_files' \
 && ret=0
 ;;
 (check)
