@@ -79,9 +79,10 @@ enum PlanFormat {
 struct PlanArgs {
     #[command(flatten)]
     flags: PlanFlags,
-    /// The directory to migrate (default: the directory of ports.yaml).
+    /// The directory to migrate (default: the directory of ports.yaml); one
+    /// directory, as every migrate command takes (its backups live under it).
     #[arg(value_name = "PATH")]
-    paths: Vec<PathBuf>,
+    path: Option<PathBuf>,
     /// Save the plan (with the SHA-256 of every file it would touch) here.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -95,12 +96,15 @@ struct PlanArgs {
 
 #[derive(clap::Args)]
 struct ApplyArgs {
-    /// A plan saved by `migrate plan --out` (default: plan now and apply).
-    #[arg(value_name = "PLAN")]
+    /// A plan saved by `migrate plan --out`, or the directory to plan and
+    /// apply in one go (default: plan now and apply in the directory of
+    /// ports.yaml).
+    #[arg(value_name = "PLAN|PATH")]
     plan: Option<PathBuf>,
     #[command(flatten)]
     flags: PlanFlags,
-    /// The directory to migrate (default: the plan's root, else the directory of ports.yaml).
+    /// Apply the plan in DIR instead of the directory it names (a plan file
+    /// is not trusted to choose where it writes).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Do not refuse when a target port is listening on this machine (tests, CI).
@@ -110,12 +114,14 @@ struct ApplyArgs {
 
 #[derive(clap::Args)]
 struct RollbackArgs {
-    /// The backup: a directory .port-convention/backups/<id>, or an id
-    /// (default: the last migration).
-    #[arg(value_name = "BACKUP")]
+    /// The migrated directory (its last migration), a backup directory
+    /// .port-convention/backups/<id>, or an id (default: the last migration
+    /// of the nearest directory upward with .port-convention/backups, else of
+    /// the directory of ports.yaml).
+    #[arg(value_name = "PATH|BACKUP")]
     backup: Option<String>,
-    /// The migrated directory (default: the nearest directory upward with
-    /// .port-convention/backups, else the directory of ports.yaml).
+    /// The migrated directory, with an id as BACKUP (same as giving the
+    /// directory as PATH).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// The convention file used to find the default root.
@@ -139,7 +145,10 @@ enum StatusFormat {
 struct StatusArgs {
     /// The migrated directory (default: the nearest directory upward with
     /// .port-convention/backups, else the directory of ports.yaml).
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_name = "PATH", conflicts_with = "root")]
+    path: Option<PathBuf>,
+    /// The migrated directory (same as PATH).
+    #[arg(long, value_name = "DIR", hide = true)]
     root: Option<PathBuf>,
     /// The convention file used to find the default root.
     #[arg(short = 'c', long = "convention")]
@@ -156,16 +165,6 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         Command::Apply(a) => apply(a),
         Command::Rollback(a) => rollback(a),
         Command::Status(a) => status(a),
-    }
-}
-
-fn single_root(paths: &[PathBuf]) -> Result<Option<PathBuf>, Error> {
-    match paths {
-        [] => Ok(None),
-        [one] => Ok(Some(one.clone())),
-        _ => Err(Error::InvalidArgument {
-            message: "migrate works on one directory at a time (its backups live under it)".into(),
-        }),
     }
 }
 
@@ -203,7 +202,7 @@ fn default_root(root: Option<&Path>, convention: Option<&Path>, look_for_state: 
 
 fn plan(args: &PlanArgs) -> Result<u8, Error> {
     let planned = mig::plan_migration(&PlanRequest {
-        root: single_root(&args.paths)?,
+        root: args.path.clone(),
         convention: args.flags.convention.clone(),
         env: None,
         options: args.flags.options(),
@@ -463,16 +462,22 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
         env: None,
     };
     let mut progress = indicator();
-    let outcome = match &args.plan {
+    // A directory: plan and apply in it, as `migrate plan PATH` plans.
+    let (plan_file, dir) = match &args.plan {
         Some(path) if path.is_dir() => {
-            return Err(Error::InvalidArgument {
-                message: format!(
-                    "{} is a directory, not a plan file; to plan and apply in one go, use `migrate apply --root {}`",
-                    path.display(),
-                    path.display()
-                ),
-            });
+            if args.root.is_some() {
+                return Err(Error::InvalidArgument {
+                    message: format!(
+                        "{} is a directory and --root names another; give the directory once",
+                        esc(&path.display().to_string())
+                    ),
+                });
+            }
+            (None, Some(path.clone()))
         }
+        other => (other.clone(), args.root.clone()),
+    };
+    let outcome = match &plan_file {
         Some(path) => {
             let mut plan = mig::load_plan(path)?;
             match &args.root {
@@ -487,11 +492,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
             mig::apply(&plan, &options, &mut progress)?
         }
         None => {
-            let root = default_root(
-                args.root.as_deref(),
-                args.flags.convention.as_deref(),
-                false,
-            );
+            let root = default_root(dir.as_deref(), args.flags.convention.as_deref(), false);
             let interrupted =
                 mig::status(&root, None)?.is_some_and(|s| s.state == State::Interrupted);
             if interrupted {
@@ -627,6 +628,13 @@ fn describe_outcome(outcome: &ApplyOutcome) -> String {
 
 fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
     let (root, id) = match &args.backup {
+        Some(dir)
+            if args.root.is_none()
+                && Path::new(dir).join(mig::STATE_DIR).is_dir()
+                && !Path::new(dir).join("plan.json").is_file() =>
+        {
+            (PathBuf::from(dir), None)
+        }
         Some(backup) if Path::new(backup).join("plan.json").is_file() => {
             let dir = std::path::absolute(backup).unwrap_or_else(|_| PathBuf::from(backup));
             let id = dir.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -684,14 +692,18 @@ fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
 }
 
 fn status(args: &StatusArgs) -> Result<u8, Error> {
-    let root = default_root(args.root.as_deref(), args.convention.as_deref(), true);
+    let given = args.path.as_deref().or(args.root.as_deref());
+    let root = default_root(given, args.convention.as_deref(), true);
     let status = mig::status(&root, None)?;
     let Some(status) = status else {
         match args.format {
             StatusFormat::Json => print_out("{\"state\": \"none\"}\n"),
             StatusFormat::Human => print_out(&format!(
                 "No migration under {}: nothing to resume or roll back.\n",
-                esc(&root.display().to_string())
+                esc(&std::path::absolute(&root)
+                    .unwrap_or_else(|_| root.clone())
+                    .display()
+                    .to_string())
             )),
         }
         return Ok(0);

@@ -342,10 +342,16 @@ fn allocate_skips_published_ports_and_explains_why() {
     }
     assert_eq!(err.lines().count(), 4, "{err}");
     // Without --explain, nothing on stderr; the reserved range stays skipped.
-    let out = run_in(&dir.path().join("repo"), &["allocate", "db", "--count", "5"]);
+    let out = run_in(
+        &dir.path().join("repo"),
+        &["allocate", "db", "--count", "5"],
+    );
     assert_eq!(code(&out), 2, "{}", stdout(&out));
     assert!(stderr(&out).contains("range-full"), "{}", stderr(&out));
-    let out = run_in(&dir.path().join("repo"), &["allocate", "db", "--count", "4"]);
+    let out = run_in(
+        &dir.path().join("repo"),
+        &["allocate", "db", "--count", "4"],
+    );
     assert_eq!(stdout(&out), "7002\n7005\n7006\n7007\n");
     assert_eq!(stderr(&out), "");
 }

@@ -507,3 +507,46 @@ fn refusals_are_coded_and_the_cli_adds_the_flag() {
         assert!(!reason.message.contains("--"), "{reason:?}");
     }
 }
+
+/// Every migrate command takes the directory the same way, as its PATH:
+/// `plan PATH`, `apply PATH` (plan and apply), `status PATH`,
+/// `rollback PATH`; `plan` refuses two directories at parse time; `status`
+/// in `.` names the directory.
+#[test]
+fn migrate_commands_take_the_directory_as_path() {
+    let c = case();
+    let conv = c.convention.to_str().unwrap();
+    let outside = c.root.parent().unwrap();
+    let tree = c.root.to_str().unwrap();
+    // Two directories: a usage error, nothing planned.
+    let out = run(outside, &["migrate", "plan", "-c", conv, tree, tree], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unexpected argument"),
+        "{}",
+        text(&out)
+    );
+    // status of `.` before any migration: the directory by name.
+    let stdout = ok(&run(&c.root, &["migrate", "status", "."], &[]));
+    let shown = std::fs::canonicalize(&c.root).unwrap();
+    assert!(
+        stdout.contains(&format!("No migration under {}:", shown.display()))
+            || stdout.contains(&format!("No migration under {}:", c.root.display())),
+        "{stdout}"
+    );
+    // apply PATH plans and applies there, from outside it.
+    let stdout = ok(&run(
+        outside,
+        &["migrate", "apply", "-c", conv, tree, "--skip-port-check"],
+        &[],
+    ));
+    assert!(stdout.contains("Wrote 5 file(s)"), "{stdout}");
+    assert_tree(&snapshot(&c.root), &new_tree(), "after apply PATH");
+    let stdout = ok(&run(outside, &["migrate", "status", tree], &[]));
+    assert!(stdout.contains("State: complete"), "{stdout}");
+    let stdout = ok(&run(outside, &["migrate", "rollback", tree], &[]));
+    assert!(stdout.contains("restored 5 file(s)"), "{stdout}");
+    assert_tree(&snapshot(&c.root), &old_tree(), "after rollback PATH");
+    let stdout = ok(&run(outside, &["migrate", "status", tree], &[]));
+    assert!(stdout.contains("State: rolled back"), "{stdout}");
+}
