@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use crate::{Finding, Severity};
 
+pub mod scan;
+
 /// Whether `c` must not reach a terminal or a CI log as is: C0 controls
 /// (CR, LF, ESC ...), DEL, C1 controls, the line and paragraph separators and
 /// the bidirectional formatting characters (which reorder what is shown).

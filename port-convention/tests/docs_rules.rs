@@ -198,3 +198,37 @@ fn migration_guide_lists_every_migrate_code() {
         "docs/migration-guide.md is stale: run UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules"
     );
 }
+
+/// docs/json-output.md documents exactly the fields of a `scan` row.
+#[test]
+fn json_doc_lists_every_scan_field() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/json-output.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let table = text
+        .split("<!-- scan-fields:start -->")
+        .nth(1)
+        .and_then(|t| t.split("<!-- scan-fields:end -->").next())
+        .expect("a scan-fields table");
+    let documented: BTreeSet<String> = table
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_owned)
+        .collect();
+    let read = port_convention::check::TreeTexts {
+        compose: vec!["c.yml".into()],
+        texts: [(
+            "c.yml".to_owned(),
+            "services:\n  a:\n    ports: [\"7000:80\"]\n".to_owned(),
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let scan = port_convention::check::scan_texts(&read, &Default::default(), None);
+    let rows = port_convention::report::scan::scan_rows(&scan);
+    let json = serde_json::to_value(&rows[0]).unwrap();
+    let fields: BTreeSet<String> = json.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(documented, fields);
+    assert_eq!(json["host_port"], 7000);
+    assert!(json["host_ip"].is_null());
+}
