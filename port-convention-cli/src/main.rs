@@ -1,6 +1,6 @@
 //! The `port-convention` command line: a thin shell over the library.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -79,14 +79,15 @@ impl ColorChoice {
     /// terminal unless `NO_COLOR` is set, and anything when
     /// `CLICOLOR_FORCE` is (the usual conventions).
     pub(crate) fn resolve(self) -> Color {
-        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
         match self {
             ColorChoice::Always => Color::Always,
             ColorChoice::Never => Color::Never,
-            ColorChoice::Auto if set("CLICOLOR_FORCE") => Color::Always,
-            ColorChoice::Auto if set("NO_COLOR") => Color::Never,
-            ColorChoice::Auto if std::io::stdout().is_terminal() => Color::Always,
-            ColorChoice::Auto => Color::Never,
+            // anstream's detection: NO_COLOR, CLICOLOR_FORCE, CLICOLOR,
+            // TERM=dumb and whether stdout is a terminal.
+            ColorChoice::Auto => match anstream::AutoStream::choice(&std::io::stdout()) {
+                anstream::ColorChoice::Never => Color::Never,
+                _ => Color::Always,
+            },
         }
     }
 }

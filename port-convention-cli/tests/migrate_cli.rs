@@ -534,13 +534,16 @@ fn migrate_commands_take_the_directory_as_path() {
             || stdout.contains(&format!("No migration under {}:", c.root.display())),
         "{stdout}"
     );
-    // apply PATH plans and applies there, from outside it.
-    let stdout = ok(&run(
+    // apply PATH plans and applies there, from outside it; no progress bar
+    // when stderr is not a terminal.
+    let out = run(
         outside,
         &["migrate", "apply", "-c", conv, tree, "--skip-port-check"],
         &[],
-    ));
+    );
+    let stdout = ok(&out);
     assert!(stdout.contains("Wrote 5 file(s)"), "{stdout}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_tree(&snapshot(&c.root), &new_tree(), "after apply PATH");
     let stdout = ok(&run(outside, &["migrate", "status", tree], &[]));
     assert!(stdout.contains("State: complete"), "{stdout}");

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::{Finding, Severity};
 
+pub mod migrate;
 pub mod scan;
 
 /// Whether `c` must not reach a terminal or a CI log as is: C0 controls
@@ -199,12 +200,40 @@ pub enum Color {
 }
 
 impl Color {
-    fn paint(self, code: &str, text: &str) -> String {
+    /// `text` in `style` (with [`Color::Always`]), or as is.
+    pub fn paint(self, style: anstyle::Style, text: &str) -> String {
         match self {
             Color::Never => text.to_owned(),
-            Color::Always => format!("\x1b[{code}m{text}\x1b[0m"),
+            Color::Always => format!("{}{text}{}", style.render(), style.render_reset()),
         }
     }
+}
+
+/// The styles of every rendering (`anstyle`: no ANSI code is written by
+/// hand).
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+
+    /// A file name heading.
+    pub const FILE: Style = Style::new().bold();
+    /// `error`.
+    pub const ERROR: Style = Style::new()
+        .bold()
+        .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+    /// `warning`.
+    pub const WARNING: Style = Style::new()
+        .bold()
+        .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+    /// A rule id or a code.
+    pub const CODE: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
+    /// `suggestion:`; an added diff line.
+    pub const GOOD: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+    /// A removed diff line.
+    pub const BAD: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+    /// A diff's file headers.
+    pub const HEADER: Style = Style::new().bold();
+    /// A diff's hunk headers.
+    pub const HUNK: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
 }
 
 /// Line `line` (1-based) of `text`, without its line break, looked up in
@@ -247,13 +276,13 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             let _ = writeln!(
                 out,
                 "{}",
-                color.paint("1", &escape_text(file.unwrap_or("(environment)")))
+                color.paint(style::FILE, &escape_text(file.unwrap_or("(environment)")))
             );
             current_file = file;
         }
         let severity = match finding.severity {
-            Severity::Error => color.paint("1;31", "error"),
-            Severity::Warning => color.paint("1;33", "warning"),
+            Severity::Error => color.paint(style::ERROR, "error"),
+            Severity::Warning => color.paint(style::WARNING, "warning"),
         };
         let position = match (finding.line, finding.column) {
             (Some(l), Some(c)) => format!("{l}:{c}: "),
@@ -263,7 +292,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
         let _ = writeln!(
             out,
             "  {position}{severity}[{}]: {}",
-            color.paint("36", finding.rule.id()),
+            color.paint(style::CODE, finding.rule.id()),
             escape_text(&finding.message)
         );
         if let (Some(file), Some(line)) = (file, finding.line)
@@ -289,7 +318,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
                     out,
                     "  {} | {pad}{}",
                     " ".repeat(gutter.len()),
-                    color.paint("1;31", "^")
+                    color.paint(style::ERROR, "^")
                 );
             }
         }
@@ -345,7 +374,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             let _ = writeln!(
                 out,
                 "    {} {}",
-                color.paint("32", "suggestion:"),
+                color.paint(style::GOOD, "suggestion:"),
                 escape_text(&suggestion_text(suggestion))
             );
         }

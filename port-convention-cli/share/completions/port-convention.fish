@@ -63,7 +63,7 @@ complete -c port-convention -n "__fish_port_convention_using_subcommand check" -
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -l env-file -d 'Interpolation variables from this file instead of each project\'s .env (repeatable; later files win; the process environment wins over all)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -l format -d 'Output format' -r -f -a "table\t'Aligned columns'
-json\t'A JSON array'
+json\t'Versioned JSON: `{"version": 1, "ports": [...]}` (docs/json-output.md)'
 csv\t'Comma-separated values with a header row'"
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c port-convention -n "__fish_port_convention_using_subcommand projects" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F

@@ -80,7 +80,7 @@ _arguments "${_arguments_options[@]}" : \
 '--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '*--env-file=[Interpolation variables from this file instead of each project'\''s .env (repeatable; later files win; the process environment wins over all)]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned columns"
-json\:"A JSON array"
+json\:"Versioned JSON\: \`{"version"\: 1, "ports"\: \[...\]}\` (docs/json-output.md)"
 csv\:"Comma-separated values with a header row"))' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \

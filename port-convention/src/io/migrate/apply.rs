@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
 use super::{failpoint::*, fs::*, journal::*, lock::*};
 use crate::migrate::{
-    self, Code, Event, FileState, Note, Plan, State, apply_edits, remaining_drift, sha256_hex,
-    target_conflicts,
+    self, ApplyOutcome, Code, Event, FileState, Note, Plan, Progress, State, apply_edits,
+    remaining_drift, sha256_hex, target_conflicts,
 };
-use crate::{Convention, Error, Finding};
+use crate::{Convention, Error};
 
 use super::{STATE_DIR, read_tree};
 
@@ -23,57 +23,6 @@ pub struct ApplyOptions {
     pub skip_port_check: bool,
     /// The environment for the re-scan; default: the process environment.
     pub env: Option<BTreeMap<String, String>>,
-}
-
-/// Progress of a long step, for an indicator.
-#[derive(Debug, Clone, Copy)]
-pub enum Progress<'a> {
-    /// Copying files into the backup.
-    Backup {
-        /// Files done.
-        done: usize,
-        /// Files in all.
-        total: usize,
-        /// The file being copied.
-        file: &'a str,
-    },
-    /// Writing files.
-    Write {
-        /// Files done.
-        done: usize,
-        /// Files in all.
-        total: usize,
-        /// The file being written.
-        file: &'a str,
-    },
-    /// Restoring files.
-    Restore {
-        /// Files done.
-        done: usize,
-        /// Files in all.
-        total: usize,
-        /// The file being restored.
-        file: &'a str,
-    },
-}
-
-/// What `apply` did.
-#[derive(Debug, Clone)]
-pub struct ApplyOutcome {
-    /// The migration's id.
-    pub id: String,
-    /// Its backup directory.
-    pub backup_dir: PathBuf,
-    /// Whether an interrupted migration was resumed.
-    pub resumed: bool,
-    /// Files written now.
-    pub written: Vec<String>,
-    /// Files that already had their new text (resume).
-    pub already: Vec<String>,
-    /// Drift left for the migrated services after the re-scan (empty: verified).
-    pub remaining: Vec<Finding>,
-    /// The plan applied.
-    pub plan: Plan,
 }
 
 pub(super) fn refuse(reasons: Vec<Note>) -> Error {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use super::{apply::*, failpoint::*, fs::*, lock::*};
 use crate::Error;
-use crate::migrate::{self, Event, FileState, Plan, State, is_migration_id, sha256_hex, state_of};
+use crate::migrate::{self, Event, FileState, Plan, Status, is_migration_id, sha256_hex, state_of};
 
 use super::STATE_DIR;
 
@@ -166,22 +166,6 @@ pub fn migrations(root: &Path) -> Result<Vec<String>, Error> {
         .collect();
     ids.sort();
     Ok(ids)
-}
-/// A migration's status.
-#[derive(Debug, Clone, Serialize)]
-pub struct Status {
-    /// Its id.
-    pub id: String,
-    /// Its backup directory.
-    pub dir: PathBuf,
-    /// Where it stands.
-    pub state: State,
-    /// Whether the re-scan after writing found no drift (`None`: not run).
-    pub verified: Option<bool>,
-    /// Each file of the plan with its state on disk.
-    pub files: Vec<(String, FileState)>,
-    /// The journal.
-    pub events: Vec<Event>,
 }
 
 pub(super) fn file_state(root: &Path, file: &migrate::FilePlan) -> FileState {

@@ -30,11 +30,13 @@ mod journal;
 mod lock;
 mod rollback;
 
-pub use crate::migrate::{Event, FileState, State, is_migration_id};
-pub use apply::{ApplyOptions, ApplyOutcome, Progress, apply, resume};
+pub use crate::migrate::{
+    ApplyOutcome, Event, FileState, Progress, RollbackOutcome, State, Status, is_migration_id,
+};
+pub use apply::{ApplyOptions, apply, resume};
 pub use failpoint::FAILPOINTS;
-pub use journal::{Manifest, ManifestEntry, Status, migrations, status};
-pub use rollback::{RollbackOutcome, rollback};
+pub use journal::{Manifest, ManifestEntry, migrations, status};
+pub use rollback::rollback;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,29 +2,14 @@
 //! byte.
 
 use std::fs::{self};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[allow(unused_imports)]
 use super::{apply::*, failpoint::*, fs::*, journal::*, lock::*};
 use crate::Error;
-use crate::migrate::{Code, Event, FileState, Note, Plan, State, sha256_hex};
-
-/// What `rollback` did.
-#[derive(Debug, Clone)]
-pub struct RollbackOutcome {
-    /// The migration rolled back.
-    pub id: String,
-    /// Its backup directory.
-    pub backup_dir: PathBuf,
-    /// Files restored now.
-    pub restored: Vec<String>,
-    /// Files that were already as before.
-    pub unchanged: Vec<String>,
-    /// Whether it had already been rolled back (nothing done).
-    pub already_rolled_back: bool,
-    /// Compose files whose published ports go back (restart these stacks).
-    pub stacks: Vec<String>,
-}
+use crate::migrate::{
+    Code, Event, FileState, Note, Plan, Progress, RollbackOutcome, State, sha256_hex,
+};
 
 /// Restores every file of migration `id` (default: the last one) under
 /// `root` from its backup, byte for byte, after verifying the backup against
