@@ -68,6 +68,35 @@ function wrap(native) {
   return wrapped
 }
 
+/**
+ * `native`, which returns a promise (its work runs off the main thread),
+ * with its exceptions and rejections as `PortConventionError`; the stack
+ * starts at the caller.
+ */
+function wrapAsync(native) {
+  const wrapped = {
+    [native.name](...args) {
+      const caller = {}
+      Error.captureStackTrace(caller, wrapped)
+      const convert = (error) => {
+        const converted = toPortConventionError(error)
+        converted.stack = `${converted.name}: ${converted.message}\n${caller.stack.split('\n').slice(1).join('\n')}`
+        return converted
+      }
+      let promise
+      try {
+        promise = native(...args)
+      } catch (error) {
+        return Promise.reject(convert(error))
+      }
+      return promise.catch((error) => {
+        throw convert(error)
+      })
+    },
+  }[native.name]
+  return wrapped
+}
+
 module.exports = {
   PortConventionError,
   loadPorts: wrap(binding.loadPorts),
@@ -76,6 +105,6 @@ module.exports = {
   parseDotenv: wrap(binding.parseDotenv),
   validateConvention: wrap(binding.validateConvention),
   allocate: wrap(binding.allocate),
-  check: wrap(binding.check),
+  check: wrapAsync(binding.check),
   rules: wrap(binding.rules),
 }
