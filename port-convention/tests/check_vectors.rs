@@ -10,7 +10,9 @@ use std::path::Path;
 use port_convention::io;
 use serde_json::Value;
 
-const KEYS: &[&str] = &["rule", "severity", "file", "line", "column", "service", "port"];
+const KEYS: &[&str] = &[
+    "rule", "severity", "file", "line", "column", "service", "port",
+];
 
 /// The fields of a finding the vectors compare; a file named by its full
 /// path (the convention, named as found) relative to the case's directory.
