@@ -151,7 +151,7 @@ test('check rejects with a PortConventionError (its work runs off the main threa
   const dir = writeTree(tempDir(), { 'ports.yaml': 'version: 1.0.0\n', 'not-a-dir': '' })
   const cases = [
     [path.join(dir, 'missing'), 'io'],
-    [path.join(dir, 'not-a-dir'), 'invalid-argument'],
+    [path.join(dir, 'not-a-dir'), 'not-a-directory'],
   ]
   for (const [root, code] of cases) {
     let error

@@ -186,6 +186,41 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A migration plan (a `plan.json`) cannot be used: not JSON, torn, of
+    /// another format or version, or its edits do not fit the text they
+    /// were planned on.
+    #[error("{}: {reason}", crate::report::escape_text(path))]
+    InvalidPlan {
+        /// The plan file, or the file whose edits do not fit.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A directory was expected (the tree to scan, to migrate).
+    #[error(
+        "{} is not a directory",
+        crate::report::escape_text(&path.display().to_string())
+    )]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A discovery glob of the convention is not a valid glob.
+    #[error("invalid discovery glob {glob:?}: {reason}")]
+    InvalidGlob {
+        /// The glob as written.
+        glob: String,
+        /// What the glob parser said.
+        reason: String,
+    },
+    /// No migration has this id, or its directory is not a backup.
+    #[error("{}: {reason}", crate::report::escape_text(id))]
+    UnknownMigration {
+        /// The id or directory asked for.
+        id: String,
+        /// Why it is not one.
+        reason: String,
+    },
     /// No rule has this id (`port-convention explain`).
     #[error("{}", unknown_rule_summary(id, close))]
     UnknownRule {
@@ -391,67 +426,62 @@ fn validation_summary(findings: &[Finding]) -> String {
     text
 }
 
-impl Error {
-    /// The stable, kebab-case code of this kind of error.
-    ///
-    /// ```
-    /// use port_convention::Error;
-    /// let e: Error = "99999".parse::<port_convention::PortRange>().unwrap_err();
-    /// assert_eq!(e.code(), "invalid-port-range");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Io { .. } => "io",
-            Error::YamlSyntax { .. } => "yaml-syntax",
-            Error::InvalidConvention { .. } => "invalid-convention",
-            Error::InvalidPortSpec { .. } => "invalid-port-spec",
-            Error::InvalidHostIp { .. } => "invalid-host-ip",
-            Error::InvalidPortRange { .. } => "invalid-port-range",
-            Error::InvalidTemplate { .. } => "invalid-template",
-            Error::RequiredVariable { .. } => "required-variable",
-            Error::DotenvSyntax { .. } => "dotenv-syntax",
-            Error::UnknownRange { .. } => "unknown-range",
-            Error::RangeFull { .. } => "range-full",
-            Error::ConventionNotFound { .. } => "convention-not-found",
-            Error::ToolVersionMismatch { .. } => "tool-version-mismatch",
-            Error::Validation { .. } => "validation-failed",
-            Error::InvalidArgument { .. } => "invalid-argument",
-            Error::MigrationRefused { .. } => "migration-refused",
-            Error::UnsafePath { .. } => "unsafe-path",
-            Error::MigrationLocked { .. } => "migration-locked",
-            Error::DamagedBackup { .. } => "damaged-backup",
-            Error::NotRegularFile { .. } => "not-a-regular-file",
-            Error::Unsupported { .. } => "unsupported",
-            Error::UnknownRule { .. } => "unknown-rule",
+/// Declares every error code once: the variant and its stable code. Both
+/// [`Error::code`] and [`Error::CODES`] (the list docs and bindings are
+/// tested against) are generated from it.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal,)*) => {
+        impl Error {
+            /// The stable, kebab-case code of this kind of error.
+            ///
+            /// ```
+            /// use port_convention::Error;
+            /// let e: Error = "99999".parse::<port_convention::PortRange>().unwrap_err();
+            /// assert_eq!(e.code(), "invalid-port-range");
+            /// ```
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(Error::$variant { .. } => $code,)*
+                }
+            }
+
+            /// Every code, in declaration order, for documentation and
+            /// cross-language tests.
+            pub const CODES: &'static [&'static str] = &[$($code),*];
         }
-    }
+    };
+}
 
-    /// Every code, for documentation and cross-language tests.
-    pub const CODES: &'static [&'static str] = &[
-        "io",
-        "yaml-syntax",
-        "invalid-convention",
-        "invalid-port-spec",
-        "invalid-host-ip",
-        "invalid-port-range",
-        "invalid-template",
-        "required-variable",
-        "dotenv-syntax",
-        "unknown-range",
-        "range-full",
-        "convention-not-found",
-        "tool-version-mismatch",
-        "validation-failed",
-        "invalid-argument",
-        "migration-refused",
-        "unsafe-path",
-        "migration-locked",
-        "damaged-backup",
-        "not-a-regular-file",
-        "unsupported",
-        "unknown-rule",
-    ];
+error_codes! {
+    Io => "io",
+    YamlSyntax => "yaml-syntax",
+    InvalidConvention => "invalid-convention",
+    InvalidPortSpec => "invalid-port-spec",
+    InvalidHostIp => "invalid-host-ip",
+    InvalidPortRange => "invalid-port-range",
+    InvalidTemplate => "invalid-template",
+    RequiredVariable => "required-variable",
+    DotenvSyntax => "dotenv-syntax",
+    UnknownRange => "unknown-range",
+    RangeFull => "range-full",
+    ConventionNotFound => "convention-not-found",
+    ToolVersionMismatch => "tool-version-mismatch",
+    Validation => "validation-failed",
+    InvalidArgument => "invalid-argument",
+    MigrationRefused => "migration-refused",
+    UnsafePath => "unsafe-path",
+    MigrationLocked => "migration-locked",
+    DamagedBackup => "damaged-backup",
+    NotRegularFile => "not-a-regular-file",
+    Unsupported => "unsupported",
+    UnknownRule => "unknown-rule",
+    InvalidPlan => "invalid-plan",
+    NotADirectory => "not-a-directory",
+    InvalidGlob => "invalid-glob",
+    UnknownMigration => "unknown-migration",
+}
 
+impl Error {
     /// Where in a file the error is, when it is tied to one.
     pub fn location(&self) -> Option<&Location> {
         match self {

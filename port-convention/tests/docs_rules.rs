@@ -232,3 +232,47 @@ fn json_doc_lists_every_scan_field() {
     assert_eq!(json["host_port"], 7000);
     assert!(json["host_ip"].is_null());
 }
+
+/// The bindings' hand-written declarations and docs name only real error
+/// codes and rule ids (a removed or misspelt code is caught here).
+#[test]
+fn binding_docs_name_only_real_codes_and_rules() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let files = [
+        "port-convention-node/main.d.ts",
+        "port-convention-node/binding.d.ts",
+        "port-convention-node/src/types.d.ts",
+        "port-convention-node/README.md",
+        "port-convention-py/python/port_convention/__init__.py",
+        "port-convention-py/python/port_convention/_types.py",
+        "port-convention-py/python/port_convention/port_convention.pyi",
+        "port-convention-py/README.md",
+    ];
+    let known: BTreeSet<&str> = port_convention::Error::CODES
+        .iter()
+        .copied()
+        .chain(Rule::ALL.iter().map(Rule::id))
+        .chain(["port-convention", "parse-ports"])
+        .collect();
+    let mut unknown = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(format!("{root}/{file}")) else {
+            continue;
+        };
+        for token in text.split('`').skip(1).step_by(2) {
+            let kebab = token.contains('-')
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !token.starts_with('-')
+                && !token.ends_with('-');
+            if kebab && !known.contains(token) {
+                unknown.push(format!("{file}: `{token}`"));
+            }
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "not an error code or rule id: {unknown:#?}"
+    );
+}

@@ -63,7 +63,7 @@ pub fn line_column(text: &str, offset: usize) -> (u32, u32) {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidArgument`] when an edit is out of order, out of bounds,
+/// [`Error::InvalidPlan`] when an edit is out of order, out of bounds,
 /// not on a character boundary, or finds other text than [`Edit::old`].
 pub fn apply_edits(file: &str, text: &str, edits: &[Edit]) -> Result<String, Error> {
     let mut out = String::with_capacity(text.len() + 64);
@@ -72,9 +72,10 @@ pub fn apply_edits(file: &str, text: &str, edits: &[Edit]) -> Result<String, Err
         let found = text.get(edit.start..edit.end);
         if edit.start < at || found != Some(edit.old.as_str()) {
             let (line, column) = line_column(text, edit.start);
-            return Err(Error::InvalidArgument {
-                message: format!(
-                    "{file}:{line}:{column}: expected {:?} at bytes {}..{}, found {:?}",
+            return Err(Error::InvalidPlan {
+                path: format!("{file}:{line}:{column}"),
+                reason: format!(
+                    "expected {:?} at bytes {}..{}, found {:?}",
                     edit.old,
                     edit.start,
                     edit.end,
@@ -103,15 +104,14 @@ pub fn unified_diff(file: &str, old: &str, new: &str) -> String {
 ///
 /// # Errors
 ///
-/// As [`apply_edits`], and [`Error::InvalidArgument`] when a text is missing.
+/// As [`apply_edits`], and [`Error::InvalidPlan`] when a text is missing.
 pub fn plan_diff(plan: &Plan, texts: &BTreeMap<String, String>) -> Result<String, Error> {
     let mut out = String::new();
     for file in &plan.files {
-        let old = texts
-            .get(&file.file)
-            .ok_or_else(|| Error::InvalidArgument {
-                message: format!("{}: text not available for the diff", file.file),
-            })?;
+        let old = texts.get(&file.file).ok_or_else(|| Error::InvalidPlan {
+            path: file.file.clone(),
+            reason: "its text is not available for the diff".into(),
+        })?;
         let new = apply_edits(&file.file, old, &file.edits)?;
         out.push_str(&unified_diff(&file.file, old, &new));
     }

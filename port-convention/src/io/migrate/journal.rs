@@ -286,11 +286,9 @@ pub(super) fn find_migration(
         return Ok(None);
     };
     if !is_migration_id(id) {
-        return Err(Error::InvalidArgument {
-            message: format!(
-                "{} is not a migration id (a UTC timestamp such as 20261127T210244Z)",
-                crate::report::escape_text(id)
-            ),
+        return Err(Error::UnknownMigration {
+            id: id.to_owned(),
+            reason: "not a migration id (a UTC timestamp such as 20261127T210244Z)".into(),
         });
     }
     let dir = backups_dir(root).join(id);
@@ -301,11 +299,9 @@ pub(super) fn find_migration(
         )?
         && check_state_dir(&dir, "backup directory")?;
     if !exists || fs::symlink_metadata(dir.join("plan.json")).is_err() {
-        return Err(Error::InvalidArgument {
-            message: format!(
-                "{} is not a migration backup (no plan.json)",
-                crate::report::escape_text(&dir.display().to_string())
-            ),
+        return Err(Error::UnknownMigration {
+            id: dir.display().to_string(),
+            reason: "not a migration backup (no plan.json)".into(),
         });
     }
     let plan = load_backup_plan(&dir)?;
@@ -317,7 +313,7 @@ pub(super) fn find_migration(
 ///
 /// # Errors
 ///
-/// [`Error::Io`], [`Error::InvalidArgument`] for an unknown id,
+/// [`Error::Io`], [`Error::UnknownMigration`] for an unknown id,
 /// [`Error::DamagedBackup`] for a backup that cannot be read (with the way
 /// out), [`Error::UnsafePath`] for a plan naming files outside the root.
 pub fn status(root: &Path, id: Option<&str>) -> Result<Option<Status>, Error> {

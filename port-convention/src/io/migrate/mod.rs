@@ -156,15 +156,13 @@ pub fn save_plan(plan: &Plan, path: &Path) -> Result<(), Error> {
 ///
 /// # Errors
 ///
-/// [`Error::Io`], and [`Error::InvalidArgument`] for a file that is not a
+/// [`Error::Io`], and [`Error::InvalidPlan`] for a file that is not a
 /// plan of this format version.
 pub fn load_plan(path: &Path) -> Result<Plan, Error> {
     let bytes = crate::io::read_regular(path)?;
-    let plan = parse_plan(&bytes).map_err(|reason| Error::InvalidArgument {
-        message: format!(
-            "{}: {reason}",
-            crate::report::escape_text(&path.display().to_string())
-        ),
+    let plan = parse_plan(&bytes).map_err(|reason| Error::InvalidPlan {
+        path: path.display().to_string(),
+        reason,
     })?;
     migrate::check_plan_paths(&plan, &path.display().to_string())?;
     Ok(plan)
