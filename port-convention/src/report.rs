@@ -64,7 +64,7 @@ fn escape_with(text: &str, keep: impl Fn(char) -> bool) -> String {
 }
 
 /// Counts over a check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Files read (compose files, `.env` files and the convention).
     pub files: usize,
@@ -86,7 +86,7 @@ pub struct Summary {
 pub const JSON_VERSION: u32 = 2;
 
 /// A compose project as the JSON contract lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProjectRef {
     /// The id findings name it by.
     pub id: String,
@@ -109,7 +109,7 @@ pub struct ProjectRef {
 /// let report = Report::new(Vec::new(), Default::default());
 /// assert_eq!(report.to_json(), r#"{"version":2,"findings":[],"summary":{"files":0,"services":0,"mappings":0,"projects":0,"errors":0,"warnings":0}}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// The version of this JSON shape; changes only when a field changes meaning.
     pub version: u32,
@@ -167,6 +167,16 @@ impl Report {
         // Serializing plain data into a String cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// The JSON Schema of [`Report`] (the `check --format json` contract, and
+/// what `check()` of the bindings returns), as the core's types serialize:
+/// the bindings' hand-written types are tested against it.
+pub fn report_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    serde_json::to_value(generator.into_root_schema_for::<Report>()).unwrap_or_default()
 }
 
 /// Sorts findings by file, line, column, rule id and message: the order of
