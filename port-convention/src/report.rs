@@ -270,6 +270,72 @@ fn source_line<'t>(
     text.get(start..end)
 }
 
+/// A finding's source line with a caret under its column, rendered by
+/// `annotate-snippets` (rustc's renderer): the line is escaped first (a
+/// compose file may hold terminal escapes), the column counted in the
+/// escaped text; indented by two spaces under the finding, without the
+/// renderer's empty first gutter line.
+fn render_snippet(
+    source_line: &str,
+    line: u32,
+    column: Option<u32>,
+    severity: Severity,
+    color: Color,
+) -> String {
+    use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+    let escaped = escape_source_line(source_line);
+    let mut snippet = Snippet::source(escaped.as_str())
+        .line_start(line as usize)
+        .fold(false);
+    if let Some(column) = column {
+        // Characters before the column, as they are shown (an escaped
+        // character takes the width of its escape).
+        let start: usize = source_line
+            .chars()
+            .take(column.saturating_sub(1) as usize)
+            .map(|c| {
+                if c != '\t' && is_unsafe_char(c) {
+                    escape_text(&c.to_string()).len()
+                } else {
+                    c.len_utf8()
+                }
+            })
+            .sum::<usize>()
+            .min(escaped.len());
+        let end = escaped
+            .get(start..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(start, |c| start + c.len_utf8());
+        snippet = snippet.annotation(AnnotationKind::Primary.span(start..end));
+    }
+    let level = match severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let renderer = match color {
+        Color::Always => Renderer::styled(),
+        Color::Never => Renderer::plain(),
+    };
+    let rendered = renderer.render(&[Group::with_level(level).element(snippet)]);
+    let mut lines: Vec<&str> = rendered.lines().skip(1).map(str::trim_end).collect();
+    // The renderer closes a snippet without an annotation with an empty
+    // gutter line; the first line is its empty opening one.
+    if lines
+        .last()
+        .is_some_and(|l| l.trim_start().trim_start_matches('|').is_empty() && l.contains('|'))
+        && column.is_none()
+    {
+        lines.pop();
+    }
+    let mut out = String::new();
+    for text in lines {
+        out.push_str("  ");
+        out.push_str(text);
+        out.push('\n');
+    }
+    out
+}
+
 /// The human format: findings grouped by file, each with its source line and
 /// a caret under the column, then a summary line. `sources` maps a finding's
 /// file to its text (files missing from it are shown without source lines).
@@ -310,27 +376,13 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             && let Some(source_line) = source_line(&mut line_index, file, text, line)
         {
             let source_line = source_line.trim_end_matches('\r');
-            let gutter = line.to_string();
-            let _ = writeln!(out, "  {gutter} | {}", escape_source_line(source_line));
-            if let Some(column) = finding.column {
-                // Columns count characters; tabs keep their width in the caret
-                // line, an escaped character the width of its escape.
-                let pad: String = source_line
-                    .chars()
-                    .take(column.saturating_sub(1) as usize)
-                    .map(|c| match c {
-                        '\t' => "\t".to_owned(),
-                        c if is_unsafe_char(c) => " ".repeat(escape_text(&c.to_string()).len()),
-                        _ => " ".to_owned(),
-                    })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  {} | {pad}{}",
-                    " ".repeat(gutter.len()),
-                    color.paint(style::ERROR, "^")
-                );
-            }
+            out.push_str(&render_snippet(
+                source_line,
+                line,
+                finding.column,
+                finding.severity,
+                color,
+            ));
         }
         for related in &finding.related {
             let service = related
@@ -858,6 +910,17 @@ pub fn render_projects(scan: &crate::check::Scan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_put_the_caret_under_the_column_of_the_escaped_line() {
+        let out = render_snippet("\u{1b}x: 1", 12, Some(2), Severity::Error, Color::Never);
+        assert_eq!(out, "  12 | \\u{1b}x: 1\n     |       ^\n");
+        let out = render_snippet("a: 1", 3, None, Severity::Warning, Color::Never);
+        assert_eq!(out, "  3 | a: 1\n");
+        // A column past the end of the line still renders.
+        let out = render_snippet("a", 1, Some(9), Severity::Error, Color::Never);
+        assert!(out.starts_with("  1 | a\n"), "{out}");
+    }
     use crate::{Finding, Rule};
 
     #[test]
