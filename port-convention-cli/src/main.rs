@@ -19,6 +19,7 @@ mod migrate;
 mod parse_ports;
 mod ports;
 mod projects;
+mod render;
 mod scan;
 
 /// Make a team's host-port convention real across docker-compose files,
@@ -58,6 +59,10 @@ enum Command {
     /// Move services to their assigned ports across compose and .env files,
     /// safely (plan, apply, rollback, status).
     Migrate(migrate::Args),
+    /// Render a file from ports.yaml (markdown, svg, env, env-example,
+    /// prometheus-targets, prometheus-rules, grafana); --check: exit 1 with
+    /// a diff when the file is stale.
+    Render(render::Args),
     /// Print a rule's documentation (summary, severity, subject, why it
     /// matters, how to fix it, an example); without RULE, list every rule.
     Explain {
@@ -144,6 +149,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Explain { rule } => explain(rule.as_deref()),
+        Command::Render(args) => render::run(&args),
     }
 }
 

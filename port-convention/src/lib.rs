@@ -19,9 +19,11 @@ pub mod migrate;
 mod model;
 pub mod port_spec;
 pub mod project;
+pub mod render;
 pub mod report;
 mod validate;
 mod yaml;
+mod yaml_subset;
 
 pub use allocate::{
     Allocation, PublishedIndex, Skip, Skipped, allocate, allocate_explained, allocate_replica,
