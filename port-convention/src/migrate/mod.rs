@@ -220,6 +220,11 @@ pub fn plan(tree: &Tree<'_>, options: &PlanOptions) -> Plan {
         compose::plan_service(tree, options, service, &mut p);
     }
     env::plan_env_files(tree, &mut p);
+    // Further planners (source files, say) go here: after compose (which
+    // decides the targets and the variables they carry) and env planning,
+    // before `verify::finish`, pushing edits through `Planner::edit` /
+    // `Planner::change` and their diagnostics as `Note`s with their own
+    // `Code`s.
     verify::finish(tree, options, p)
 }
 
