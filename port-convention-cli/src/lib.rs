@@ -5,13 +5,14 @@
 //! implementation, no second binary to download.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use port_convention::report::Color;
-use port_convention::{Error, allocate, convention_schema, io};
+use port_convention::{Error, convention_schema};
 
+mod allocate;
 mod assign;
 mod check;
 mod init;
@@ -38,19 +39,7 @@ enum Command {
     /// Parse compose port specs and print one JSON object per spec.
     ParsePorts(parse_ports::Args),
     /// Print the lowest free ports of a named range, one a line.
-    Allocate {
-        /// The range name, as declared in ports.yaml.
-        range: String,
-        /// How many ports.
-        #[arg(long, default_value_t = 1)]
-        count: usize,
-        /// The convention file (default: ports.yaml here or in a parent directory).
-        #[arg(short = 'c', long = "convention")]
-        convention: Option<PathBuf>,
-        /// Also skip ports held on this machine right now (sockets, containers).
-        #[arg(long)]
-        live: bool,
-    },
+    Allocate(allocate::Args),
     /// Check the repository (every compose and .env file) and the convention.
     Check(check::Args),
     /// List every published host port, sorted, with its owner and source.
@@ -103,14 +92,15 @@ impl ColorChoice {
     /// terminal unless `NO_COLOR` is set, and anything when
     /// `CLICOLOR_FORCE` is (the usual conventions).
     pub(crate) fn resolve(self) -> Color {
-        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
         match self {
             ColorChoice::Always => Color::Always,
             ColorChoice::Never => Color::Never,
-            ColorChoice::Auto if set("CLICOLOR_FORCE") => Color::Always,
-            ColorChoice::Auto if set("NO_COLOR") => Color::Never,
-            ColorChoice::Auto if std::io::stdout().is_terminal() => Color::Always,
-            ColorChoice::Auto => Color::Never,
+            // anstream's detection: NO_COLOR, CLICOLOR_FORCE, CLICOLOR,
+            // TERM=dumb and whether stdout is a terminal.
+            ColorChoice::Auto => match anstream::AutoStream::choice(&std::io::stdout()) {
+                anstream::ColorChoice::Never => Color::Never,
+                _ => Color::Always,
+            },
         }
     }
 }
@@ -137,6 +127,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Ok(code) => i32::from(code),
         Err(err) => {
             eprintln!("port-convention: error[{}]: {err}", err.code());
+            for hint in migrate::error_hints(&err) {
+                eprintln!("  hint: {hint}");
+            }
             i32::from(EXIT_FAILURE)
         }
     }
@@ -150,32 +143,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::ParsePorts(args) => Ok(parse_ports::run(&args)),
-        Command::Allocate {
-            range,
-            count,
-            convention,
-            live,
-        } => {
-            let (_, convention) = io::load_convention_or_find(convention.as_deref())?;
-            // A port held in either protocol is skipped: allocation hands
-            // out a port for every protocol of a service.
-            let held: Vec<u16> = if live {
-                let holders = io::live::read_holders(&Default::default())?;
-                for note in &holders.notes {
-                    eprintln!(
-                        "port-convention: note: {}",
-                        port_convention::report::escape_text(note)
-                    );
-                }
-                holders.ports.iter().map(|h| h.port).collect()
-            } else {
-                Vec::new()
-            };
-            let ports = allocate(&convention, &range, count, &held)?;
-            let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
-            print_out(&text);
-            Ok(0)
-        }
+        Command::Allocate(args) => allocate::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Projects(args) => projects::run(&args),
