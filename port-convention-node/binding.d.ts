@@ -299,14 +299,16 @@ export interface AllocateOptions {
  * every rule: host-port clashes, drift from the convention, ports outside
  * their range, protected ranges, loopback-only ranges, invalid entries ...
  *
- * `root` defaults to the directory of the convention, else the working
- * directory. Returns the versioned JSON report of the CLI's `--format json`
- * (`{ version, findings, summary }`); findings are results, not exceptions.
- * Throws a `PortConventionError` only when the check cannot run (an
- * unreadable or invalid convention, a missing directory, an unreadable
- * env file).
+ * Runs off the main thread and returns a promise (the environment is read
+ * from `process.env` first, on the calling thread). `root` defaults to the
+ * directory of the convention, else the working directory. Resolves to the
+ * versioned JSON report of the CLI's `--format json` (`{ version,
+ * findings, summary }`); findings are results, not exceptions. Rejects
+ * with a `PortConventionError` only when the check cannot run (an
+ * unreadable or invalid convention, a missing directory, an unreadable env
+ * file).
  */
-export declare function check(root?: string | undefined | null, options?: CheckOptions | undefined | null): Report
+export declare function check(root?: string | undefined | null, options?: CheckOptions | undefined | null): Promise<Report>
 
 /** Options of `check`. */
 export interface CheckOptions {
@@ -432,6 +434,13 @@ export declare function parsePortSpec(spec: string | number | PortSpecObject, en
  * prints the rest of a rule's documentation.
  */
 export declare function rules(): RuleInfo[]
+
+/**
+ * Runs the `port-convention` command line (the Rust CLI itself) on `argv`
+ * (program name first) and returns its exit code; the package's
+ * `port-convention` bin calls it. It blocks until the command is done.
+ */
+export declare function runCli(argv: Array<string>): number
 
 /**
  * Checks a convention by itself: overlapping ranges, duplicate ports,

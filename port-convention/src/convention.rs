@@ -652,6 +652,11 @@ struct ConventionIndex {
     range_by_name: BTreeMap<String, usize>,
     /// Service indexes by compose service name.
     services_by_compose: BTreeMap<String, Vec<usize>>,
+    /// Service indexes by the hash of (compose service name, normalized
+    /// compose file), or of the name alone for services that name no file
+    /// (they match that service in any file). Hashes, not strings: a
+    /// convention of 10,000 services should not hold its names twice more.
+    services_by_claim: BTreeMap<u64, Vec<usize>>,
     /// (service, port) indexes by environment variable.
     assignment_by_env: BTreeMap<String, (usize, usize)>,
     /// Elementary port segments: (first port, innermost range covering it),
@@ -669,6 +674,12 @@ impl ConventionIndex {
             index
                 .services_by_compose
                 .entry(s.compose_service.clone())
+                .or_default()
+                .push(si);
+            let file = s.compose_file.as_deref().map(normalize_path);
+            index
+                .services_by_claim
+                .entry(claim_key(&s.compose_service, file.as_deref()))
                 .or_default()
                 .push(si);
             for (pi, p) in s.ports.iter().enumerate() {
@@ -790,6 +801,33 @@ impl Convention {
             .filter_map(|&i| self.services.get(i))
     }
 
+    /// The first service (in declaration order) that compose service
+    /// `name` of compose file `file` belongs to: one naming that file, or one
+    /// naming no file. Two lookups, whatever the number of services.
+    pub(crate) fn service_for_claim(&self, name: &str, file: &str) -> Option<&ServiceDef> {
+        let file = normalized(file);
+        let candidates = |key: Option<&str>| {
+            self.index
+                .services_by_claim
+                .get(&claim_key(name, key))
+                .into_iter()
+                .flatten()
+                .copied()
+                .find(|&i| {
+                    self.services.get(i).is_some_and(|s| {
+                        s.compose_service == name
+                            && s.compose_file.as_deref().map(normalized).as_deref() == key
+                    })
+                })
+        };
+        let first = match (candidates(Some(&file)), candidates(None)) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return None,
+        };
+        self.services.get(first)
+    }
+
     /// The service and port carried by environment variable `env`.
     pub fn assignment_for_env(&self, env: &str) -> Option<(&ServiceDef, &PortAssignment)> {
         let &(si, pi) = self.index.assignment_by_env.get(env)?;
@@ -878,8 +916,20 @@ impl Convention {
 }
 
 /// Compares relative paths written in different ways (`./a/b`, `a//b`, `a\b`).
+/// The key of [`ConventionIndex::services_by_claim`].
+fn claim_key(service: &str, file: Option<&str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (service, file).hash(&mut hasher);
+    hasher.finish()
+}
+
 pub(crate) fn normalize_path(path: &str) -> String {
-    // The common case, already normal, costs one copy.
+    normalized(path).into_owned()
+}
+
+/// [`normalize_path`], borrowing the common case, already normal.
+pub(crate) fn normalized(path: &str) -> std::borrow::Cow<'_, str> {
     let plain = !path.contains('\\')
         && !path.contains("//")
         && !path.starts_with("./")
@@ -889,13 +939,15 @@ pub(crate) fn normalize_path(path: &str) -> String {
         && !path.ends_with("/.")
         && path != ".";
     if plain {
-        return path.to_owned();
+        return std::borrow::Cow::Borrowed(path);
     }
     let path = path.replace('\\', "/");
-    path.split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect::<Vec<_>>()
-        .join("/")
+    std::borrow::Cow::Owned(
+        path.split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod adopt;
 mod allocate;
 pub mod check;
 pub mod compose;
@@ -26,7 +27,10 @@ mod validate;
 mod yaml;
 mod yaml_subset;
 
-pub use allocate::{allocate, allocate_replica, allocate_with};
+pub use allocate::{
+    Allocation, PublishedIndex, Skip, Skipped, allocate, allocate_explained, allocate_replica,
+    allocate_with,
+};
 pub use convention::{
     AlternativeGroup, BindPolicy, Convention, DEFAULT_SKIP_DIRS, DEFAULT_SOURCE_EXCLUDE, Discovery,
     HostDef, PortAssignment, ProjectDecl, RangeDef, ServiceDef, SourceKind, SourceSettings,

@@ -44,13 +44,16 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (allocate)
 _arguments "${_arguments_options[@]}" : \
+'-c+[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
+'--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
+'*--env-file=[Interpolation variables from this file instead of each project'\''s .env (repeatable; later files win; the process environment wins over all)]:FILE:_files' \
 '--count=[How many ports]:COUNT:_default' \
-'-c+[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
-'--convention=[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
 '--live[Also skip ports held on this machine right now (sockets, containers)]' \
+'--explain[Say on stderr why each port below the last one given was skipped]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':range -- The range name, as declared in ports.yaml:_default' \
+'*::paths -- Directories to scan (default\: the directory of ports.yaml, else the current directory):_files' \
 && ret=0
 ;;
 (check)
@@ -79,7 +82,7 @@ _arguments "${_arguments_options[@]}" : \
 '--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '*--env-file=[Interpolation variables from this file instead of each project'\''s .env (repeatable; later files win; the process environment wins over all)]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned columns"
-json\:"A JSON array"
+json\:"Versioned JSON\: \`{"version"\: 1, "ports"\: \[...\]}\` (docs/json-output.md)"
 csv\:"Comma-separated values with a header row"))' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -151,7 +154,7 @@ json\:"The plan as JSON (the same as --out writes)"))' \
 '--source[Also move stale port literals of source and configuration files (findings of rule stale-port) to their new ports]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
-'*::paths -- The directory to migrate (default\: the directory of ports.yaml):_files' \
+'::path -- The directory to migrate (default\: the directory of ports.yaml); one directory, as every migrate command takes (its backups live under it):_files' \
 && ret=0
 ;;
 (apply)
@@ -159,36 +162,37 @@ _arguments "${_arguments_options[@]}" : \
 '-c+[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '*--map=[Also move .env values equal to OLD of the variables of the service assigned NEW (repeatable), beyond the convention'\''s \`legacy\:\` ports]:OLD=NEW:_default' \
-'--root=[The directory to migrate (default\: the plan'\''s root, else the directory of ports.yaml)]:DIR:_files' \
+'--root=[Apply the plan in DIR instead of the directory it names (a plan file is not trusted to choose where it writes)]:DIR:_files' \
 '--use-env-vars[Turn literal mappings into \${VAR\:-port} with the convention'\''s variable (adding VAR=port to the project'\''s .env files) and rename variables that differ from the convention'\''s]' \
 '--rename-vars[Rename variables that differ from the convention'\''s, in compose and the project'\''s .env files alike]' \
 '--source[Also move stale port literals of source and configuration files (findings of rule stale-port) to their new ports]' \
 '--skip-port-check[Do not refuse when a target port is listening on this machine (tests, CI)]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::plan -- A plan saved by `migrate plan --out` (default\: plan now and apply):_files' \
+'::plan -- A plan saved by `migrate plan --out`, or the directory to plan and apply in one go (default\: plan now and apply in the directory of ports.yaml):_files' \
 && ret=0
 ;;
 (rollback)
 _arguments "${_arguments_options[@]}" : \
-'--root=[The migrated directory (default\: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml)]:DIR:_files' \
+'--root=[The migrated directory, with an id as BACKUP (same as giving the directory as PATH)]:DIR:_files' \
 '-c+[The convention file used to find the default root]:CONVENTION:_files' \
 '--convention=[The convention file used to find the default root]:CONVENTION:_files' \
 '--force[Restore files even if they changed since the migration wrote them]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::backup -- The backup\: a directory .port-convention/backups/<id>, or an id (default\: the last migration):_default' \
+'::backup -- The migrated directory (its last migration), a backup directory .port-convention/backups/<id>, or an id (default\: the last migration of the nearest directory upward with .port-convention/backups, else of the directory of ports.yaml):_default' \
 && ret=0
 ;;
 (status)
 _arguments "${_arguments_options[@]}" : \
-'--root=[The migrated directory (default\: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml)]:DIR:_files' \
+'--root=[The migrated directory (same as PATH)]:DIR:_files' \
 '-c+[The convention file used to find the default root]:CONVENTION:_files' \
 '--convention=[The convention file used to find the default root]:CONVENTION:_files' \
 '--format=[Output format]:FORMAT:((human\:"Sentences"
 json\:"JSON"))' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
+'::path -- The migrated directory (default\: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml):_files' \
 && ret=0
 ;;
 (help)
@@ -246,6 +250,32 @@ env-example\:"A .env.example with every port variable (and connection URLs)"
 prometheus-targets\:"Prometheus file_sd JSON of the declared scrape targets"
 prometheus-rules\:"Prometheus alerting rules (target down, protected range, conflicts, drift)"
 grafana\:"A Grafana dashboard (database overview, port usage)"))' \
+&& ret=0
+;;
+(init)
+_arguments "${_arguments_options[@]}" : \
+'*--protect=[Declare a protected range NAME=START-END (repeatable); the first one gets sub-ranges and every database-like service moves into it]:NAME=RANGE:_default' \
+'--out=[Where to write the convention (default\: PATH/ports.yaml); must be inside PATH]:FILE:_files' \
+'--name=[The convention'\''s name (default\: the root directory'\''s name)]:NAME:_default' \
+'--format=[Format of the summary]:FORMAT:((table\:"A table\: service, port, kind, old -> new, variable"
+json\:"\`{ "file", "rows", "notes" }\`"))' \
+'--force[Replace an existing file at --out]' \
+'--stdout[Print the convention instead of writing it]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::path -- The repository'\''s root (default\: the current directory):_files' \
+&& ret=0
+;;
+(assign)
+_arguments "${_arguments_options[@]}" : \
+'--range=[The range (by name, as declared in ports.yaml) to take the port from]:RANGE:_default' \
+'--port-name=[Only this port of the service (default\: every port not in the range)]:NAME:_default' \
+'-c+[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
+'--convention=[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+':service -- The service\: the convention'\''s name for it, or a compose service of the tree to add to the convention:_default' \
+'::path -- The tree whose published ports are taken (default\: the directory of ports.yaml):_files' \
 && ret=0
 ;;
 (explain)
@@ -339,6 +369,14 @@ esac
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(init)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(assign)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (explain)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -370,6 +408,8 @@ _port-convention_commands() {
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
 'render:Render a file from ports.yaml (markdown, svg, env, env-example, prometheus-targets, prometheus-rules, grafana); --check\: exit 1 with a diff when the file is stale' \
+'init:Write a first ports.yaml describing the tree as it is; with --protect, move database-like services into a protected range' \
+'assign:Give a service the next free port of a range, editing ports.yaml in place (comments and order kept)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -379,6 +419,11 @@ _port-convention_commands() {
 _port-convention__subcmd__allocate_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention allocate commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__assign_commands] )) ||
+_port-convention__subcmd__assign_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention assign commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__check_commands] )) ||
 _port-convention__subcmd__check_commands() {
@@ -409,6 +454,8 @@ _port-convention__subcmd__help_commands() {
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
 'render:Render a file from ports.yaml (markdown, svg, env, env-example, prometheus-targets, prometheus-rules, grafana); --check\: exit 1 with a diff when the file is stale' \
+'init:Write a first ports.yaml describing the tree as it is; with --protect, move database-like services into a protected range' \
+'assign:Give a service the next free port of a range, editing ports.yaml in place (comments and order kept)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -418,6 +465,11 @@ _port-convention__subcmd__help_commands() {
 _port-convention__subcmd__help__subcmd__allocate_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help allocate commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__help__subcmd__assign_commands] )) ||
+_port-convention__subcmd__help__subcmd__assign_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention help assign commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__help__subcmd__check_commands] )) ||
 _port-convention__subcmd__help__subcmd__check_commands() {
@@ -438,6 +490,11 @@ _port-convention__subcmd__help__subcmd__explain_commands() {
 _port-convention__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help help commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__help__subcmd__init_commands] )) ||
+_port-convention__subcmd__help__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention help init commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__help__subcmd__man_commands] )) ||
 _port-convention__subcmd__help__subcmd__man_commands() {
@@ -503,6 +560,11 @@ _port-convention__subcmd__help__subcmd__scan_commands() {
 _port-convention__subcmd__help__subcmd__schema_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help schema commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__init_commands] )) ||
+_port-convention__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention init commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__man_commands] )) ||
 _port-convention__subcmd__man_commands() {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod adopt;
 pub mod live;
 pub mod migrate;
 pub mod render;
@@ -396,13 +397,15 @@ fn build_globs(globs: &[String], root: &Path) -> Result<globset::GlobSet, Error>
         let parsed = globset::GlobBuilder::new(glob)
             .literal_separator(false)
             .build()
-            .map_err(|err| Error::InvalidArgument {
-                message: format!("invalid discovery glob {glob:?}: {err}"),
+            .map_err(|err| Error::InvalidGlob {
+                glob: glob.clone(),
+                reason: err.to_string(),
             })?;
         builder.add(parsed);
     }
-    builder.build().map_err(|err| Error::InvalidArgument {
-        message: format!("invalid discovery globs under {}: {err}", root.display()),
+    builder.build().map_err(|err| Error::InvalidGlob {
+        glob: format!("(the globs under {})", root.display()),
+        reason: err.to_string(),
     })
 }
 
@@ -430,7 +433,7 @@ fn relative_name(root: &Path, path: &Path) -> String {
 ///
 /// # Errors
 ///
-/// [`Error::Io`] when `root` cannot be walked, [`Error::InvalidArgument`]
+/// [`Error::Io`] when `root` cannot be walked, [`Error::NotADirectory`]
 /// when it is not a directory or a glob is invalid.
 pub fn read_tree_texts(
     root: &Path,
@@ -443,8 +446,8 @@ pub fn read_tree_texts(
         source,
     })?;
     if !metadata.is_dir() {
-        return Err(Error::InvalidArgument {
-            message: format!("{} is not a directory", root.display()),
+        return Err(Error::NotADirectory {
+            path: root.to_owned(),
         });
     }
     let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
@@ -979,6 +982,20 @@ pub fn scan_tree_with(
     options: &ScanOptions,
     convention: Option<&Convention>,
 ) -> Result<crate::check::Scan, Error> {
+    scan_tree_texts(root, options, convention).map(|(_, scan)| scan)
+}
+
+/// [`scan_tree_with`], also returning the texts read (what `init` needs to
+/// see images).
+///
+/// # Errors
+///
+/// As [`scan_tree`].
+pub fn scan_tree_texts(
+    root: &Path,
+    options: &ScanOptions,
+    convention: Option<&Convention>,
+) -> Result<(crate::check::TreeTexts, crate::check::Scan), Error> {
     let mut tree = read_tree_texts(root, &options.discovery)?;
     let process = options.env.clone().unwrap_or_else(process_env);
     let overrides = if options.env_files.is_empty() {
@@ -1001,7 +1018,7 @@ pub fn scan_tree_with(
         }
         scan = crate::check::scan_texts_with(&tree, &process, overrides.as_ref(), convention);
     }
-    Ok(scan)
+    Ok((tree, scan))
 }
 
 /// What [`check`] reads.

@@ -1,19 +1,21 @@
 //! The `port-convention` command line: a thin shell over the library.
+//!
+//! A library as well as a binary, so that the Python and Node packages run
+//! the very same command line through their bindings ([`run`]): one
+//! implementation, no second binary to download.
 
-use std::io::{IsTerminal, Write};
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use port_convention::report::Color;
-use port_convention::{Error, allocate, convention_schema, io};
+use port_convention::{Error, convention_schema};
 
-/// Reading thousands of YAML files is allocation-heavy; with mimalloc `check`
-/// runs 12% fewer instructions on the bench tree (callgrind, benches/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+mod allocate;
+mod assign;
 mod check;
+mod init;
 mod migrate;
 mod parse_ports;
 mod ports;
@@ -37,19 +39,7 @@ enum Command {
     /// Parse compose port specs and print one JSON object per spec.
     ParsePorts(parse_ports::Args),
     /// Print the lowest free ports of a named range, one a line.
-    Allocate {
-        /// The range name, as declared in ports.yaml.
-        range: String,
-        /// How many ports.
-        #[arg(long, default_value_t = 1)]
-        count: usize,
-        /// The convention file (default: ports.yaml here or in a parent directory).
-        #[arg(short = 'c', long = "convention")]
-        convention: Option<PathBuf>,
-        /// Also skip ports held on this machine right now (sockets, containers).
-        #[arg(long)]
-        live: bool,
-    },
+    Allocate(allocate::Args),
     /// Check the repository (every compose and .env file) and the convention.
     Check(check::Args),
     /// List every published host port, sorted, with its owner and source.
@@ -74,6 +64,13 @@ enum Command {
     /// prometheus-targets, prometheus-rules, grafana); --check: exit 1 with
     /// a diff when the file is stale.
     Render(render::Args),
+    // adopt: `init` and `assign` (keep together).
+    /// Write a first ports.yaml describing the tree as it is; with
+    /// --protect, move database-like services into a protected range.
+    Init(init::Args),
+    /// Give a service the next free port of a range, editing ports.yaml in
+    /// place (comments and order kept).
+    Assign(assign::Args),
     /// Print a rule's documentation (summary, severity, subject, why it
     /// matters, how to fix it, an example); without RULE, list every rule.
     Explain {
@@ -95,14 +92,15 @@ impl ColorChoice {
     /// terminal unless `NO_COLOR` is set, and anything when
     /// `CLICOLOR_FORCE` is (the usual conventions).
     pub(crate) fn resolve(self) -> Color {
-        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
         match self {
             ColorChoice::Always => Color::Always,
             ColorChoice::Never => Color::Never,
-            ColorChoice::Auto if set("CLICOLOR_FORCE") => Color::Always,
-            ColorChoice::Auto if set("NO_COLOR") => Color::Never,
-            ColorChoice::Auto if std::io::stdout().is_terminal() => Color::Always,
-            ColorChoice::Auto => Color::Never,
+            // anstream's detection: NO_COLOR, CLICOLOR_FORCE, CLICOLOR,
+            // TERM=dumb and whether stdout is a terminal.
+            ColorChoice::Auto => match anstream::AutoStream::choice(&std::io::stdout()) {
+                anstream::ColorChoice::Never => Color::Never,
+                _ => Color::Always,
+            },
         }
     }
 }
@@ -111,18 +109,33 @@ impl ColorChoice {
 pub(crate) const EXIT_FINDINGS: u8 = 1;
 const EXIT_FAILURE: u8 = 2;
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+/// Runs the command line on `args` (the first one is the program's name, as
+/// in `std::env::args_os`) and returns the exit code: 0 clean, 1 error
+/// findings, 2 could not run. `--help`, `--version` and usage errors are
+/// printed as clap prints them, and never exit the calling process: the
+/// Python and Node packages call this from their interpreters.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout (exit 0), usage errors to stderr (2).
+            let _ = err.print();
+            return err.exit_code();
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => i32::from(code),
         Err(err) => {
             eprintln!("port-convention: error[{}]: {err}", err.code());
-            ExitCode::from(EXIT_FAILURE)
+            for hint in migrate::error_hints(&err) {
+                eprintln!("  hint: {hint}");
+            }
+            i32::from(EXIT_FAILURE)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<u8, Error> {
+fn dispatch(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Schema => {
             let text = serde_json::to_string_pretty(&convention_schema()).unwrap_or_default();
@@ -130,32 +143,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::ParsePorts(args) => Ok(parse_ports::run(&args)),
-        Command::Allocate {
-            range,
-            count,
-            convention,
-            live,
-        } => {
-            let (_, convention) = io::load_convention_or_find(convention.as_deref())?;
-            // A port held in either protocol is skipped: allocation hands
-            // out a port for every protocol of a service.
-            let held: Vec<u16> = if live {
-                let holders = io::live::read_holders(&Default::default())?;
-                for note in &holders.notes {
-                    eprintln!(
-                        "port-convention: note: {}",
-                        port_convention::report::escape_text(note)
-                    );
-                }
-                holders.ports.iter().map(|h| h.port).collect()
-            } else {
-                Vec::new()
-            };
-            let ports = allocate(&convention, &range, count, &held)?;
-            let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
-            print_out(&text);
-            Ok(0)
-        }
+        Command::Allocate(args) => allocate::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Projects(args) => projects::run(&args),
@@ -182,6 +170,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Migrate(args) => migrate::run(&args),
         Command::Explain { rule } => explain(rule.as_deref()),
         Command::Render(args) => render::run(&args),
+        // adopt: `init` and `assign` (keep together).
+        Command::Init(args) => init::run(&args),
+        Command::Assign(args) => assign::run(&args),
     }
 }
 
