@@ -14,6 +14,7 @@ use port_convention::{Error, allocate, convention_schema, io};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod check;
+mod mcp;
 mod migrate;
 mod parse_ports;
 mod ports;
@@ -48,6 +49,9 @@ enum Command {
         /// Also skip ports held on this machine right now (sockets, containers).
         #[arg(long)]
         live: bool,
+        /// Output format: one port a line, or JSON ({"range", "ports"}).
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
     },
     /// Check the repository (every compose and .env file) and the convention.
     Check(check::Args),
@@ -74,7 +78,24 @@ enum Command {
     Explain {
         /// The rule id, as findings name it (`drift`, `duplicate-host-port` ...).
         rule: Option<String>,
+        /// Output format: text, or JSON (the rule's documentation as data;
+        /// without RULE, every rule's).
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
     },
+    /// Serve the convention to assistants: a Model Context Protocol server
+    /// on stdin/stdout whose tools answer what check, scan, explain,
+    /// allocate and migrate plan answer (read-only).
+    Mcp(mcp::Args),
+}
+
+/// Output formats of `allocate` and `explain`.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum TextOrJson {
+    /// Plain text.
+    Text,
+    /// JSON.
+    Json,
 }
 
 /// When to colour output.
@@ -130,24 +151,19 @@ fn run(cli: Cli) -> Result<u8, Error> {
             count,
             convention,
             live,
+            format,
         } => {
-            let (_, convention) = io::load_convention_or_find(convention.as_deref())?;
-            // A port held in either protocol is skipped: allocation hands
-            // out a port for every protocol of a service.
-            let held: Vec<u16> = if live {
-                let holders = io::live::read_holders(&Default::default())?;
-                for note in &holders.notes {
-                    eprintln!(
-                        "port-convention: note: {}",
-                        port_convention::report::escape_text(note)
-                    );
-                }
-                holders.ports.iter().map(|h| h.port).collect()
-            } else {
-                Vec::new()
+            let (ports, notes) = allocate_ports(&range, count, convention.as_deref(), live)?;
+            for note in &notes {
+                eprintln!(
+                    "port-convention: note: {}",
+                    port_convention::report::escape_text(note)
+                );
+            }
+            let text: String = match format {
+                TextOrJson::Text => ports.iter().map(|p| format!("{p}\n")).collect(),
+                TextOrJson::Json => format!("{}\n", allocate_json(&range, &ports)),
             };
-            let ports = allocate(&convention, &range, count, &held)?;
-            let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
             print_out(&text);
             Ok(0)
         }
@@ -175,15 +191,69 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
-        Command::Explain { rule } => explain(rule.as_deref()),
+        Command::Explain { rule, format } => explain(rule.as_deref(), format),
+        Command::Mcp(args) => mcp::run(&args),
     }
 }
 
+/// The lowest free ports of `range` (`live`: not held on this machine
+/// either), with the notes of the live read: what `allocate` and the MCP
+/// `allocate` tool answer.
+pub(crate) fn allocate_ports(
+    range: &str,
+    count: usize,
+    convention: Option<&std::path::Path>,
+    live: bool,
+) -> Result<(Vec<u16>, Vec<String>), Error> {
+    let (_, convention) = io::load_convention_or_find(convention)?;
+    // A port held in either protocol is skipped: allocation hands out a
+    // port for every protocol of a service.
+    let (held, notes): (Vec<u16>, Vec<String>) = if live {
+        let holders = io::live::read_holders(&Default::default())?;
+        (
+            holders.ports.iter().map(|h| h.port).collect(),
+            holders.notes,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok((allocate(&convention, range, count, &held)?, notes))
+}
+
+/// `allocate --format json`: `{"range", "ports"}`.
+pub(crate) fn allocate_json(range: &str, ports: &[u16]) -> serde_json::Value {
+    serde_json::json!({ "range": range, "ports": ports })
+}
+
+/// `explain --format json`: a rule's documentation as data (every field of
+/// its declaration), or every rule's, in registry order.
+pub(crate) fn explain_json(rule: Option<port_convention::Rule>) -> serde_json::Value {
+    let docs = match rule {
+        Some(rule) => serde_json::to_value(rule.doc()),
+        None => serde_json::to_value(
+            port_convention::Rule::ALL
+                .iter()
+                .map(|r| r.doc())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    docs.unwrap_or_default()
+}
+
 /// `explain RULE`: the rule's documentation; `explain`: one line per rule.
-fn explain(id: Option<&str>) -> Result<u8, Error> {
+fn explain(id: Option<&str>, format: TextOrJson) -> Result<u8, Error> {
     use port_convention::Rule;
     use port_convention::report::{escape_text, render_rule_text};
-    let Some(id) = id else {
+    // The id is escaped first: the error message quotes it.
+    let rule: Option<Rule> = id.map(|id| escape_text(id).parse()).transpose()?;
+    if let TextOrJson::Json = format {
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&explain_json(rule)).unwrap_or_default()
+        ));
+        return Ok(0);
+    }
+    let Some(rule) = rule else {
         let text: String = Rule::ALL
             .iter()
             .map(|r| {
@@ -199,8 +269,6 @@ fn explain(id: Option<&str>) -> Result<u8, Error> {
         print_out(&text);
         return Ok(0);
     };
-    // The id is escaped first: the error message quotes it.
-    let rule: Rule = escape_text(id).parse()?;
     print_out(&render_rule_text(rule));
     Ok(0)
 }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use clap::ValueEnum;
 use port_convention::Error;
+use port_convention::check::Scan;
 use port_convention::compose::{Claim, PortSource};
 use port_convention::report::escape_text;
 use serde_json::json;
@@ -57,13 +58,11 @@ fn host_text(c: &Claim) -> String {
         .map_or_else(|| c.mapping.published.to_string(), |r| r.to_string())
 }
 
-/// Runs `scan`; returns the exit code (0, or 1 when nothing is published).
-pub fn run(args: &Args) -> Result<u8, Error> {
-    let outcome = port_convention::io::check(&args.tree.options(false))?;
-    let scan = outcome.scan.unwrap_or_default();
+/// The published host ports of a scan with their compose project (a
+/// fragment's under "(fragment)"), grouped by project and sorted by port
+/// within each: the rows of every format.
+pub(crate) fn rows(scan: &Scan) -> Vec<(String, &Claim)> {
     let owners = port_convention::check::ClaimOwners::new(&scan.projects.projects);
-    // Grouped by compose project (a fragment's claims under "(fragment)"),
-    // by port within each.
     let project_of = |c: &Claim| owners.project_of(c).unwrap_or("(fragment)").to_owned();
     let mut rows: Vec<(String, &Claim)> = scan
         .claims()
@@ -79,29 +78,41 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             b.line,
         ))
     });
+    rows
+}
+
+/// `scan --format json`, the answer of the MCP `scan` tool too: one object
+/// per row.
+pub(crate) fn to_json(rows: &[(String, &Claim)]) -> serde_json::Value {
+    let items: Vec<_> = rows
+        .iter()
+        .map(|(project, c)| {
+            json!({
+                "project": project,
+                "host_port": host_text(c),
+                "protocol": c.mapping.protocol,
+                "host_ip": c.mapping.host_ip.to_string(),
+                "target": c.mapping.target,
+                "service": c.service,
+                "file": c.file,
+                "line": c.line,
+                "column": c.column,
+                "source": c.source,
+                "raw": c.raw,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(items)
+}
+
+/// Runs `scan`; returns the exit code (0, or 1 when nothing is published).
+pub fn run(args: &Args) -> Result<u8, Error> {
+    let outcome = port_convention::io::check(&args.tree.options(false))?;
+    let scan = outcome.scan.unwrap_or_default();
+    let rows = rows(&scan);
     let mut out = String::new();
     match args.format {
-        Format::Json => {
-            let items: Vec<_> = rows
-                .iter()
-                .map(|(project, c)| {
-                    json!({
-                        "project": project,
-                        "host_port": host_text(c),
-                        "protocol": c.mapping.protocol,
-                        "host_ip": c.mapping.host_ip.to_string(),
-                        "target": c.mapping.target,
-                        "service": c.service,
-                        "file": c.file,
-                        "line": c.line,
-                        "column": c.column,
-                        "source": c.source,
-                        "raw": c.raw,
-                    })
-                })
-                .collect();
-            out = format!("{}\n", serde_json::Value::Array(items));
-        }
+        Format::Json => out = format!("{}\n", to_json(&rows)),
         Format::Csv => {
             out.push_str(
                 "project,host_port,protocol,host_ip,target,service,file,line,column,source\n",
