@@ -34,6 +34,9 @@ _port__convention() {
             port__convention,man)
                 cmd="port__convention__subcmd__man"
                 ;;
+            port__convention,mcp)
+                cmd="port__convention__subcmd__mcp"
+                ;;
             port__convention,migrate)
                 cmd="port__convention__subcmd__migrate"
                 ;;
@@ -69,6 +72,9 @@ _port__convention() {
                 ;;
             port__convention__subcmd__help,man)
                 cmd="port__convention__subcmd__help__subcmd__man"
+                ;;
+            port__convention__subcmd__help,mcp)
+                cmd="port__convention__subcmd__help__subcmd__mcp"
                 ;;
             port__convention__subcmd__help,migrate)
                 cmd="port__convention__subcmd__help__subcmd__migrate"
@@ -137,7 +143,7 @@ _port__convention() {
 
     case "${cmd}" in
         port__convention)
-            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate explain help"
+            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,7 +157,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__allocate)
-            opts="-c -h --count --convention --live --help"
+            opts="-c -h --count --convention --live --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,6 +173,10 @@ _port__convention() {
                     ;;
                 -c)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -229,12 +239,16 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__explain)
-            opts="-h --help"
+            opts="-h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -243,7 +257,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help)
-            opts="schema parse-ports allocate check scan projects completions man ports migrate explain help"
+            opts="schema parse-ports allocate check scan projects completions man ports migrate explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,6 +341,20 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -487,6 +515,24 @@ _port__convention() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__mcp)
+            opts="-h --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -47,9 +47,11 @@ _arguments "${_arguments_options[@]}" : \
 '--count=[How many ports]:COUNT:_default' \
 '-c+[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
 '--convention=[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
+'--format=[Output format\: one port a line, or JSON ({"range", "ports"})]:FORMAT:((text\:"Plain text"
+json\:"JSON"))' \
 '--live[Also skip ports held on this machine right now (sockets, containers)]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 ':range -- The range name, as declared in ports.yaml:_default' \
 && ret=0
 ;;
@@ -229,9 +231,18 @@ esac
 ;;
 (explain)
 _arguments "${_arguments_options[@]}" : \
+'--format=[Output format\: text, or JSON (the rule'\''s documentation as data; without RULE, every rule'\''s)]:FORMAT:((text\:"Plain text"
+json\:"JSON"))' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::rule -- The rule id, as findings name it (`drift`, `duplicate-host-port` ...):_default' \
+&& ret=0
+;;
+(mcp)
+_arguments "${_arguments_options[@]}" : \
+'--root=[The directory the server answers for (default\: the current directory). Every path a tool is given, and every ports.yaml found for it, must resolve inside it; relative paths are taken from it]:DIR:_files' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::rule -- The rule id, as findings name it (`drift`, `duplicate-host-port` ...):_default' \
 && ret=0
 ;;
 (help)
@@ -318,6 +329,10 @@ esac
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(mcp)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -345,6 +360,7 @@ _port-convention_commands() {
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
+'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'port-convention commands' commands "$@"
@@ -383,6 +399,7 @@ _port-convention__subcmd__help_commands() {
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
+'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'port-convention help commands' commands "$@"
@@ -416,6 +433,11 @@ _port-convention__subcmd__help__subcmd__help_commands() {
 _port-convention__subcmd__help__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help man commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__help__subcmd__mcp_commands] )) ||
+_port-convention__subcmd__help__subcmd__mcp_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention help mcp commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__help__subcmd__migrate_commands] )) ||
 _port-convention__subcmd__help__subcmd__migrate_commands() {
@@ -476,6 +498,11 @@ _port-convention__subcmd__help__subcmd__schema_commands() {
 _port-convention__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention man commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__mcp_commands] )) ||
+_port-convention__subcmd__mcp_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention mcp commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__migrate_commands] )) ||
 _port-convention__subcmd__migrate_commands() {
