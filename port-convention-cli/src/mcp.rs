@@ -447,6 +447,17 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        // An unknown tool is a protocol error (the spec's "Unknown tool"
+        // example); everything the tool itself refuses is a tool error.
+        if !tools().iter().any(|t| t.name == request.name) {
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "Unknown tool: {}",
+                    port_convention::report::escape_text(&request.name)
+                ),
+                None,
+            ));
+        }
         let arguments = Value::Object(request.arguments.unwrap_or_default());
         let result = match self.answer(&request.name, arguments) {
             Ok(answer) => {

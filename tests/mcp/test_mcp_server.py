@@ -27,6 +27,7 @@ import pytest
 try:
     import anyio
     from mcp import Client, StdioServerParameters
+    from mcp.shared.exceptions import MCPError
 except ImportError as err:  # pragma: no cover - depends on the venv
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"the MCP Python SDK is missing under CI: {err}") from err
@@ -280,6 +281,14 @@ def test_errors_are_coded_and_paths_outside_the_root_refused(cli_bin: Path, mode
         return {name: await call(client, tool, args) for name, (tool, args) in calls.items()}
 
     got = session(cli_bin, tmp_path, mode, "--root", str(root))(body)
+
+    async def unknown(client: Client) -> str:
+        # Not a tool: a protocol error, as the spec's "Unknown tool" example.
+        with pytest.raises(MCPError) as raised:
+            await client.call_tool("apply_migration", {})
+        return raised.value.error.message
+
+    assert session(cli_bin, tmp_path, mode, "--root", str(root))(unknown) == "Unknown tool: apply_migration"
     for name, (is_error, answer) in got.items():
         assert is_error is True, (name, answer)
         assert set(answer) == {"code", "message", "findings", "location"}, (name, answer)
