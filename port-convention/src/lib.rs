@@ -22,6 +22,7 @@ pub mod project;
 pub mod report;
 mod validate;
 mod yaml;
+mod yaml_subset;
 
 pub use allocate::{allocate, allocate_replica, allocate_with};
 pub use convention::{

@@ -282,6 +282,27 @@ pub(crate) const SERVICE_KEYS: &[&str] = &["ports", "image", "build", "extends",
 ///
 /// As [`parse`].
 pub(crate) fn parse_compose(file: &str, text: &str) -> Result<Vec<ComposeTop>, Error> {
+    if let Some(tops) = crate::yaml_subset::parse_compose(text) {
+        // Every debug build (the whole test suite) checks the lean reader
+        // against the full parser on every file it reads.
+        #[cfg(debug_assertions)]
+        {
+            let full = parse_compose_full(file, text)
+                .map(|t| format!("{t:?}"))
+                .map_err(|e| e.to_string());
+            assert_eq!(
+                Ok(format!("{tops:?}")),
+                full,
+                "yaml_subset disagrees with serde-saphyr on {file}:\n{text}"
+            );
+        }
+        return Ok(tops);
+    }
+    parse_compose_full(file, text)
+}
+
+/// [`parse_compose`] with serde-saphyr, whatever the text.
+pub(crate) fn parse_compose_full(file: &str, text: &str) -> Result<Vec<ComposeTop>, Error> {
     if text.trim().is_empty() {
         return Ok(vec![ComposeTop::default()]);
     }
