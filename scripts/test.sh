@@ -40,6 +40,22 @@ if [ -n "$compose_pin" ] && [ ! -x .venv/bin/docker-compose ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "$compose_pin"
 fi
 
+step "Prometheus, node_exporter, rsvg-convert and pre-commit for the render end-to-end tests"
+# Debian's prometheus (promtool), prometheus-node-exporter and librsvg2-bin,
+# installed as root when missing (scripts/prometheus-test-env.sh); the tests
+# start their own daemons on 127.0.0.1. pre-commit (PyPI, pinned in
+# requirements-dev.txt) goes into .venv. Without them the tests print
+# SKIPPED, or fail under CI=true.
+if ! bash scripts/prometheus-test-env.sh; then
+    echo "no Prometheus here: the render end-to-end tests will say SKIPPED"
+fi
+pre_commit_pin="$(grep -E '^pre-commit==' port-convention-py/requirements-dev.txt || true)"
+if [ -n "$pre_commit_pin" ] && [ ! -x .venv/bin/pre-commit ]; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$pre_commit_pin" \
+        || echo "pre-commit could not be installed: the pre-commit hook test will say SKIPPED"
+fi
+
 step "cargo test --workspace"
 cargo test --workspace --locked
 

@@ -20,6 +20,10 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow annotations.
     Github,
+    /// Metrics for node_exporter's textfile collector (OpenMetrics text).
+    Openmetrics,
+    /// GitLab CI code quality report (JSON).
+    Gitlab,
 }
 
 /// Which tree to read, with which convention: shared by `check` and `scan`.
@@ -99,15 +103,37 @@ pub(crate) fn outcome(
 
 /// Runs `check`; returns the exit code.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    let (outcome, notes) = outcome(&args.tree, args.convention_only, args.live, &args.only)?;
+    let (mut outcome, notes) = outcome(&args.tree, args.convention_only, args.live, &args.only)?;
     for note in notes {
         eprintln!(
             "port-convention: note: {}",
             port_convention::report::escape_text(&note)
         );
     }
+    // CI formats name files relative to the repository root (git top
+    // level, else the working directory), not to the scanned folder.
+    let repo_root = if matches!(args.format, Format::Sarif | Format::Github | Format::Gitlab) {
+        Some(io::render::rebase_to_repository(&mut outcome)?)
+    } else {
+        None
+    };
     let report = &outcome.report;
     match args.format {
+        Format::Openmetrics => print_out(&port_convention::render::openmetrics(
+            report,
+            outcome.convention.as_ref().map(|(_, c)| c),
+            io::render::now_unix_seconds(),
+        )),
+        Format::Gitlab => {
+            let fallback = match (&outcome.convention, &repo_root) {
+                (Some((path, _)), Some(root)) => io::render::repository_path(root, path),
+                (Some((path, _)), None) => path.display().to_string(),
+                (None, _) => "ports.yaml".to_owned(),
+            };
+            let value = port_convention::render::gitlab_code_quality(report, &fallback);
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            print_out(&format!("{text}\n"));
+        }
         Format::Json => print_out(&format!("{}\n", report.to_json())),
         Format::Sarif => {
             let text = serde_json::to_string_pretty(&render_sarif(report)).unwrap_or_default();

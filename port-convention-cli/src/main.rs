@@ -19,6 +19,7 @@ mod migrate;
 mod parse_ports;
 mod ports;
 mod projects;
+mod render;
 mod scan;
 
 /// Make a team's host-port convention real across docker-compose files,
@@ -73,6 +74,10 @@ enum Command {
     /// Move services to their assigned ports across compose and .env files,
     /// safely (plan, apply, rollback, status).
     Migrate(migrate::Args),
+    /// Render a file from ports.yaml (markdown, svg, env, env-example,
+    /// prometheus-targets, prometheus-rules, grafana); --check: exit 1 with
+    /// a diff when the file is stale.
+    Render(render::Args),
     /// Print a rule's documentation (summary, severity, subject, why it
     /// matters, how to fix it, an example); without RULE, list every rule.
     Explain {
@@ -192,6 +197,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Explain { rule, format } => explain(rule.as_deref(), format),
+        Command::Render(args) => render::run(&args),
         Command::Mcp(args) => mcp::run(&args),
     }
 }

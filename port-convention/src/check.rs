@@ -234,11 +234,12 @@ fn is_compose_own_name(file: &str) -> bool {
 /// The convention service a claim belongs to: same compose service name and,
 /// where the convention names one, the same file.
 pub fn declared_service<'c>(convention: &'c Convention, claim: &Claim) -> Option<&'c ServiceDef> {
-    let file = normalize_path(&claim.file);
+    // Most services name no file: normalize the claim's only when asked.
+    let mut file: Option<String> = None;
     convention.services_for_compose(&claim.service).find(|s| {
-        s.compose_file
-            .as_deref()
-            .is_none_or(|f| normalize_path(f) == file)
+        s.compose_file.as_deref().is_none_or(|f| {
+            normalize_path(f) == *file.get_or_insert_with(|| normalize_path(&claim.file))
+        })
     })
 }
 

@@ -123,6 +123,10 @@ struct HostFile {
     /// What the host is (free text).
     #[serde(default)]
     description: Option<String>,
+    /// Where Prometheus reaches the host (DNS name or IP address) for the
+    /// scrape targets of `render prometheus-targets`; default: the host's name.
+    #[serde(default)]
+    address: Option<String>,
 }
 
 /// A named range of host ports.
@@ -211,6 +215,21 @@ struct PortFile {
     /// `tcp` (default), `udp` or `sctp`.
     #[serde(default)]
     protocol: Protocol,
+    /// Prometheus scrapes this port (`render prometheus-targets`).
+    #[serde(default)]
+    scrape: bool,
+    /// The HTTP path of the metrics when `scrape` is set; default `/metrics`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    metrics_path: Option<Spanned<String>>,
+    /// A connection URL template with `{host}` and `{port}`, e.g.
+    /// `postgres://{host}:{port}/trading`: `render env` writes it for
+    /// programs on the host (`localhost` and the host port) and for
+    /// containers in the compose network (the compose service name and the
+    /// container port).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    url: Option<Spanned<String>>,
 }
 
 /// Which files `check` reads, as globs relative to the scanned root.
@@ -327,6 +346,12 @@ pub struct PortAssignment {
     pub location: Location,
     /// Where the `env:` value is.
     pub env_location: Option<Location>,
+    /// Prometheus scrapes this port.
+    pub scrape: bool,
+    /// The metrics path when scraped (`/metrics` unless set).
+    pub metrics_path: Option<String>,
+    /// The connection URL template (`{host}`, `{port}`).
+    pub url: Option<String>,
 }
 
 /// A service of the convention.
@@ -427,6 +452,8 @@ pub struct HostDef {
     pub profiles: Vec<String>,
     /// What it is.
     pub description: Option<String>,
+    /// Where Prometheus reaches it (default: its name).
+    pub address: Option<String>,
     /// Where it is declared.
     pub location: Location,
 }
@@ -831,6 +858,7 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
             projects: h.projects,
             profiles: h.profiles,
             description: h.description,
+            address: h.address,
         })
         .collect();
 
@@ -885,6 +913,39 @@ fn flatten_ranges(
     Ok(())
 }
 
+/// Characters a URL template or metrics path may hold: printable ASCII
+/// without spaces, quotes, backslashes, `$`, `#` and backticks, so that
+/// `.env` files, YAML and JSON carry them unquoted and unchanged.
+fn is_url_char(c: char) -> bool {
+    c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '\\' | '$' | '#' | '`')
+}
+
+/// A `url:` template: `{host}` and `{port}` once each, no other braces,
+/// only [`is_url_char`] characters.
+fn check_url_template(file: &str, url: &Spanned<String>) -> Result<(), Error> {
+    let text = &url.value;
+    let problem = if text.chars().any(|c| !is_url_char(c)) {
+        Some("holds a space, quote, `$`, `#`, backslash or control character")
+    } else if text.matches("{host}").count() != 1 || text.matches("{port}").count() != 1 {
+        Some("must hold `{host}` and `{port}` once each")
+    } else if text
+        .replace("{host}", "")
+        .replace("{port}", "")
+        .contains(['{', '}'])
+    {
+        Some("has a brace other than `{host}` and `{port}`")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(Error::InvalidConvention {
+            location: location_of(file, &url.referenced),
+            message: format!("url template {text:?} {problem}"),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn resolve_service(
     file: &str,
     name: &Spanned<String>,
@@ -902,8 +963,27 @@ fn resolve_service(
             legacy: port.legacy.as_ref().map(|l| l.value),
             location: location_of(file, &port.port.referenced),
             env_location: port.env.as_ref().map(|e| location_of(file, &e.referenced)),
+            scrape: port.scrape,
+            metrics_path: port.metrics_path.as_ref().map(|m| m.value.clone()),
+            url: port.url.as_ref().map(|u| u.value.clone()),
         })
         .collect::<Vec<_>>();
+    for (_, port) in &raw.ports {
+        if let Some(url) = &port.url {
+            check_url_template(file, url)?;
+        }
+        if let Some(path) = &port.metrics_path
+            && (!path.value.starts_with('/') || path.value.chars().any(|c| !is_url_char(c)))
+        {
+            return Err(Error::InvalidConvention {
+                location: location_of(file, &path.referenced),
+                message: format!(
+                    "metrics_path {:?} must start with / and hold no spaces, quotes or control characters",
+                    path.value
+                ),
+            });
+        }
+    }
     if let Some(bad) = ports.iter().find(|p| p.port == 0) {
         return Err(Error::InvalidConvention {
             location: bad.location.clone(),

@@ -19,6 +19,7 @@ pub mod migrate;
 mod model;
 pub mod port_spec;
 pub mod project;
+pub mod render;
 pub mod report;
 mod validate;
 mod yaml;

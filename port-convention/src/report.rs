@@ -180,7 +180,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-fn suggestion_text(suggestion: &crate::Suggestion) -> String {
+pub(crate) fn suggestion_text(suggestion: &crate::Suggestion) -> String {
     match &suggestion.host_ip {
         Some(ip) => format!("publish on {ip}:{}", suggestion.port),
         None => format!("use port {}", suggestion.port),
@@ -457,7 +457,7 @@ pub fn render_sarif(report: &Report) -> serde_json::Value {
                 "informationUri": "https://github.com/port-convention/port-convention",
                 "rules": rules,
             }},
-            "originalUriBaseIds": { "SRCROOT": { "description": { "text": "the scanned root" } } },
+            "originalUriBaseIds": { "SRCROOT": { "description": { "text": "the repository root (git top level, else the working directory)" } } },
             "results": results,
         }],
     })

@@ -18,7 +18,7 @@
 //! asserts the results are identical (`yaml::parse_compose`), so the whole
 //! test suite checks this module against the reference parser.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::yaml::{ComposeTop, EXPANDED_EVENTS, Node, NodeKind, Place, SERVICE_KEYS};
 
@@ -54,6 +54,8 @@ pub(crate) fn parse_compose(text: &str) -> Option<Vec<ComposeTop>> {
         next_map: 0,
         keys: Vec::new(),
         many_keys: HashSet::new(),
+        anchors: HashMap::new(),
+        anchoring: 0,
     };
     parser.document().ok().map(|top| vec![top])
 }
@@ -164,6 +166,10 @@ struct Parser<'a> {
     keys: Vec<&'a str>,
     /// Keys of mappings with more than [`LINEAR_KEYS`] keys, by mapping.
     many_keys: HashSet<(u32, &'a str)>,
+    /// Anchored nodes so far, built whole, with their node counts.
+    anchors: HashMap<&'a str, (Node, usize)>,
+    /// Inside an anchored node (an alias there is left to the full parser).
+    anchoring: usize,
 }
 
 /// Up to this many keys, a mapping's keys are compared one by one.
@@ -327,9 +333,10 @@ impl<'a> Parser<'a> {
         let keys = self.open_keys();
         let place = mode.builds().then(|| self.place(first, 0));
         let mut entries = Vec::new();
+        let mut merges = Vec::new();
         let mut at = first;
         loop {
-            self.entry(indent, at, mode, &keys, &mut entries)?;
+            self.entry(indent, at, mode, &keys, &mut entries, &mut merges)?;
             if !self.next_content()? || self.indent < indent {
                 break;
             }
@@ -340,6 +347,7 @@ impl<'a> Parser<'a> {
         }
         self.close_keys(keys);
         self.leave();
+        merge_service_keys(&mut entries, merges)?;
         Ok(place.map(|place| Node {
             kind: NodeKind::Map(entries),
             place,
@@ -356,10 +364,14 @@ impl<'a> Parser<'a> {
         mode: Mode,
         keys: &KeySet,
         entries: &mut Vec<(Node, Node)>,
+        merges: &mut Vec<(Node, Place)>,
     ) -> Parsed<()> {
         let (key_text, key_end) = self.block_key(at)?;
         self.add_key(keys, key_text)?;
         self.count_event()?;
+        if key_text == "<<" {
+            return self.merge(key_end + 1, mode, merges);
+        }
         let child = mode.child(key_text);
         let key_node = mode.builds().then(|| Node {
             kind: NodeKind::Str(key_text.to_owned()),
@@ -371,6 +383,57 @@ impl<'a> Parser<'a> {
         let value = self.value_after(indent, value_at, key_end, child, true)?;
         if let (Some(key), Some(value)) = (key_node, value) {
             entries.push((key, finish(child, value)?));
+        }
+        Ok(())
+    }
+
+    /// A merge key's value (`<<: *name` or `<<: [*a, *b]`) starting at
+    /// `value_at`. In a service, the kept keys of the merged mappings that the
+    /// service does not set itself are added after its own keys, each placed
+    /// at its alias, the first mapping winning: as the full parser does.
+    fn merge(
+        &mut self,
+        value_at: usize,
+        mode: Mode,
+        merges: &mut Vec<(Node, Place)>,
+    ) -> Parsed<()> {
+        if !matches!(mode, Mode::Skip | Mode::Service)
+            || matches!(self.b[value_at - 2], b'"' | b'\'')
+        {
+            return Err(Bail);
+        }
+        let mut at = self.skip_spaces(value_at);
+        let mut merged = Vec::new();
+        let listed = at < self.end && self.b[at] == b'[';
+        if listed {
+            at = self.skip_spaces(at + 1);
+        }
+        loop {
+            if at >= self.end || self.b[at] != b'*' {
+                return Err(Bail);
+            }
+            let (node, place, end) = self.alias(at)?;
+            if !matches!(node.kind, NodeKind::Map(_)) {
+                return Err(Bail);
+            }
+            merged.push((node, place));
+            at = self.skip_spaces(end);
+            if !listed {
+                break;
+            }
+            match self.b.get(at) {
+                Some(b',') if at < self.end => at = self.skip_spaces(at + 1),
+                Some(b']') if at < self.end => {
+                    at += 1;
+                    break;
+                }
+                _ => return Err(Bail),
+            }
+        }
+        self.rest_is_comment(at)?;
+        self.skip_line();
+        if mode == Mode::Service {
+            merges.extend(merged);
         }
         Ok(())
     }
@@ -428,9 +491,9 @@ impl<'a> Parser<'a> {
         indentless: bool,
     ) -> Parsed<Option<Node>> {
         let b = self.b;
-        let mut i = value_at;
-        while i < self.end && b[i] == b' ' {
-            i += 1;
+        let i = self.skip_spaces(value_at);
+        if i < self.end && b[i] == b'&' {
+            return self.anchored(indent, i, mode, indentless);
         }
         if i < self.end && b[i] != b'#' {
             let value = self.inline_value(indent, i, mode)?;
@@ -456,6 +519,90 @@ impl<'a> Parser<'a> {
             place,
             tag: None,
         }))
+    }
+
+    /// A node with an anchor `&name` at byte `at`: built whole whatever
+    /// `mode` says (an alias may use it where nodes are kept), remembered,
+    /// and returned as `mode` wants it.
+    fn anchored(
+        &mut self,
+        indent: usize,
+        at: usize,
+        mode: Mode,
+        indentless: bool,
+    ) -> Parsed<Option<Node>> {
+        if !matches!(mode, Mode::Skip | Mode::Keep | Mode::Presence) {
+            return Err(Bail);
+        }
+        let name_end = self.anchor_name_end(at + 1)?;
+        let name = &self.text[at + 1..name_end];
+        if self.anchors.contains_key(name) {
+            return Err(Bail);
+        }
+        let value_at = self.skip_spaces(name_end);
+        if value_at == name_end && value_at < self.end {
+            return Err(Bail);
+        }
+        let events_before = self.events;
+        self.anchoring += 1;
+        let node = if value_at < self.end && self.b[value_at] != b'#' {
+            let c = self.b[value_at];
+            let scalar = starts_plain(c) || c == b'"' || c == b'\'';
+            if matches!(c, b'&' | b'*' | b'|' | b'>') || (scalar && self.is_key_line(value_at)) {
+                return Err(Bail);
+            }
+            self.inline_value(indent, value_at, Mode::Keep)?
+        } else {
+            // The anchored node is on the next lines; an anchored null is
+            // left to the full parser.
+            self.skip_line();
+            if !self.next_content()? {
+                return Err(Bail);
+            }
+            let first = self.start + self.indent;
+            let dash = is_dash(self.b, first, self.end);
+            if self.indent > indent || (indentless && dash && self.indent == indent) {
+                if dash {
+                    self.block_seq(self.indent, Mode::Keep, self.indent == indent)?
+                } else {
+                    let nested = self.indent;
+                    self.block_map_at(nested, first, Mode::Keep)?
+                }
+            } else {
+                return Err(Bail);
+            }
+        };
+        self.anchoring -= 1;
+        let node = node.ok_or(Bail)?;
+        let count = self.events - events_before;
+        self.anchors.insert(name, (node.clone(), count));
+        Ok(mode.builds().then_some(node))
+    }
+
+    /// Where an anchor or alias name starting at `at` ends.
+    fn anchor_name_end(&self, at: usize) -> Parsed<usize> {
+        let mut i = at;
+        while i < self.end && !matches!(self.b[i], b' ' | b',' | b'[' | b']' | b'{' | b'}') {
+            i += 1;
+        }
+        if i == at { Err(Bail) } else { Ok(i) }
+    }
+
+    /// An alias `*name` at byte `at` of the current line: its name's node and
+    /// the alias's own place.
+    fn alias(&mut self, at: usize) -> Parsed<(Node, Place, usize)> {
+        if self.anchoring > 0 {
+            return Err(Bail);
+        }
+        let end = self.anchor_name_end(at + 1)?;
+        let name = &self.text[at + 1..end];
+        let (node, count) = self.anchors.get(name).ok_or(Bail)?;
+        let (node, count) = (node.clone(), *count);
+        self.events += count;
+        if self.events > EXPANDED_EVENTS / 4 {
+            return Err(Bail);
+        }
+        Ok((node, self.place(at, end - at), end))
     }
 
     /// A value that starts on the current line at byte `at` (not a comment).
@@ -491,6 +638,15 @@ impl<'a> Parser<'a> {
                 }
                 self.block_scalar(indent, at)?;
                 Ok(None)
+            }
+            b'*' => {
+                if !matches!(mode, Mode::Skip | Mode::Keep | Mode::Presence) {
+                    return Err(Bail);
+                }
+                let (node, place, end) = self.alias(at)?;
+                self.rest_is_comment(end)?;
+                self.skip_line();
+                Ok(mode.builds().then(|| used_at(&node, &place)))
             }
             b'-' if is_dash(b, at, self.end) => Err(Bail),
             c if starts_plain(c) => {
@@ -615,6 +771,12 @@ impl<'a> Parser<'a> {
             }
             let nested = self.indent;
             return self.block_map_at(nested, first, mode);
+        }
+        if b[i] == b'&' {
+            if !matches!(mode, Mode::Skip | Mode::Keep) {
+                return Err(Bail);
+            }
+            return self.anchored(indent, i, mode, false);
         }
         if starts_plain(b[i]) || b[i] == b'"' || b[i] == b'\'' {
             // `- key: value` starts a mapping at the key's column.
@@ -953,6 +1115,59 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Adds to a service's kept entries those of the mappings merged into it
+/// (`<<`) that it does not set itself, in order, the first mapping winning,
+/// each placed where its alias is.
+fn merge_service_keys(entries: &mut Vec<(Node, Node)>, merges: Vec<(Node, Place)>) -> Parsed<()> {
+    for (merged, place) in merges {
+        let NodeKind::Map(merged_entries) = &merged.kind else {
+            return Err(Bail);
+        };
+        for (key, value) in merged_entries {
+            let NodeKind::Str(name) = &key.kind else {
+                return Err(Bail);
+            };
+            let child = Mode::Service.child(name);
+            if child == Mode::Skip {
+                continue;
+            }
+            let present = entries
+                .iter()
+                .any(|(k, _)| matches!(&k.kind, NodeKind::Str(n) if n == name));
+            if present {
+                continue;
+            }
+            entries.push((used_at(key, &place), finish(child, used_at(value, &place))?));
+        }
+    }
+    Ok(())
+}
+
+/// A node reached through an alias at `alias`: every node of it is placed
+/// at the alias and keeps where it is defined.
+fn used_at(node: &Node, alias: &Place) -> Node {
+    let kind = match &node.kind {
+        NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(|n| used_at(n, alias)).collect()),
+        NodeKind::Map(entries) => NodeKind::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (used_at(k, alias), used_at(v, alias)))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node {
+        kind,
+        place: Place {
+            line: alias.line,
+            column: alias.column,
+            span: alias.span.clone(),
+            defined: node.place.defined.clone(),
+        },
+        tag: node.tag.clone(),
+    }
+}
+
 /// What a value read in `mode` becomes in [`ComposeTop`]: a presence is a
 /// boolean (or null), a service must be a mapping or null, `services` too.
 fn finish(mode: Mode, node: Node) -> Parsed<Node> {
@@ -1061,10 +1276,9 @@ fn resolve_plain(s: &str) -> Parsed<NodeKind> {
         return Err(Bail);
     }
     if first == b'.' {
-        // `.5`, `.inf`, `.NaN` are numbers; `..`, `./data`, `.env` are not.
+        // `.5`, `.inf`, `.NaN` are numbers; `.`, `..`, `./data`, `.env` are not.
         let rest = &s[1..];
-        let number = rest.is_empty()
-            || rest.as_bytes()[0].is_ascii_digit()
+        let number = rest.as_bytes().first().is_some_and(u8::is_ascii_digit)
             || rest.eq_ignore_ascii_case("inf")
             || rest.eq_ignore_ascii_case("nan");
         return if number {
@@ -1121,11 +1335,21 @@ mod tests {
         same("services:\n  a:\n    build:\n    image:\n");
         same("services:\n  \"quoted\":\n    image: \"a\\tb\"\n    ports: [\"80\"]\n");
         same("services:\n  é:\n    image: é\n    ports:\n      - ü: 1\n");
+        same("x: &a 1\nservices: {}\n");
+        same(
+            "x-common: &common\n  image: busybox\n  restart: always\nx-ports: &p\n  - \"80:80\"\n  - target: 1\n    published: 2\nservices:\n  a:\n    ports: *p\n    <<: *common\n    profiles: [x]\n",
+        );
+        same(
+            "x-a: &a\n  image: a\n  ports: [\"1:1\"]\nx-b: &b\n  build: .\n  ports: [\"2:2\"]\n  profiles: [p]\nservices:\n  s:\n    <<: [*a, *b]\n    image: own\n  t:\n    <<: *b\n    ports: &tp\n      - 3:3\n  u:\n    image: u\n    ports: *tp\n    extends: &e {service: t}\n    profiles:\n      - &prof dev\n      - *prof\n",
+        );
     }
 
     #[test]
     fn gives_up_outside_the_subset() {
-        gives_up("x: &a 1\nservices: {}\n");
+        gives_up("services:\n  a:\n    <<: *undefined\n");
+        gives_up("x: &a 1\ny: &a 2\n");
+        gives_up("x: &a [*b]\n");
+        gives_up("services:\n  a:\n    \"<<\": {}\n");
         gives_up("services:\n  a:\n    <<: *b\n");
         gives_up("services:\n  a:\n    ports: !reset []\n");
         gives_up("---\nservices: {}\n");
@@ -1246,7 +1470,8 @@ mod corpus {
 /// subset reads one, the full parser reads the same.
 #[cfg(test)]
 mod differential {
-    struct Rng(u64);
+    /// A xorshift generator, and how many anchors the document has so far.
+    struct Rng(u64, usize, usize);
 
     impl Rng {
         fn next(&mut self) -> u64 {
@@ -1254,6 +1479,18 @@ mod differential {
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             self.0
+        }
+        /// An anchor to put before a value, sometimes.
+        fn anchor(&mut self, out: &mut String) {
+            if self.below(8) == 0 {
+                out.push_str(&format!(" &a{}", self.1));
+                self.1 += 1;
+            }
+        }
+        /// An alias of an earlier anchor (or, rarely, of none).
+        fn alias(&mut self) -> String {
+            let n = self.1 + usize::from(self.below(20) == 0);
+            format!("*a{}", self.below(n.max(1)))
         }
         fn below(&mut self, n: usize) -> usize {
             (self.next() % n as u64) as usize
@@ -1400,6 +1637,14 @@ mod differential {
         // Called after `key:` or `-`; writes the rest of the line and more.
         match if depth > 2 { 0 } else { rng.below(5) } {
             0 | 1 => {
+                if rng.1 > 0 && rng.below(8) == 0 {
+                    out.push(' ');
+                    let alias = rng.alias();
+                    out.push_str(&alias);
+                    out.push('\n');
+                    return;
+                }
+                rng.anchor(out);
                 out.push(' ');
                 out.push_str(scalar(rng));
                 if rng.below(6) == 0 {
@@ -1438,8 +1683,28 @@ mod differential {
                 }
             }
             _ => {
+                rng.anchor(out);
                 out.push('\n');
                 let inner = col + 1 + rng.below(3);
+                if rng.2 > 0 && rng.below(3) == 0 {
+                    indent(out, inner);
+                    let a = rng.below(rng.2);
+                    if rng.below(3) == 0 {
+                        let b = rng.below(rng.2 + 1);
+                        out.push_str(&format!("<<: [*f{a}, *f{b}]\n"));
+                    } else {
+                        out.push_str(&format!("<<: *f{a}\n"));
+                    }
+                } else if rng.1 > 0 && rng.below(5) == 0 {
+                    indent(out, inner);
+                    if rng.below(3) == 0 {
+                        let (a, b) = (rng.alias(), rng.alias());
+                        out.push_str(&format!("<<: [{a}, {b}]\n"));
+                    } else {
+                        let a = rng.alias();
+                        out.push_str(&format!("<<: {a}\n"));
+                    }
+                }
                 let mut used = Vec::new();
                 for _ in 0..1 + rng.below(4) {
                     indent(out, inner);
@@ -1460,6 +1725,17 @@ mod differential {
         let mut out = String::new();
         if rng.below(5) == 0 {
             out.push_str("# header\n\n");
+        }
+        // Fragments to merge into services (`<<: *f0`).
+        for f in 0..rng.below(3) {
+            out.push_str(&format!("x-f{f}: &f{f}\n"));
+            for key in ["image", "build", "ports", "profiles", "restart", "extends"] {
+                if rng.below(2) == 0 {
+                    out.push_str(&format!("  {key}: {}\n", scalar(rng)));
+                }
+            }
+            out.push_str("  environment: {}\n");
+            rng.2 += 1;
         }
         let mut used = Vec::new();
         for _ in 0..1 + rng.below(4) {
@@ -1501,9 +1777,11 @@ mod differential {
 
     #[test]
     fn random_documents_read_alike() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let (mut read, mut total) = (0, 0);
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15, 0, 0);
+        let (mut read, mut total, mut merged, mut aliased) = (0, 0, 0, 0);
         for case in 0..20_000 {
+            rng.1 = 0;
+            rng.2 = 0;
             let doc = document(&mut rng);
             let text = if case % 2 == 0 {
                 doc
@@ -1513,15 +1791,19 @@ mod differential {
             total += 1;
             if let Some(lean) = super::parse_compose(&text) {
                 read += 1;
+                merged += usize::from(text.contains("<<:"));
+                aliased += usize::from(text.contains("*a"));
                 let full = crate::yaml::parse_compose_full("f", &text)
                     .map(|t| format!("{t:?}"))
                     .map_err(|e| e.to_string());
                 assert_eq!(Ok(format!("{lean:?}")), full, "for:\n{text}");
             }
         }
-        println!("subset read {read} of {total} random documents");
+        println!(
+            "subset read {read} of {total} random documents, {merged} with merge keys, {aliased} with aliases"
+        );
         assert!(
-            read * 5 > total,
+            read * 6 > total,
             "only {read} of {total} read: the generator tests nothing"
         );
     }

@@ -49,6 +49,9 @@ _port__convention() {
             port__convention,projects)
                 cmd="port__convention__subcmd__projects"
                 ;;
+            port__convention,render)
+                cmd="port__convention__subcmd__render"
+                ;;
             port__convention,scan)
                 cmd="port__convention__subcmd__scan"
                 ;;
@@ -87,6 +90,9 @@ _port__convention() {
                 ;;
             port__convention__subcmd__help,projects)
                 cmd="port__convention__subcmd__help__subcmd__projects"
+                ;;
+            port__convention__subcmd__help,render)
+                cmd="port__convention__subcmd__help__subcmd__render"
                 ;;
             port__convention__subcmd__help,scan)
                 cmd="port__convention__subcmd__help__subcmd__scan"
@@ -143,7 +149,7 @@ _port__convention() {
 
     case "${cmd}" in
         port__convention)
-            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate explain mcp help"
+            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate render explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,7 +212,7 @@ _port__convention() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json sarif github openmetrics gitlab" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -257,7 +263,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help)
-            opts="schema parse-ports allocate check scan projects completions man ports migrate explain mcp help"
+            opts="schema parse-ports allocate check scan projects completions man ports migrate render explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -467,6 +473,20 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help__subcmd__projects)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__help__subcmd__render)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -827,6 +847,36 @@ _port__convention() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__render)
+            opts="-c -h --convention --out --check --help markdown svg env env-example prometheus-targets prometheus-rules grafana"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --convention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -63,7 +63,9 @@ _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:((human\:"Grouped by file, with source lines and carets"
 json\:"The versioned JSON contract (docs/json-output.md)"
 sarif\:"SARIF 2.1.0"
-github\:"GitHub Actions workflow annotations"))' \
+github\:"GitHub Actions workflow annotations"
+openmetrics\:"Metrics for node_exporter'\''s textfile collector (OpenMetrics text)"
+gitlab\:"GitLab CI code quality report (JSON)"))' \
 '--color=[When to colour human output (auto\: on a terminal, unless NO_COLOR is set)]:COLOR:(auto always never)' \
 '*--only=[With --live\: only findings about these compose services (a preflight before \`docker compose up SERVICE...\`)]:SERVICE:_default' \
 '--convention-only[Only validate ports.yaml itself; read no compose or .env file]' \
@@ -229,6 +231,23 @@ esac
     ;;
 esac
 ;;
+(render)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
+'--convention=[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
+'(--check)--out=[Write to FILE (atomically) instead of standard output]:FILE:_files' \
+'--check=[Exit 1 with a unified diff when FILE is not what would be rendered (missing or stale); write nothing]:FILE:_files' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':kind -- What to render:((markdown\:"PORTS-CONVENTION.md with its SVG port map (written beside it as STEM.svg)"
+svg\:"The SVG port map alone"
+env\:"A .env with every port variable (and connection URLs)"
+env-example\:"A .env.example with every port variable (and connection URLs)"
+prometheus-targets\:"Prometheus file_sd JSON of the declared scrape targets"
+prometheus-rules\:"Prometheus alerting rules (target down, protected range, conflicts, drift)"
+grafana\:"A Grafana dashboard (database overview, port usage)"))' \
+&& ret=0
+;;
 (explain)
 _arguments "${_arguments_options[@]}" : \
 '--format=[Output format\: text, or JSON (the rule'\''s documentation as data; without RULE, every rule'\''s)]:FORMAT:((text\:"Plain text"
@@ -325,6 +344,10 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(render)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (explain)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -359,6 +382,7 @@ _port-convention_commands() {
 'man:Print the manual page (roff), generated from this command line' \
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
+'render:Render a file from ports.yaml (markdown, svg, env, env-example, prometheus-targets, prometheus-rules, grafana); --check\: exit 1 with a diff when the file is stale' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
 'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -398,6 +422,7 @@ _port-convention__subcmd__help_commands() {
 'man:Print the manual page (roff), generated from this command line' \
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
+'render:Render a file from ports.yaml (markdown, svg, env, env-example, prometheus-targets, prometheus-rules, grafana); --check\: exit 1 with a diff when the file is stale' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
 'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -483,6 +508,11 @@ _port-convention__subcmd__help__subcmd__ports_commands() {
 _port-convention__subcmd__help__subcmd__projects_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help projects commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__help__subcmd__render_commands] )) ||
+_port-convention__subcmd__help__subcmd__render_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention help render commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__help__subcmd__scan_commands] )) ||
 _port-convention__subcmd__help__subcmd__scan_commands() {
@@ -585,6 +615,11 @@ _port-convention__subcmd__ports_commands() {
 _port-convention__subcmd__projects_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention projects commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__render_commands] )) ||
+_port-convention__subcmd__render_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention render commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__scan_commands] )) ||
 _port-convention__subcmd__scan_commands() {

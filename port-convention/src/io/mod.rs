@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod live;
 pub mod migrate;
+pub mod render;
 
 use crate::dotenv::{Dotenv, parse_dotenv};
 use crate::{Convention, Error, LoadedPorts, resolve_ports};
@@ -494,53 +495,47 @@ pub fn read_tree_texts(
                 true
             }
         })
-        .build();
+        .build_parallel();
+    // The walk runs on every core, and each file is read where it is found:
+    // reading is most of a check's system time.
+    let found: std::sync::Mutex<Vec<Walked>> = std::sync::Mutex::new(Vec::new());
+    walker.run(|| {
+        let found = &found;
+        let canonical_root = &canonical_root;
+        let (include, exclude) = (&include, &exclude);
+        Box::new(move |entry| {
+            let walked = walked(root, canonical_root, include, exclude, entry);
+            if let Some(walked) = walked
+                && let Ok(mut list) = found.lock()
+            {
+                list.push(walked);
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut found = found.into_inner().unwrap_or_default();
+    // Threads finish in any order; everything below is in path order.
+    found.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then_with(|| a.problem().cmp(b.problem()))
+    });
     let mut walk_problems = Vec::new();
     let mut gitignores: Vec<String> = Vec::new();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                // An unreadable directory is a note, not the end of the check.
-                walk_problems.push(err.to_string());
-                continue;
+    let mut read_already = Vec::new();
+    for walked in found {
+        match walked.kind {
+            WalkedKind::Problem(problem) => walk_problems.push(problem),
+            WalkedKind::Gitignore => gitignores.push(walked.name),
+            WalkedKind::Compose(text) => {
+                tree.compose.push(walked.name.clone());
+                read_already.push((walked.name, text));
             }
-        };
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
-        let path = if file_type.is_symlink() {
-            // Follow a link only to a regular file inside the root.
-            match std::fs::canonicalize(entry.path()) {
-                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {
-                    entry.path().to_owned()
-                }
-                _ => continue,
+            WalkedKind::Env(text) => {
+                tree.env.push(walked.name.clone());
+                read_already.push((walked.name, text));
             }
-        } else if file_type.is_file() {
-            entry.path().to_owned()
-        } else {
-            continue;
-        };
-        let name = relative_name(root, &path);
-        if entry.file_name() == ".gitignore" {
-            gitignores.push(name.clone());
         }
-        if exclude.is_match(&name) {
-            continue;
-        }
-        let file_name = entry.file_name().to_string_lossy();
-        if is_compose_file_name(&file_name)
-            || is_ports_file_name(&file_name)
-            || include.is_match(&name)
-        {
-            tree.compose.push(name.clone());
-        } else if is_env_file_name(&file_name) {
-            tree.env.push(name.clone());
-        } else {
-            continue;
-        }
-        paths.push((name, path));
     }
     // What compose reads by itself in each directory with a compose file,
     // even when ignored.
@@ -671,13 +666,14 @@ pub fn read_tree_texts(
     tree.compose.dedup();
     tree.env.sort();
     tree.env.dedup();
-    let read: Vec<(String, Result<String, Error>)> = paths
+    let mut read: Vec<(String, Result<String, Error>)> = paths
         .into_par_iter()
         .map(|(name, path)| {
             let text = read_text(&path);
             (name, text)
         })
         .collect();
+    read.append(&mut read_already);
     for (name, text) in read {
         match text {
             Ok(text) => {
@@ -698,6 +694,89 @@ pub fn read_tree_texts(
                 .is_some_and(|t| looks_like_convention(t)))
     });
     Ok(tree)
+}
+
+/// What the walk found at one entry.
+struct Walked {
+    /// Relative to the root (empty for a problem).
+    name: String,
+    kind: WalkedKind,
+}
+
+impl Walked {
+    fn problem(&self) -> &str {
+        match &self.kind {
+            WalkedKind::Problem(problem) => problem,
+            _ => "",
+        }
+    }
+}
+
+enum WalkedKind {
+    /// An entry that could not be read (an unreadable directory).
+    Problem(String),
+    /// A repository `.gitignore`.
+    Gitignore,
+    /// A compose file (or a `ports.yaml`, or a file `discovery.include`
+    /// names), read.
+    Compose(Result<String, Error>),
+    /// An `.env`-style file, read.
+    Env(Result<String, Error>),
+}
+
+/// One entry of the discovery walk: what it is, and the text of a file
+/// discovery wants. A symbolic link is followed only to a regular file
+/// inside the root.
+fn walked(
+    root: &Path,
+    canonical_root: &Path,
+    include: &globset::GlobSet,
+    exclude: &globset::GlobSet,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+) -> Option<Walked> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        // An unreadable directory is a note, not the end of the check.
+        Err(err) => {
+            return Some(Walked {
+                name: String::new(),
+                kind: WalkedKind::Problem(err.to_string()),
+            });
+        }
+    };
+    let file_type = entry.file_type()?;
+    let path = if file_type.is_symlink() {
+        match std::fs::canonicalize(entry.path()) {
+            Ok(target) if target.starts_with(canonical_root) && target.is_file() => entry.path(),
+            _ => return None,
+        }
+    } else if file_type.is_file() {
+        entry.path()
+    } else {
+        return None;
+    };
+    let name = relative_name(root, path);
+    if entry.file_name() == ".gitignore" {
+        return Some(Walked {
+            name,
+            kind: WalkedKind::Gitignore,
+        });
+    }
+    if exclude.is_match(&name) {
+        return None;
+    }
+    let file_name = entry.file_name().to_string_lossy();
+    let kind = if is_compose_file_name(&file_name)
+        || is_ports_file_name(&file_name)
+        || include.is_match(&name)
+    {
+        WalkedKind::Compose(read_text(path))
+    } else if is_env_file_name(&file_name) {
+        WalkedKind::Env(read_text(path))
+    } else {
+        return None;
+    };
+    Some(Walked { name, kind })
 }
 
 /// The largest git index read (a monorepo of a million files has ~100 MB).
