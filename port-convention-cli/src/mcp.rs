@@ -1,10 +1,12 @@
 //! `port-convention mcp`: a Model Context Protocol server on stdin/stdout
 //! (ADR 0010). Each tool answers the question a subcommand answers, with the
 //! same JSON, by calling the same functions; no tool writes a file, and every
-//! path a tool is given must resolve inside the server's root.
+//! path a tool is given must resolve inside the server's root. Resources: the
+//! convention file and what `render markdown` makes of it.
 
 use std::path::{Path, PathBuf};
 
+use port_convention::render::{self, Kind};
 use port_convention::{Error, Rule, io};
 use rmcp::handler::server::common::schema_for_type;
 use rmcp::model::{
@@ -393,9 +395,87 @@ impl Server {
         Ok(json!({ "plan": planned.plan, "diff": diff }).into())
     }
 
-    /// The resources: the convention the root's tools use.
+    /// The convention the root's tools use by default, if inside the root.
     fn convention_path(&self) -> Option<PathBuf> {
         self.found_convention(Path::new(".")).ok().flatten()
+    }
+
+    /// The resources: the convention file, and what `port-convention
+    /// render markdown` makes of it (the document and its port map, which
+    /// the document links by a relative name).
+    fn resources(&self) -> Vec<(Resource, Source)> {
+        let Some(path) = self.convention_path() else {
+            return Vec::new();
+        };
+        let markdown = Kind::Markdown.default_file_name();
+        let svg = Kind::Svg.default_file_name();
+        vec![
+            (
+                Resource::new(file_uri(&path), "ports.yaml")
+                    .with_title("The port convention")
+                    .with_description(
+                        "The convention (ports.yaml) the tools of this server use by default.",
+                    )
+                    .with_mime_type(YAML),
+                Source::File(path.clone()),
+            ),
+            (
+                Resource::new(format!("{RENDERED}{markdown}"), markdown)
+                    .with_title("The port convention, as a document")
+                    .with_description(
+                        "ports.yaml rendered for people: ranges, assignments, hosts, rules \
+                         (`port-convention render markdown`).",
+                    )
+                    .with_mime_type("text/markdown"),
+                Source::Rendered(path.clone(), 0),
+            ),
+            (
+                Resource::new(format!("{RENDERED}{svg}"), svg)
+                    .with_title("The port map")
+                    .with_description(
+                        "The ranges and their assignments as a picture (the document links it; \
+                         `port-convention render svg`).",
+                    )
+                    .with_mime_type("image/svg+xml"),
+                Source::Rendered(path, 1),
+            ),
+        ]
+    }
+}
+
+/// The MIME type of ports.yaml.
+const YAML: &str = "application/yaml";
+
+/// The URI prefix of rendered resources: a relative link of the document
+/// (`PORTS-CONVENTION.svg`) resolves to its port map.
+const RENDERED: &str = "port-convention://render/";
+
+/// What a resource is read from.
+enum Source {
+    /// A file, as it is.
+    File(PathBuf),
+    /// The `n`th file `render markdown` makes of this convention.
+    Rendered(PathBuf, usize),
+}
+
+impl Source {
+    fn read(&self) -> Result<String, Error> {
+        match self {
+            Source::File(path) => io::read_text(path),
+            Source::Rendered(path, n) => {
+                let convention = io::load_convention(path)?;
+                let files = render::render(
+                    Kind::Markdown,
+                    &convention,
+                    Kind::Markdown.default_file_name(),
+                );
+                Ok(files
+                    .into_iter()
+                    .nth(*n)
+                    .map(|f| f.text)
+                    .unwrap_or_default())
+            }
+        }
     }
 }
 
@@ -481,18 +561,7 @@ impl ServerHandler for Server {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        let resources = self
-            .convention_path()
-            .map(|path| {
-                Resource::new(file_uri(&path), "ports.yaml")
-                    .with_title("The port convention")
-                    .with_description(
-                        "The convention (ports.yaml) the tools of this server use by default.",
-                    )
-                    .with_mime_type("application/yaml")
-            })
-            .into_iter()
-            .collect();
+        let resources = self.resources().into_iter().map(|(r, _)| r).collect();
         Ok(ListResourcesResult::with_all_items(resources))
     }
 
@@ -510,17 +579,20 @@ impl ServerHandler for Server {
                 None,
             )
         };
-        let path = self.convention_path().ok_or_else(not_found)?;
-        let uri = file_uri(&path);
-        if request.uri != uri {
-            return Err(not_found());
-        }
-        let text = io::read_text(&path)
+        let (resource, source) = self
+            .resources()
+            .into_iter()
+            .find(|(r, _)| r.uri == request.uri)
+            .ok_or_else(not_found)?;
+        // The library's error, with its code, as the error's data.
+        let text = source
+            .read()
             .map_err(|err| ErrorData::internal_error(err.to_string(), Some(err.to_json())))?;
-        Ok(ReadResourceResult::new(vec![
-            ResourceContents::text(text, uri).with_mime_type("application/yaml"),
-        ])
-        .into())
+        let mut contents = ResourceContents::text(text, resource.uri);
+        if let Some(mime) = resource.mime_type {
+            contents = contents.with_mime_type(mime);
+        }
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }
 

@@ -213,8 +213,12 @@ fn paths_outside_the_root_are_refused_with_a_code_and_nothing_is_written() {
     assert_eq!(code_of(5), "invalid-argument");
     assert_eq!(code_of(6), "unknown-rule");
     let resources = &got[&7]["result"]["resources"];
-    assert_eq!(resources.as_array().map(Vec::len), Some(1), "{resources}");
+    assert_eq!(resources.as_array().map(Vec::len), Some(3), "{resources}");
     assert_eq!(resources[0]["mimeType"], "application/yaml");
+    assert_eq!(
+        resources[1]["uri"],
+        "port-convention://render/PORTS-CONVENTION.md"
+    );
     assert_eq!(listing(dir.path()), before);
 }
 

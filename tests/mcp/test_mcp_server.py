@@ -235,11 +235,23 @@ def test_defaults_and_resources_under_root(cli_bin: Path, mode: str) -> None:
         cli_bin, EXAMPLE, "check", "--convention-only", "--format", "json", ok=(0, 1)
     )
 
-    [resource] = got["resources"]
-    assert resource.name == "ports.yaml" and resource.mime_type == "application/yaml"
-    assert str(resource.uri) == (EXAMPLE / "ports.yaml").resolve().as_uri()
-    [contents] = got["read"][0].contents
-    assert contents.text == (EXAMPLE / "ports.yaml").read_text()
+    convention, markdown, svg = got["resources"]
+    assert convention.name == "ports.yaml" and convention.mime_type == "application/yaml"
+    assert str(convention.uri) == (EXAMPLE / "ports.yaml").resolve().as_uri()
+    assert (markdown.name, markdown.mime_type) == ("PORTS-CONVENTION.md", "text/markdown")
+    assert (svg.name, svg.mime_type) == ("PORTS-CONVENTION.svg", "image/svg+xml")
+    # The document links its port map by a relative name, which resolves to the svg resource.
+    assert str(svg.uri) == str(markdown.uri).rsplit("/", 1)[0] + "/PORTS-CONVENTION.svg"
+    texts = [read.contents[0].text for read in got["read"]]
+    assert texts[0] == (EXAMPLE / "ports.yaml").read_text()
+    assert texts[1] == cli(cli_bin, EXAMPLE, "render", "markdown").stdout
+    assert "](PORTS-CONVENTION.svg)" in texts[1]
+    assert texts[2] == cli(cli_bin, EXAMPLE, "render", "svg").stdout
+    assert [read.contents[0].mime_type for read in got["read"]] == [
+        "application/yaml",
+        "text/markdown",
+        "image/svg+xml",
+    ]
 
 
 def cli_error(binary: Path, cwd: Path, *args: str) -> tuple[str, str]:
@@ -282,13 +294,18 @@ def test_errors_are_coded_and_paths_outside_the_root_refused(cli_bin: Path, mode
 
     got = session(cli_bin, tmp_path, mode, "--root", str(root))(body)
 
-    async def unknown(client: Client) -> str:
+    async def unknown(client: Client) -> tuple[str, str]:
         # Not a tool: a protocol error, as the spec's "Unknown tool" example.
         with pytest.raises(MCPError) as raised:
             await client.call_tool("apply_migration", {})
-        return raised.value.error.message
+        # Only the listed resources can be read, not any file.
+        with pytest.raises(MCPError) as not_listed:
+            await client.read_resource((outside / "ports.yaml").as_uri())
+        return raised.value.error.message, not_listed.value.error.message
 
-    assert session(cli_bin, tmp_path, mode, "--root", str(root))(unknown) == "Unknown tool: apply_migration"
+    tool, resource = session(cli_bin, tmp_path, mode, "--root", str(root))(unknown)
+    assert tool == "Unknown tool: apply_migration"
+    assert resource.startswith("no resource file://")
     for name, (is_error, answer) in got.items():
         assert is_error is True, (name, answer)
         assert set(answer) == {"code", "message", "findings", "location"}, (name, answer)
