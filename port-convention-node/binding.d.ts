@@ -407,6 +407,13 @@ export declare function parsePortSpec(spec: string | number | PortSpecObject, en
 export declare function rules(): RuleInfo[]
 
 /**
+ * Runs the `port-convention` command line (the Rust CLI itself) on `argv`
+ * (program name first) and returns its exit code; the package's
+ * `port-convention` bin calls it. It blocks until the command is done.
+ */
+export declare function runCli(argv: Array<string>): number
+
+/**
  * Checks a convention by itself: overlapping ranges, duplicate ports,
  * ports outside their range or in a reserved one, privileged and ephemeral
  * ports ...

@@ -842,4 +842,5 @@ module.exports.loadPorts = nativeBinding.loadPorts
 module.exports.parseDotenv = nativeBinding.parseDotenv
 module.exports.parsePortSpec = nativeBinding.parsePortSpec
 module.exports.rules = nativeBinding.rules
+module.exports.runCli = nativeBinding.runCli
 module.exports.validateConvention = nativeBinding.validateConvention

@@ -65,4 +65,7 @@ bash scripts/test-python.sh
 step "Node binding (npm ci, napi build, node --test)"
 bash scripts/test-node.sh
 
+step "Packaged commands (pip install in a fresh venv, npm pack into a fresh project)"
+bash scripts/test-packages.sh
+
 printf '\nAll checks and tests passed.\n'

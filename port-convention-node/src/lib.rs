@@ -329,3 +329,11 @@ pub fn rules(cx: &Env) -> Result<Unknown<'_>> {
         .collect();
     cx.to_js_value(&rules)
 }
+
+/// Runs the `port-convention` command line (the Rust CLI itself) on `argv`
+/// (program name first) and returns its exit code; the package's
+/// `port-convention` bin calls it. It blocks until the command is done.
+#[napi]
+pub fn run_cli(argv: Vec<String>) -> i32 {
+    port_convention_cli::run(argv.into_iter().map(Into::into).collect())
+}

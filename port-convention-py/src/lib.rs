@@ -470,6 +470,15 @@ fn rules(py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
     PyTuple::new(py, rules)
 }
 
+/// Runs the ``port-convention`` command line (the Rust CLI itself) on
+/// ``argv`` (program name first) and returns its exit code. The console
+/// script ``port-convention`` of this package calls it; the GIL is released
+/// while it runs.
+#[pyfunction]
+fn run_cli(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> i32 {
+    py.detach(|| port_convention_cli::run(argv))
+}
+
 /// Declare a team's host-port convention once (``ports.yaml``) and enforce it
 /// across docker-compose files, ``.env`` files and programs.
 #[pymodule(gil_used = false)]
@@ -487,6 +496,7 @@ fn python_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_convention, m)?)?;
     m.add_function(wrap_pyfunction!(allocate, m)?)?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     Ok(())
 }
 

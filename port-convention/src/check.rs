@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::compose::{Claim, ComposeDoc, ComposeFile, ComposeParse, PortSource, parse_compose};
-use crate::convention::normalize_path;
 use crate::dotenv::{Dotenv, parse_dotenv};
 use crate::project::{Project, ProjectInput, Projects, resolve_projects};
 use crate::{
@@ -234,13 +233,7 @@ fn is_compose_own_name(file: &str) -> bool {
 /// The convention service a claim belongs to: same compose service name and,
 /// where the convention names one, the same file.
 pub fn declared_service<'c>(convention: &'c Convention, claim: &Claim) -> Option<&'c ServiceDef> {
-    // Most services name no file: normalize the claim's only when asked.
-    let mut file: Option<String> = None;
-    convention.services_for_compose(&claim.service).find(|s| {
-        s.compose_file.as_deref().is_none_or(|f| {
-            normalize_path(f) == *file.get_or_insert_with(|| normalize_path(&claim.file))
-        })
-    })
+    convention.service_for_claim(&claim.service, &claim.file)
 }
 
 /// "The lowest port at or above p that is still free": a disjoint-set

@@ -514,6 +514,11 @@ struct ConventionIndex {
     range_by_name: BTreeMap<String, usize>,
     /// Service indexes by compose service name.
     services_by_compose: BTreeMap<String, Vec<usize>>,
+    /// Service indexes by the hash of (compose service name, normalized
+    /// compose file), or of the name alone for services that name no file
+    /// (they match that service in any file). Hashes, not strings: a
+    /// convention of 10,000 services should not hold its names twice more.
+    services_by_claim: BTreeMap<u64, Vec<usize>>,
     /// (service, port) indexes by environment variable.
     assignment_by_env: BTreeMap<String, (usize, usize)>,
     /// Elementary port segments: (first port, innermost range covering it),
@@ -531,6 +536,12 @@ impl ConventionIndex {
             index
                 .services_by_compose
                 .entry(s.compose_service.clone())
+                .or_default()
+                .push(si);
+            let file = s.compose_file.as_deref().map(normalize_path);
+            index
+                .services_by_claim
+                .entry(claim_key(&s.compose_service, file.as_deref()))
                 .or_default()
                 .push(si);
             for (pi, p) in s.ports.iter().enumerate() {
@@ -652,6 +663,33 @@ impl Convention {
             .filter_map(|&i| self.services.get(i))
     }
 
+    /// The first service (in declaration order) that compose service
+    /// `name` of compose file `file` belongs to: one naming that file, or one
+    /// naming no file. Two lookups, whatever the number of services.
+    pub(crate) fn service_for_claim(&self, name: &str, file: &str) -> Option<&ServiceDef> {
+        let file = normalize_path(file);
+        let candidates = |key: Option<&str>| {
+            self.index
+                .services_by_claim
+                .get(&claim_key(name, key))
+                .into_iter()
+                .flatten()
+                .copied()
+                .find(|&i| {
+                    self.services.get(i).is_some_and(|s| {
+                        s.compose_service == name
+                            && s.compose_file.as_deref().map(normalize_path).as_deref() == key
+                    })
+                })
+        };
+        let first = match (candidates(Some(&file)), candidates(None)) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return None,
+        };
+        self.services.get(first)
+    }
+
     /// The service and port carried by environment variable `env`.
     pub fn assignment_for_env(&self, env: &str) -> Option<(&ServiceDef, &PortAssignment)> {
         let &(si, pi) = self.index.assignment_by_env.get(env)?;
@@ -740,6 +778,14 @@ impl Convention {
 }
 
 /// Compares relative paths written in different ways (`./a/b`, `a//b`, `a\b`).
+/// The key of [`ConventionIndex::services_by_claim`].
+fn claim_key(service: &str, file: Option<&str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (service, file).hash(&mut hasher);
+    hasher.finish()
+}
+
 pub(crate) fn normalize_path(path: &str) -> String {
     // The common case, already normal, costs one copy.
     let plain = !path.contains('\\')

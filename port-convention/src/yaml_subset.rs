@@ -64,8 +64,20 @@ pub(crate) fn parse_compose(text: &str) -> Option<Vec<ComposeTop>> {
 /// no control characters, no byte order mark, and none of the characters
 /// that some YAML versions treat as line breaks (NEL, LS, PS).
 fn plain_text(b: &[u8]) -> bool {
+    const CHUNK: usize = 32;
     let mut i = 0;
     while i < b.len() {
+        // Most text is printable ASCII: check it a chunk at a time (a form
+        // the compiler vectorizes), byte by byte only where a chunk is not.
+        if let Some(chunk) = b.get(i..i + CHUNK) {
+            let odd = chunk.iter().fold(0u8, |acc, &c| {
+                acc | u8::from(c < 0x20 && c != b'\n') | u8::from(c >= 0x7f)
+            });
+            if odd == 0 {
+                i += CHUNK;
+                continue;
+            }
+        }
         let c = b[i];
         if c < 0x80 {
             if (c < 0x20 && c != b'\n') || c == 0x7f {
@@ -1342,6 +1354,21 @@ mod tests {
         same(
             "x-a: &a\n  image: a\n  ports: [\"1:1\"]\nx-b: &b\n  build: .\n  ports: [\"2:2\"]\n  profiles: [p]\nservices:\n  s:\n    <<: [*a, *b]\n    image: own\n  t:\n    <<: *b\n    ports: &tp\n      - 3:3\n  u:\n    image: u\n    ports: *tp\n    extends: &e {service: t}\n    profiles:\n      - &prof dev\n      - *prof\n",
         );
+    }
+
+    #[test]
+    fn odd_characters_are_found_anywhere() {
+        let base = "services:\n  a:\n    image: x\n    environment:\n      K: some long value to fill chunks\n";
+        assert!(plain_text(base.as_bytes()));
+        for odd in [
+            "\t", "\r", "\u{7f}", "\u{85}", "\u{2028}", "\u{feff}", "\u{1}",
+        ] {
+            for at in [0, 1, 31, 32, 33, base.len() - 1] {
+                let text = format!("{}{odd}{}", &base[..at], &base[at..]);
+                assert!(!plain_text(text.as_bytes()), "{odd:?} at {at}");
+            }
+        }
+        assert!(plain_text("é ü 日本 — fine".repeat(9).as_bytes()));
     }
 
     #[test]

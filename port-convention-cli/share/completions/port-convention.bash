@@ -19,6 +19,9 @@ _port__convention() {
             port__convention,allocate)
                 cmd="port__convention__subcmd__allocate"
                 ;;
+            port__convention,assign)
+                cmd="port__convention__subcmd__assign"
+                ;;
             port__convention,check)
                 cmd="port__convention__subcmd__check"
                 ;;
@@ -30,6 +33,9 @@ _port__convention() {
                 ;;
             port__convention,help)
                 cmd="port__convention__subcmd__help"
+                ;;
+            port__convention,init)
+                cmd="port__convention__subcmd__init"
                 ;;
             port__convention,man)
                 cmd="port__convention__subcmd__man"
@@ -61,6 +67,9 @@ _port__convention() {
             port__convention__subcmd__help,allocate)
                 cmd="port__convention__subcmd__help__subcmd__allocate"
                 ;;
+            port__convention__subcmd__help,assign)
+                cmd="port__convention__subcmd__help__subcmd__assign"
+                ;;
             port__convention__subcmd__help,check)
                 cmd="port__convention__subcmd__help__subcmd__check"
                 ;;
@@ -72,6 +81,9 @@ _port__convention() {
                 ;;
             port__convention__subcmd__help,help)
                 cmd="port__convention__subcmd__help__subcmd__help"
+                ;;
+            port__convention__subcmd__help,init)
+                cmd="port__convention__subcmd__help__subcmd__init"
                 ;;
             port__convention__subcmd__help,man)
                 cmd="port__convention__subcmd__help__subcmd__man"
@@ -149,7 +161,7 @@ _port__convention() {
 
     case "${cmd}" in
         port__convention)
-            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate render explain mcp help"
+            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate render init assign explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +195,36 @@ _port__convention() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__assign)
+            opts="-c -h --range --port-name --convention --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --range)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --convention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -263,7 +305,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help)
-            opts="schema parse-ports allocate check scan projects completions man ports migrate render explain mcp help"
+            opts="schema parse-ports allocate check scan projects completions man ports migrate render init assign explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,6 +319,20 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help__subcmd__allocate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__help__subcmd__assign)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -333,6 +389,20 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -521,6 +591,36 @@ _port__convention() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__init)
+            opts="-h --protect --out --force --stdout --name --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --protect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

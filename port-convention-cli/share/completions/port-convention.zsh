@@ -248,6 +248,32 @@ prometheus-rules\:"Prometheus alerting rules (target down, protected range, conf
 grafana\:"A Grafana dashboard (database overview, port usage)"))' \
 && ret=0
 ;;
+(init)
+_arguments "${_arguments_options[@]}" : \
+'*--protect=[Declare a protected range NAME=START-END (repeatable); the first one gets sub-ranges and every database-like service moves into it]:NAME=RANGE:_default' \
+'--out=[Where to write the convention (default\: PATH/ports.yaml); must be inside PATH]:FILE:_files' \
+'--name=[The convention'\''s name (default\: the root directory'\''s name)]:NAME:_default' \
+'--format=[Format of the summary]:FORMAT:((table\:"A table\: service, port, kind, old -> new, variable"
+json\:"\`{ "file", "rows", "notes" }\`"))' \
+'--force[Replace an existing file at --out]' \
+'--stdout[Print the convention instead of writing it]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::path -- The repository'\''s root (default\: the current directory):_files' \
+&& ret=0
+;;
+(assign)
+_arguments "${_arguments_options[@]}" : \
+'--range=[The range (by name, as declared in ports.yaml) to take the port from]:RANGE:_default' \
+'--port-name=[Only this port of the service (default\: every port not in the range)]:NAME:_default' \
+'-c+[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
+'--convention=[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+':service -- The service\: the convention'\''s name for it, or a compose service of the tree to add to the convention:_default' \
+'::path -- The tree whose published ports are taken (default\: the directory of ports.yaml):_files' \
+&& ret=0
+;;
 (explain)
 _arguments "${_arguments_options[@]}" : \
 '--format=[Output format\: text, or JSON (the rule'\''s documentation as data; without RULE, every rule'\''s)]:FORMAT:((text\:"Plain text"
@@ -348,6 +374,14 @@ esac
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(init)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(assign)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (explain)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -383,6 +417,8 @@ _port-convention_commands() {
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
 'render:Render a file from ports.yaml (markdown, svg, env, env-example, prometheus-targets, prometheus-rules, grafana); --check\: exit 1 with a diff when the file is stale' \
+'init:Write a first ports.yaml describing the tree as it is; with --protect, move database-like services into a protected range' \
+'assign:Give a service the next free port of a range, editing ports.yaml in place (comments and order kept)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
 'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -393,6 +429,11 @@ _port-convention_commands() {
 _port-convention__subcmd__allocate_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention allocate commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__assign_commands] )) ||
+_port-convention__subcmd__assign_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention assign commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__check_commands] )) ||
 _port-convention__subcmd__check_commands() {
@@ -423,6 +464,8 @@ _port-convention__subcmd__help_commands() {
 'ports:What holds each port on this machine (--live), with the convention'\''s view' \
 'migrate:Move services to their assigned ports across compose and .env files, safely (plan, apply, rollback, status)' \
 'render:Render a file from ports.yaml (markdown, svg, env, env-example, prometheus-targets, prometheus-rules, grafana); --check\: exit 1 with a diff when the file is stale' \
+'init:Write a first ports.yaml describing the tree as it is; with --protect, move database-like services into a protected range' \
+'assign:Give a service the next free port of a range, editing ports.yaml in place (comments and order kept)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
 'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -433,6 +476,11 @@ _port-convention__subcmd__help_commands() {
 _port-convention__subcmd__help__subcmd__allocate_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help allocate commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__help__subcmd__assign_commands] )) ||
+_port-convention__subcmd__help__subcmd__assign_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention help assign commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__help__subcmd__check_commands] )) ||
 _port-convention__subcmd__help__subcmd__check_commands() {
@@ -453,6 +501,11 @@ _port-convention__subcmd__help__subcmd__explain_commands() {
 _port-convention__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help help commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__help__subcmd__init_commands] )) ||
+_port-convention__subcmd__help__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention help init commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__help__subcmd__man_commands] )) ||
 _port-convention__subcmd__help__subcmd__man_commands() {
@@ -523,6 +576,11 @@ _port-convention__subcmd__help__subcmd__scan_commands() {
 _port-convention__subcmd__help__subcmd__schema_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help schema commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__init_commands] )) ||
+_port-convention__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention init commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__man_commands] )) ||
 _port-convention__subcmd__man_commands() {

@@ -120,3 +120,8 @@ def check(
 
     Raises ``PortConventionError`` only when the check cannot run.
     """
+
+def run_cli(argv: Sequence[str]) -> int:
+    """Runs the ``port-convention`` command line (program name first) in this
+    process and returns its exit code; the console script ``port-convention``
+    calls it. Not part of the public API: run the command instead."""

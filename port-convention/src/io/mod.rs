@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod adopt;
 pub mod live;
 pub mod migrate;
 pub mod render;
@@ -979,6 +980,20 @@ pub fn scan_tree_with(
     options: &ScanOptions,
     convention: Option<&Convention>,
 ) -> Result<crate::check::Scan, Error> {
+    scan_tree_texts(root, options, convention).map(|(_, scan)| scan)
+}
+
+/// [`scan_tree_with`], also returning the texts read (what `init` needs to
+/// see images).
+///
+/// # Errors
+///
+/// As [`scan_tree`].
+pub fn scan_tree_texts(
+    root: &Path,
+    options: &ScanOptions,
+    convention: Option<&Convention>,
+) -> Result<(crate::check::TreeTexts, crate::check::Scan), Error> {
     let mut tree = read_tree_texts(root, &options.discovery)?;
     let process = options.env.clone().unwrap_or_else(process_env);
     let overrides = if options.env_files.is_empty() {
@@ -1001,7 +1016,7 @@ pub fn scan_tree_with(
         }
         scan = crate::check::scan_texts_with(&tree, &process, overrides.as_ref(), convention);
     }
-    Ok(scan)
+    Ok((tree, scan))
 }
 
 /// What [`check`] reads.

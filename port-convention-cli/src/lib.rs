@@ -1,19 +1,20 @@
 //! The `port-convention` command line: a thin shell over the library.
+//!
+//! A library as well as a binary, so that the Python and Node packages run
+//! the very same command line through their bindings ([`run`]): one
+//! implementation, no second binary to download.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use port_convention::report::Color;
 use port_convention::{Error, allocate, convention_schema, io};
 
-/// Reading thousands of YAML files is allocation-heavy; with mimalloc `check`
-/// runs 12% fewer instructions on the bench tree (callgrind, benches/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+mod assign;
 mod check;
+mod init;
 mod mcp;
 mod migrate;
 mod parse_ports;
@@ -78,6 +79,13 @@ enum Command {
     /// prometheus-targets, prometheus-rules, grafana); --check: exit 1 with
     /// a diff when the file is stale.
     Render(render::Args),
+    // adopt: `init` and `assign` (keep together).
+    /// Write a first ports.yaml describing the tree as it is; with
+    /// --protect, move database-like services into a protected range.
+    Init(init::Args),
+    /// Give a service the next free port of a range, editing ports.yaml in
+    /// place (comments and order kept).
+    Assign(assign::Args),
     /// Print a rule's documentation (summary, severity, subject, why it
     /// matters, how to fix it, an example); without RULE, list every rule.
     Explain {
@@ -132,18 +140,30 @@ impl ColorChoice {
 pub(crate) const EXIT_FINDINGS: u8 = 1;
 const EXIT_FAILURE: u8 = 2;
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+/// Runs the command line on `args` (the first one is the program's name, as
+/// in `std::env::args_os`) and returns the exit code: 0 clean, 1 error
+/// findings, 2 could not run. `--help`, `--version` and usage errors are
+/// printed as clap prints them, and never exit the calling process: the
+/// Python and Node packages call this from their interpreters.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout (exit 0), usage errors to stderr (2).
+            let _ = err.print();
+            return err.exit_code();
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => i32::from(code),
         Err(err) => {
             eprintln!("port-convention: error[{}]: {err}", err.code());
-            ExitCode::from(EXIT_FAILURE)
+            i32::from(EXIT_FAILURE)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<u8, Error> {
+fn dispatch(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Schema => {
             let text = serde_json::to_string_pretty(&convention_schema()).unwrap_or_default();
@@ -198,6 +218,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Migrate(args) => migrate::run(&args),
         Command::Explain { rule, format } => explain(rule.as_deref(), format),
         Command::Render(args) => render::run(&args),
+        // adopt: `init` and `assign` (keep together).
+        Command::Init(args) => init::run(&args),
+        Command::Assign(args) => assign::run(&args),
         Command::Mcp(args) => mcp::run(&args),
     }
 }
