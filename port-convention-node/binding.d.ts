@@ -279,14 +279,16 @@ export interface AllocateOptions {
  * every rule: host-port clashes, drift from the convention, ports outside
  * their range, protected ranges, loopback-only ranges, invalid entries ...
  *
- * `root` defaults to the directory of the convention, else the working
- * directory. Returns the versioned JSON report of the CLI's `--format json`
- * (`{ version, findings, summary }`); findings are results, not exceptions.
- * Throws a `PortConventionError` only when the check cannot run (an
- * unreadable or invalid convention, a missing directory, an unreadable
- * env file).
+ * Runs off the main thread and returns a promise (the environment is read
+ * from `process.env` first, on the calling thread). `root` defaults to the
+ * directory of the convention, else the working directory. Resolves to the
+ * versioned JSON report of the CLI's `--format json` (`{ version,
+ * findings, summary }`); findings are results, not exceptions. Rejects
+ * with a `PortConventionError` only when the check cannot run (an
+ * unreadable or invalid convention, a missing directory, an unreadable env
+ * file).
  */
-export declare function check(root?: string | undefined | null, options?: CheckOptions | undefined | null): Report
+export declare function check(root?: string | undefined | null, options?: CheckOptions | undefined | null): Promise<Report>
 
 /** Options of `check`. */
 export interface CheckOptions {

@@ -6,11 +6,15 @@
 #
 #   PORT_CONVENTION_HOOK_PROFILE   cargo profile to build (default: release)
 #   CARGO_TARGET_DIR               where cargo builds (default: ./target of this checkout)
+#   CARGO_BUILD_TARGET             an explicit target triple (its binaries are under it)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 profile="${PORT_CONVENTION_HOOK_PROFILE:-release}"
 target="${CARGO_TARGET_DIR:-$here/target}"
+# An explicit build target (CARGO_BUILD_TARGET, as scripts/test.sh sets)
+# puts the binary under target/<triple>/.
+target="$target${CARGO_BUILD_TARGET:+/$CARGO_BUILD_TARGET}"
 case "$profile" in
 dev) bin="$target/debug/port-convention" ;;
 *) bin="$target/$profile/port-convention" ;;

@@ -28,4 +28,15 @@ if git ls-files --error-unmatch binding.js binding.d.ts >/dev/null 2>&1 \
   exit 1
 fi
 
+# A plain `napi build --platform` (napi's default outputs: index.js and
+# index.d.ts) must not overwrite the hand-written entry points.
+before="$(sha256sum main.js main.d.ts main.mjs main.d.mts binding.js binding.d.ts)"
+npx napi build --platform
+after="$(sha256sum main.js main.d.ts main.mjs main.d.mts binding.js binding.d.ts)"
+rm -f index.js index.d.ts
+if [ "$before" != "$after" ]; then
+  echo "error: a plain napi build overwrote a hand-written or committed file" >&2
+  exit 1
+fi
+
 node --test

@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# One build of the dependency tree for every step. `napi build` always passes
+# `--target <triple>`, which puts its artifacts under target/<triple>/; build
+# everything else (clippy, doc, test, maturin, which reads CARGO_BUILD_TARGET
+# too) for that same explicit target and profile, so the tree is compiled
+# once for checking (clippy, doc) and once for building (tests, the CLI, the
+# Python and Node extensions), instead of once more for each binding.
+CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
+export CARGO_BUILD_TARGET
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

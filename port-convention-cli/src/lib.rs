@@ -5,13 +5,14 @@
 //! implementation, no second binary to download.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use port_convention::report::Color;
-use port_convention::{Error, allocate, convention_schema, io};
+use port_convention::{Error, convention_schema};
 
+mod allocate;
 mod assign;
 mod check;
 mod init;
@@ -39,22 +40,7 @@ enum Command {
     /// Parse compose port specs and print one JSON object per spec.
     ParsePorts(parse_ports::Args),
     /// Print the lowest free ports of a named range, one a line.
-    Allocate {
-        /// The range name, as declared in ports.yaml.
-        range: String,
-        /// How many ports.
-        #[arg(long, default_value_t = 1)]
-        count: usize,
-        /// The convention file (default: ports.yaml here or in a parent directory).
-        #[arg(short = 'c', long = "convention")]
-        convention: Option<PathBuf>,
-        /// Also skip ports held on this machine right now (sockets, containers).
-        #[arg(long)]
-        live: bool,
-        /// Output format: one port a line, or JSON ({"range", "ports"}).
-        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-        format: TextOrJson,
-    },
+    Allocate(allocate::Args),
     /// Check the repository (every compose and .env file) and the convention.
     Check(check::Args),
     /// List every published host port, sorted, with its owner and source.
@@ -124,14 +110,15 @@ impl ColorChoice {
     /// terminal unless `NO_COLOR` is set, and anything when
     /// `CLICOLOR_FORCE` is (the usual conventions).
     pub(crate) fn resolve(self) -> Color {
-        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
         match self {
             ColorChoice::Always => Color::Always,
             ColorChoice::Never => Color::Never,
-            ColorChoice::Auto if set("CLICOLOR_FORCE") => Color::Always,
-            ColorChoice::Auto if set("NO_COLOR") => Color::Never,
-            ColorChoice::Auto if std::io::stdout().is_terminal() => Color::Always,
-            ColorChoice::Auto => Color::Never,
+            // anstream's detection: NO_COLOR, CLICOLOR_FORCE, CLICOLOR,
+            // TERM=dumb and whether stdout is a terminal.
+            ColorChoice::Auto => match anstream::AutoStream::choice(&std::io::stdout()) {
+                anstream::ColorChoice::Never => Color::Never,
+                _ => Color::Always,
+            },
         }
     }
 }
@@ -158,6 +145,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Ok(code) => i32::from(code),
         Err(err) => {
             eprintln!("port-convention: error[{}]: {err}", err.code());
+            for hint in migrate::error_hints(&err) {
+                eprintln!("  hint: {hint}");
+            }
             i32::from(EXIT_FAILURE)
         }
     }
@@ -171,27 +161,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::ParsePorts(args) => Ok(parse_ports::run(&args)),
-        Command::Allocate {
-            range,
-            count,
-            convention,
-            live,
-            format,
-        } => {
-            let (ports, notes) = allocate_ports(&range, count, convention.as_deref(), live)?;
-            for note in &notes {
-                eprintln!(
-                    "port-convention: note: {}",
-                    port_convention::report::escape_text(note)
-                );
-            }
-            let text: String = match format {
-                TextOrJson::Text => ports.iter().map(|p| format!("{p}\n")).collect(),
-                TextOrJson::Json => format!("{}\n", allocate_json(&range, &ports)),
-            };
-            print_out(&text);
-            Ok(0)
-        }
+        Command::Allocate(args) => allocate::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Projects(args) => projects::run(&args),
@@ -223,35 +193,6 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Assign(args) => assign::run(&args),
         Command::Mcp(args) => mcp::run(&args),
     }
-}
-
-/// The lowest free ports of `range` (`live`: not held on this machine
-/// either), with the notes of the live read: what `allocate` and the MCP
-/// `allocate` tool answer.
-pub(crate) fn allocate_ports(
-    range: &str,
-    count: usize,
-    convention: Option<&std::path::Path>,
-    live: bool,
-) -> Result<(Vec<u16>, Vec<String>), Error> {
-    let (_, convention) = io::load_convention_or_find(convention)?;
-    // A port held in either protocol is skipped: allocation hands out a
-    // port for every protocol of a service.
-    let (held, notes): (Vec<u16>, Vec<String>) = if live {
-        let holders = io::live::read_holders(&Default::default())?;
-        (
-            holders.ports.iter().map(|h| h.port).collect(),
-            holders.notes,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    Ok((allocate(&convention, range, count, &held)?, notes))
-}
-
-/// `allocate --format json`: `{"range", "ports"}`.
-pub(crate) fn allocate_json(range: &str, ports: &[u16]) -> serde_json::Value {
-    serde_json::json!({ "range": range, "ports": ports })
 }
 
 /// `explain --format json`: a rule's documentation as data (every field of

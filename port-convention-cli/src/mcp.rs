@@ -127,11 +127,15 @@ struct ExplainParams {
 struct AllocateParams {
     /// The range name, as declared in ports.yaml.
     range: String,
+    /// The repository whose compose files' published ports are skipped,
+    /// inside the server's root (default: the directory of ports.yaml).
+    #[serde(default)]
+    path: Option<String>,
     /// How many ports (default 1).
     #[serde(default = "one")]
     count: usize,
-    /// The convention file (default: ports.yaml in the root or a parent,
-    /// inside the root).
+    /// The convention file (default: ports.yaml in the directory or a
+    /// parent, inside the root).
     #[serde(default)]
     convention: Option<String>,
     /// Also skip ports held on this machine right now (sockets, containers).
@@ -224,8 +228,9 @@ fn tools() -> Vec<Tool> {
         ),
         tool(
             "allocate",
-            "The lowest free ports of a range of the convention (with live: not held on this \
-             machine either). Returns the JSON of `port-convention allocate RANGE --format json`.",
+            "The lowest free ports of a range that the convention does not assign or reserve and \
+             no compose file of the tree publishes (with live: not held on this machine either). \
+             Returns the JSON of `port-convention allocate RANGE [PATH] --format json`.",
             schema_for_type::<AllocateParams>(),
         ),
         tool(
@@ -318,7 +323,11 @@ impl Server {
                 let tree = self.tree(p.path.as_deref(), p.convention.as_deref())?;
                 let (outcome, _) = crate::check::outcome(&tree, false, false, &[])?;
                 let scan = outcome.scan.unwrap_or_default();
-                Ok(crate::scan::to_json(&crate::scan::rows(&scan)).into())
+                let rows = port_convention::report::scan::scan_rows(&scan);
+                let json = port_convention::report::scan::render_scan_json(&rows);
+                Ok(serde_json::from_str::<Value>(&json)
+                    .unwrap_or_default()
+                    .into())
             }
             "explain_rule" => {
                 let p: ExplainParams = params(tool, arguments)?;
@@ -330,17 +339,11 @@ impl Server {
             }
             "allocate" => {
                 let p: AllocateParams = params(tool, arguments)?;
-                let convention = match p.convention.as_deref() {
-                    Some(c) => Some(self.inside(c)?),
-                    None => {
-                        self.found_convention(Path::new("."))?;
-                        None
-                    }
-                };
-                let (ports, notes) =
-                    crate::allocate_ports(&p.range, p.count, convention.as_deref(), p.live)?;
+                let tree = self.tree(p.path.as_deref(), p.convention.as_deref())?;
+                let (allocation, notes) =
+                    crate::allocate::allocation(&tree, &p.range, p.count, p.live)?;
                 Ok(Answer {
-                    value: crate::allocate_json(&p.range, &ports),
+                    value: crate::allocate::to_json(&p.range, &allocation.ports),
                     notes,
                 })
             }

@@ -2,15 +2,17 @@
 //! compose and `.env` files, with a backup, a journal and a rollback.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 use port_convention::Error;
-use port_convention::io::migrate::{
-    self as mig, ApplyOptions, ApplyOutcome, FileState, PlanRequest, Progress, State,
+use port_convention::io::migrate::{self as mig, ApplyOptions, PlanRequest, Progress, State};
+use port_convention::migrate::{Code, Plan, PlanOptions, PortMap, plan_diff};
+use port_convention::report::escape_text as esc;
+use port_convention::report::migrate::{
+    render_apply_outcome, render_diff, render_no_migration, render_plan, render_plan_summary,
+    render_rollback_outcome, render_status,
 };
-use port_convention::migrate::{Plan, PlanOptions, PortMap, plan_diff};
 
 use crate::{ColorChoice, EXIT_FINDINGS, print_out};
 
@@ -79,9 +81,10 @@ enum PlanFormat {
 struct PlanArgs {
     #[command(flatten)]
     flags: PlanFlags,
-    /// The directory to migrate (default: the directory of ports.yaml).
+    /// The directory to migrate (default: the directory of ports.yaml); one
+    /// directory, as every migrate command takes (its backups live under it).
     #[arg(value_name = "PATH")]
-    paths: Vec<PathBuf>,
+    path: Option<PathBuf>,
     /// Save the plan (with the SHA-256 of every file it would touch) here.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -95,12 +98,15 @@ struct PlanArgs {
 
 #[derive(clap::Args)]
 struct ApplyArgs {
-    /// A plan saved by `migrate plan --out` (default: plan now and apply).
-    #[arg(value_name = "PLAN")]
+    /// A plan saved by `migrate plan --out`, or the directory to plan and
+    /// apply in one go (default: plan now and apply in the directory of
+    /// ports.yaml).
+    #[arg(value_name = "PLAN|PATH")]
     plan: Option<PathBuf>,
     #[command(flatten)]
     flags: PlanFlags,
-    /// The directory to migrate (default: the plan's root, else the directory of ports.yaml).
+    /// Apply the plan in DIR instead of the directory it names (a plan file
+    /// is not trusted to choose where it writes).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Do not refuse when a target port is listening on this machine (tests, CI).
@@ -110,12 +116,14 @@ struct ApplyArgs {
 
 #[derive(clap::Args)]
 struct RollbackArgs {
-    /// The backup: a directory .port-convention/backups/<id>, or an id
-    /// (default: the last migration).
-    #[arg(value_name = "BACKUP")]
+    /// The migrated directory (its last migration), a backup directory
+    /// .port-convention/backups/<id>, or an id (default: the last migration
+    /// of the nearest directory upward with .port-convention/backups, else of
+    /// the directory of ports.yaml).
+    #[arg(value_name = "PATH|BACKUP")]
     backup: Option<String>,
-    /// The migrated directory (default: the nearest directory upward with
-    /// .port-convention/backups, else the directory of ports.yaml).
+    /// The migrated directory, with an id as BACKUP (same as giving the
+    /// directory as PATH).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// The convention file used to find the default root.
@@ -139,7 +147,10 @@ enum StatusFormat {
 struct StatusArgs {
     /// The migrated directory (default: the nearest directory upward with
     /// .port-convention/backups, else the directory of ports.yaml).
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_name = "PATH", conflicts_with = "root")]
+    path: Option<PathBuf>,
+    /// The migrated directory (same as PATH).
+    #[arg(long, value_name = "DIR", hide = true)]
     root: Option<PathBuf>,
     /// The convention file used to find the default root.
     #[arg(short = 'c', long = "convention")]
@@ -156,16 +167,6 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         Command::Apply(a) => apply(a),
         Command::Rollback(a) => rollback(a),
         Command::Status(a) => status(a),
-    }
-}
-
-fn single_root(paths: &[PathBuf]) -> Result<Option<PathBuf>, Error> {
-    match paths {
-        [] => Ok(None),
-        [one] => Ok(Some(one.clone())),
-        _ => Err(Error::InvalidArgument {
-            message: "migrate works on one directory at a time (its backups live under it)".into(),
-        }),
     }
 }
 
@@ -203,7 +204,7 @@ fn default_root(root: Option<&Path>, convention: Option<&Path>, look_for_state: 
 
 fn plan(args: &PlanArgs) -> Result<u8, Error> {
     let planned = mig::plan_migration(&PlanRequest {
-        root: single_root(&args.paths)?,
+        root: args.path.clone(),
         convention: args.flags.convention.clone(),
         env: None,
         options: args.flags.options(),
@@ -219,10 +220,9 @@ fn plan(args: &PlanArgs) -> Result<u8, Error> {
         }
         PlanFormat::Human => {
             let diff = plan_diff(plan, &planned.texts)?;
-            let color = matches!(args.color.resolve(), port_convention::report::Color::Always);
-            let mut text = describe_plan(plan);
-            text.push_str(&paint_diff(&diff, color));
-            text.push_str(&summary_line(plan));
+            let mut text = render_plan(plan, &hint);
+            text.push_str(&render_diff(&diff, args.color.resolve()));
+            text.push_str(&render_plan_summary(plan));
             if let Some(out) = &args.out {
                 let _ = writeln!(
                     text,
@@ -241,171 +241,76 @@ fn plan(args: &PlanArgs) -> Result<u8, Error> {
     })
 }
 
-fn summary_line(plan: &Plan) -> String {
-    let edits: usize = plan.files.iter().map(|f| f.edits.len()).sum();
-    let mut text = format!(
-        "{edits} edit(s) in {} file(s); {} mapping(s) of {} service(s) reach their assigned port",
-        plan.files.len(),
-        plan.targets.len(),
-        plan.services().len()
-    );
-    if !plan.problems.is_empty() {
-        let _ = write!(
-            text,
-            "; {} problem(s): apply refuses until they are fixed",
-            plan.problems.len()
-        );
-    }
-    text.push('\n');
-    text
+/// The command-line way out of a diagnostic, by its code: the library's
+/// messages never name a flag, the CLI adds them here.
+fn hint(code: Code) -> Option<&'static str> {
+    Some(match code {
+        Code::EnvValueLeftAlone => {
+            "`migrate plan --map OLD=NEW` moves a value that is not a legacy port"
+        }
+        Code::NoConventionVariable => {
+            "`--use-env-vars` needs an `env:` for the port in the convention"
+        }
+        Code::MapNotAssigned => "the NEW side of `--map OLD=NEW` must be a port of the convention",
+        Code::PortInUse => "`--skip-port-check` skips this check (tests, CI)",
+        Code::ChangedSinceMigration => "`migrate rollback --force` restores the file anyway",
+        Code::ConventionUnrecorded => "make the plan with `migrate plan --out FILE`",
+        Code::AlreadyApplied => "`migrate status` says where the last migration stands",
+        _ => return None,
+    })
 }
 
-fn describe_plan(plan: &Plan) -> String {
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "Migration plan for {} (convention {} {})",
-        esc(&plan.root),
-        esc(&plan.convention.path),
-        esc(&plan.convention.version)
-    );
-    let mut last: Option<(&str, &str)> = None;
-    for change in &plan.changes {
-        if last != Some((change.service.as_str(), change.port_name.as_str())) {
-            let port = plan
-                .targets
-                .iter()
-                .find(|t| t.service == change.service && t.port_name == change.port_name)
-                .map(|t| t.port.to_string())
-                .or_else(|| change.to.parse::<u16>().ok().map(|p| p.to_string()));
-            match port {
-                Some(port) => {
-                    let _ = writeln!(
-                        text,
-                        "  {} {} -> {port}",
-                        esc(&change.service),
-                        esc(&change.port_name)
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        text,
-                        "  {} {}",
-                        esc(&change.service),
-                        esc(&change.port_name)
-                    );
-                }
+/// The hints of an error of `migrate` (a refusal lists its reasons' codes).
+pub fn error_hints(err: &Error) -> Vec<&'static str> {
+    let mut hints: Vec<&'static str> = Vec::new();
+    if let Error::MigrationRefused { reasons } = err {
+        for reason in reasons {
+            if let Some(h) = hint(reason.code)
+                && !hints.contains(&h)
+            {
+                hints.push(h);
             }
-            last = Some((&change.service, &change.port_name));
-        }
-        let var = change
-            .variable
-            .as_deref()
-            .map(|v| format!(" [{}]", esc(v)))
-            .unwrap_or_default();
-        let kind = serde_json::to_value(change.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let _ = writeln!(
-            text,
-            "    {}:{}:{}  {} -> {}  ({kind}){var}",
-            esc(&change.file),
-            change.line,
-            change.column,
-            esc(&format!("{:?}", change.from)),
-            esc(&format!("{:?}", change.to))
-        );
-    }
-    if !plan.not_found.is_empty() {
-        text.push_str("Not found (nothing to do for them):\n");
-        for n in &plan.not_found {
-            let port = n
-                .port_name
-                .as_deref()
-                .map(|p| format!(" {}", esc(p)))
-                .unwrap_or_default();
-            let _ = writeln!(text, "  {}{port}: {}", esc(&n.service), esc(&n.reason));
         }
     }
-    if !plan.notes.is_empty() {
-        text.push_str("Left alone:\n");
-        for note in &plan.notes {
-            let _ = writeln!(text, "  warning: {}", esc(&note.to_string()));
-        }
-    }
-    if !plan.problems.is_empty() {
-        text.push_str("Problems (apply refuses until they are fixed):\n");
-        for problem in &plan.problems {
-            let _ = writeln!(text, "  error: {}", esc(&problem.to_string()));
-        }
-    }
-    if plan.files.is_empty() {
-        text.push_str(
-            "Nothing to change: every service found already publishes its assigned port.\n",
-        );
-    }
-    text
+    hints
 }
 
-/// The diff, with the files' text made safe to print (a compose file may
-/// hold terminal escapes or workflow commands), coloured when asked.
-fn paint_diff(diff: &str, color: bool) -> String {
-    diff.split_inclusive('\n')
-        .map(|line| {
-            let end = if line.ends_with('\n') { "\n" } else { "" };
-            let raw = line.trim_end_matches('\n');
-            let (raw, cr) = match raw.strip_suffix('\r') {
-                Some(r) => (r, "\r"),
-                None => (raw, ""),
-            };
-            let body = port_convention::report::escape_source_line(raw);
-            if !color {
-                return format!("{body}{cr}{end}");
-            }
-            let code = if line.starts_with("+++") || line.starts_with("---") {
-                "1"
-            } else if line.starts_with('+') {
-                "32"
-            } else if line.starts_with('-') {
-                "31"
-            } else if line.starts_with("@@") {
-                "36"
-            } else {
-                return format!("{body}{cr}{end}");
-            };
-            format!("\x1b[{code}m{body}\x1b[0m{cr}{end}")
-        })
-        .collect()
-}
-
-/// A progress indicator on stderr, only when stderr is a terminal.
+/// A progress bar on stderr (indicatif), drawn only when stderr is a
+/// terminal (indicatif hides it otherwise); one bar per step.
 fn indicator() -> impl FnMut(Progress<'_>) {
-    let tty = std::io::stderr().is_terminal();
+    let mut bar: Option<(&'static str, indicatif::ProgressBar)> = None;
     move |p: Progress<'_>| {
-        if !tty {
-            return;
-        }
         let (verb, done, total, file) = match p {
             Progress::Backup { done, total, file } => ("backing up", done, total, file),
             Progress::Write { done, total, file } => ("writing", done, total, file),
             Progress::Restore { done, total, file } => ("restoring", done, total, file),
         };
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[K[{}/{total}] {verb} {}", done + 1, esc(file));
+        let current = match &bar {
+            Some((v, b)) if *v == verb => b.clone(),
+            _ => {
+                if let Some((_, old)) = bar.take() {
+                    old.finish();
+                }
+                let b = indicatif::ProgressBar::with_draw_target(
+                    Some(total as u64),
+                    indicatif::ProgressDrawTarget::stderr(),
+                );
+                if let Ok(style) =
+                    indicatif::ProgressStyle::with_template("[{pos}/{len}] {prefix} {wide_msg}")
+                {
+                    b.set_style(style);
+                }
+                b.set_prefix(verb);
+                bar = Some((verb, b.clone()));
+                b
+            }
+        };
+        current.set_position(done as u64 + 1);
+        current.set_message(esc(file));
         if done + 1 == total {
-            let _ = writeln!(err);
+            current.finish();
         }
-        let _ = err.flush();
     }
-}
-
-fn shown(root: &Path, path: &Path) -> String {
-    esc(&path
-        .strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string())
 }
 
 fn apply(args: &ApplyArgs) -> Result<u8, Error> {
@@ -414,16 +319,22 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
         env: None,
     };
     let mut progress = indicator();
-    let outcome = match &args.plan {
+    // A directory: plan and apply in it, as `migrate plan PATH` plans.
+    let (plan_file, dir) = match &args.plan {
         Some(path) if path.is_dir() => {
-            return Err(Error::InvalidArgument {
-                message: format!(
-                    "{} is a directory, not a plan file; to plan and apply in one go, use `migrate apply --root {}`",
-                    path.display(),
-                    path.display()
-                ),
-            });
+            if args.root.is_some() {
+                return Err(Error::InvalidArgument {
+                    message: format!(
+                        "{} is a directory and --root names another; give the directory once",
+                        esc(&path.display().to_string())
+                    ),
+                });
+            }
+            (None, Some(path.clone()))
         }
+        other => (other.clone(), args.root.clone()),
+    };
+    let outcome = match &plan_file {
         Some(path) => {
             let mut plan = mig::load_plan(path)?;
             match &args.root {
@@ -438,11 +349,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
             mig::apply(&plan, &options, &mut progress)?
         }
         None => {
-            let root = default_root(
-                args.root.as_deref(),
-                args.flags.convention.as_deref(),
-                false,
-            );
+            let root = default_root(dir.as_deref(), args.flags.convention.as_deref(), false);
             let interrupted =
                 mig::status(&root, None)?.is_some_and(|s| s.state == State::Interrupted);
             if interrupted {
@@ -455,14 +362,14 @@ fn apply(args: &ApplyArgs) -> Result<u8, Error> {
                     options: args.flags.options(),
                 })?;
                 if planned.plan.files.is_empty() && planned.plan.problems.is_empty() {
-                    print_out(&describe_plan(&planned.plan));
+                    print_out(&render_plan(&planned.plan, &hint));
                     return Ok(0);
                 }
                 mig::apply(&planned.plan, &options, &mut progress)?
             }
         }
     };
-    print_out(&describe_outcome(&outcome));
+    print_out(&render_apply_outcome(&outcome));
     Ok(if outcome.remaining.is_empty() {
         0
     } else {
@@ -498,86 +405,15 @@ fn check_plan_root(plan: &Plan) -> Result<(), Error> {
     })
 }
 
-/// Untrusted text (file and service names, reasons quoting files) made
-/// safe to print.
-fn esc(text: &str) -> String {
-    port_convention::report::escape_text(text)
-}
-
-/// A file name as a shell word for the commands we print (a name from the
-/// tree may hold spaces or `;`).
-fn shell_word(text: &str) -> String {
-    let text = esc(text);
-    if !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-/+@%=:,".contains(&b))
-    {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
-fn describe_outcome(outcome: &ApplyOutcome) -> String {
-    let plan = &outcome.plan;
-    let root = PathBuf::from(&plan.root);
-    let mut text = String::new();
-    if outcome.resumed {
-        let _ = writeln!(text, "Resumed the interrupted migration {}.", outcome.id);
-    }
-    let _ = writeln!(
-        text,
-        "Wrote {} file(s){}; backup in {}",
-        outcome.written.len(),
-        if outcome.already.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} already written before)", outcome.already.len())
-        },
-        shown(&root, &outcome.backup_dir)
-    );
-    for file in &outcome.written {
-        let _ = writeln!(text, "  {}", esc(file));
-    }
-    if outcome.remaining.is_empty() {
-        let services: Vec<String> = plan.services().into_iter().collect();
-        let _ = writeln!(
-            text,
-            "Verified: no drift remains for {}.",
-            if services.is_empty() {
-                "the migrated services".to_owned()
-            } else {
-                services.join(", ")
-            }
-        );
-    } else {
-        text.push_str("Drift remains after the migration (roll back with `port-convention migrate rollback`):\n");
-        for finding in &outcome.remaining {
-            let _ = writeln!(text, "  {}", esc(&finding.to_string()));
-        }
-    }
-    if !plan.stacks.is_empty() {
-        text.push_str(
-            "\nBefore restarting anything, back up the data volumes of these stacks with the databases' own \
-             tools (pg_dump, redis-cli --rdb, snapshot APIs ...). migrate never runs docker and never touches \
-             volumes.\nThen restart the stacks whose ports changed",
-        );
-        let _ = writeln!(text, " (from {}):", esc(&root.display().to_string()));
-        for stack in &plan.stacks {
-            let _ = writeln!(text, "  docker compose -f {} up -d", shell_word(stack));
-        }
-    }
-    let _ = writeln!(
-        text,
-        "Undo with: port-convention migrate rollback {}",
-        shown(&root, &outcome.backup_dir)
-    );
-    text
-}
-
 fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
     let (root, id) = match &args.backup {
+        Some(dir)
+            if args.root.is_none()
+                && Path::new(dir).join(mig::STATE_DIR).is_dir()
+                && !Path::new(dir).join("plan.json").is_file() =>
+        {
+            (PathBuf::from(dir), None)
+        }
         Some(backup) if Path::new(backup).join("plan.json").is_file() => {
             let dir = std::path::absolute(backup).unwrap_or_else(|_| PathBuf::from(backup));
             let id = dir.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -601,48 +437,19 @@ fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
     };
     let mut progress = indicator();
     let outcome = mig::rollback(&root, id.as_deref(), args.force, &mut progress)?;
-    let mut text = String::new();
-    if outcome.already_rolled_back {
-        let _ = writeln!(
-            text,
-            "Migration {} was already rolled back; nothing to do.",
-            outcome.id
-        );
-    } else {
-        let _ = writeln!(
-            text,
-            "Rolled back migration {}: restored {} file(s) byte for byte from {}",
-            outcome.id,
-            outcome.restored.len(),
-            shown(&root, &outcome.backup_dir)
-        );
-        for file in &outcome.restored {
-            let _ = writeln!(text, "  {}", esc(file));
-        }
-        if !outcome.stacks.is_empty() && !outcome.restored.is_empty() {
-            let _ = writeln!(
-                text,
-                "Restart the stacks to publish the old ports again (from {}):",
-                esc(&root.display().to_string())
-            );
-            for stack in &outcome.stacks {
-                let _ = writeln!(text, "  docker compose -f {} up -d", shell_word(stack));
-            }
-        }
-    }
-    print_out(&text);
+    print_out(&render_rollback_outcome(&outcome, &root));
     Ok(0)
 }
 
 fn status(args: &StatusArgs) -> Result<u8, Error> {
-    let root = default_root(args.root.as_deref(), args.convention.as_deref(), true);
+    let given = args.path.as_deref().or(args.root.as_deref());
+    let root = default_root(given, args.convention.as_deref(), true);
     let status = mig::status(&root, None)?;
     let Some(status) = status else {
         match args.format {
             StatusFormat::Json => print_out("{\"state\": \"none\"}\n"),
-            StatusFormat::Human => print_out(&format!(
-                "No migration under {}: nothing to resume or roll back.\n",
-                esc(&root.display().to_string())
+            StatusFormat::Human => print_out(&render_no_migration(
+                &std::path::absolute(&root).unwrap_or_else(|_| root.clone()),
             )),
         }
         return Ok(0);
@@ -652,48 +459,7 @@ fn status(args: &StatusArgs) -> Result<u8, Error> {
             let text = serde_json::to_string_pretty(&status).unwrap_or_default();
             print_out(&format!("{text}\n"));
         }
-        StatusFormat::Human => {
-            let mut text = String::new();
-            let count = |s: FileState| status.files.iter().filter(|(_, f)| *f == s).count();
-            let _ = writeln!(
-                text,
-                "Last migration: {} ({})\nState: {}",
-                status.id,
-                shown(&root, &status.dir),
-                status.state.as_str()
-            );
-            let _ = writeln!(
-                text,
-                "Files: {} new, {} old, {} changed since, {} missing (of {})",
-                count(FileState::New),
-                count(FileState::Old),
-                count(FileState::Changed),
-                count(FileState::Missing),
-                status.files.len()
-            );
-            for (file, state) in &status.files {
-                let _ = writeln!(text, "  {state:?}  {}", esc(file));
-            }
-            if let Some(ok) = status.verified {
-                let _ = writeln!(
-                    text,
-                    "Re-scan after writing: {}",
-                    if ok { "no drift left" } else { "drift left" }
-                );
-            }
-            let next = match status.state {
-                State::Complete => "Undo with `port-convention migrate rollback`.",
-                State::Interrupted => {
-                    "Run `port-convention migrate apply` to finish it, or `port-convention migrate rollback` to undo it."
-                }
-                State::RollbackInterrupted => {
-                    "Run `port-convention migrate rollback` again to finish the rollback."
-                }
-                State::RolledBack => "Every file is back as before the migration.",
-            };
-            let _ = writeln!(text, "{next}");
-            print_out(&text);
-        }
+        StatusFormat::Human => print_out(&render_status(&status, &root)),
     }
     Ok(
         if matches!(

@@ -331,14 +331,16 @@ fn interpolation_follows_compose_precedence() {
         dir.path(),
         &["scan", ".", "--env-file", "alt.env", "--format", "json"],
     );
-    let rows: Value = serde_json::from_slice(&scan.stdout).unwrap();
-    let ports: Vec<&str> = rows
+    let doc: Value = serde_json::from_slice(&scan.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    let rows = &doc["ports"];
+    let ports: Vec<u64> = rows
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["host_port"].as_str().unwrap())
+        .map(|r| r["host_port"].as_u64().unwrap())
         .collect();
-    assert_eq!(ports, ["2222", "4444"]);
+    assert_eq!(ports, [2222, 4444]);
     assert_eq!(rows[0]["source"]["kind"], "template-default");
     assert_eq!(rows[1]["source"]["kind"], "variable");
 }
@@ -469,18 +471,33 @@ fn broken_files_are_findings_and_the_scan_goes_on() {
 fn scan_lists_every_published_port_sorted() {
     let out = run(&["scan", "examples/trading-system", "--format", "json"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = rows.as_array().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["version"], 1, "versioned: docs/json-output.md");
+    let rows = doc["ports"].as_array().unwrap();
     // Grouped by project, sorted by port within each.
     let keys: Vec<(String, u64)> = rows
         .iter()
         .map(|r| {
             (
                 r["project"].as_str().unwrap().to_owned(),
-                r["host_port"].as_str().unwrap().parse().unwrap(),
+                r["host_port"].as_u64().unwrap(),
             )
         })
         .collect();
+    // Numbers for ports (host and container alike); every interface is null
+    // (the table's `*`).
+    for r in rows {
+        assert!(r["target"].is_u64() && r["host_port_end"].is_u64(), "{r}");
+        assert!(
+            r["host_ip"].is_null() || r["host_ip"].as_str().is_some_and(|ip| !ip.is_empty()),
+            "{r}"
+        );
+    }
+    let backup = rows
+        .iter()
+        .find(|r| r["service"] == "timescaledb-backup")
+        .unwrap();
+    assert!(backup["host_ip"].is_null(), "{backup}");
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);

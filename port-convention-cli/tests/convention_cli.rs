@@ -309,6 +309,53 @@ fn allocate_skips_reserved_assigned_and_reports_what_fills_a_range() {
     );
 }
 
+/// `allocate` skips what the repository's compose files publish (a range
+/// too), takes a PATH like `check`, and says why with `--explain`.
+#[test]
+fn allocate_skips_published_ports_and_explains_why() {
+    let dir = tree(&[
+        (
+            "repo/ports.yaml",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7009, ranges: { spare: { ports: 7008-7009, reserved: true } } }\nservices:\n  pg: { range: db, ports: { sql: { port: 7000 } } }\n",
+        ),
+        (
+            "repo/compose.yml",
+            "services:\n  cache:\n    ports:\n      - \"7001:6379\"\n  bus:\n    ports:\n      - \"7003-7004:9000-9001\"\n",
+        ),
+        ("elsewhere/.keep", ""),
+    ]);
+    // From another directory, the repository given as PATH.
+    let out = run_in(
+        &dir.path().join("elsewhere"),
+        &["allocate", "db", "../repo", "--count", "3", "--explain"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7002\n7005\n7006\n");
+    let err = stderr(&out);
+    for line in [
+        "skipped 7000: assigned to service pg by the convention",
+        "skipped 7001: published by service cache at compose.yml:4:9",
+        "skipped 7003: published by service bus at compose.yml:7:9",
+        "skipped 7004: published by service bus at compose.yml:7:9",
+    ] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+    assert_eq!(err.lines().count(), 4, "{err}");
+    // Without --explain, nothing on stderr; the reserved range stays skipped.
+    let out = run_in(
+        &dir.path().join("repo"),
+        &["allocate", "db", "--count", "5"],
+    );
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("range-full"), "{}", stderr(&out));
+    let out = run_in(
+        &dir.path().join("repo"),
+        &["allocate", "db", "--count", "4"],
+    );
+    assert_eq!(stdout(&out), "7002\n7005\n7006\n7007\n");
+    assert_eq!(stderr(&out), "");
+}
+
 #[test]
 fn parse_ports_prints_one_json_line_per_spec() {
     let out = run(&[

@@ -163,7 +163,7 @@ fn hostile_names_cannot_inject_commands_or_escapes_into_any_format() {
     let rows = csv.lines().count();
     let json = run_in(dir.path(), &["scan", "--format", "json"]);
     let items: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
-    let items = items.as_array().unwrap();
+    let items = items["ports"].as_array().unwrap();
     assert_eq!(rows, items.len() + 1, "one CSV line per row: {csv}");
     assert!(
         items.iter().any(|i| i["service"] == NEWLINE_MASK),

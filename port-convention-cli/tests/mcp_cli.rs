@@ -92,6 +92,7 @@ fn a_client_lists_the_tools_and_gets_the_clis_answers() {
         ),
         json!({"jsonrpc": "2.0", "id": 8, "method": "resources/list"}),
         call(9, "migrate_apply", json!({})),
+        call(10, "explain_rule", json!({})),
     ]);
     let got = exchange(&repo(), &[], &requests);
 
@@ -120,8 +121,6 @@ fn a_client_lists_the_tools_and_gets_the_clis_answers() {
         answer(&got[&2]),
         (false, cli(&["check", example, "--format", "json"]))
     );
-    // scan's answer is an array: no structuredContent before 2026-07-28.
-    assert!(got[&3]["result"].get("structuredContent").is_none());
     assert_eq!(
         answer(&got[&3]),
         (false, cli(&["scan", example, "--format", "json"]))
@@ -170,6 +169,13 @@ fn a_client_lists_the_tools_and_gets_the_clis_answers() {
     );
     // The repository root has no ports.yaml of its own.
     assert_eq!(got[&8]["result"]["resources"], json!([]));
+    // Every rule's documentation is an array: no structuredContent before
+    // 2026-07-28, the JSON is in the text.
+    assert!(got[&10]["result"].get("structuredContent").is_none());
+    assert_eq!(
+        answer(&got[&10]),
+        (false, cli(&["explain", "--format", "json"]))
+    );
     assert_eq!(got[&9]["error"]["code"], -32602);
     assert_eq!(got[&9]["error"]["message"], "Unknown tool: migrate_apply");
 }

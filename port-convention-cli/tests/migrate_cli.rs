@@ -145,7 +145,12 @@ fn plan_apply_status_rollback() {
         stdout.contains("kong-db: no compose file defines a service named kong-db"),
         "{stdout}"
     );
-    assert!(stdout.contains("pass --map 9002=7010"), "{stdout}");
+    assert!(
+        stdout.contains("warning[env-value-left-alone]: ")
+            && stdout.contains("the port map 9002=7010 moves it")
+            && stdout.contains("hint: `migrate plan --map OLD=NEW`"),
+        "{stdout}"
+    );
     assert_tree(&snapshot(&c.root), &old_tree(), "plan writes nothing");
 
     let plan: serde_json::Value =
@@ -201,7 +206,12 @@ fn plan_apply_status_rollback() {
         &[],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already has the text this plan writes"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("already has the text this plan writes"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: `migrate status`"), "{stderr}");
     let stdout = ok(&run(&c.root, &["migrate", "rollback"], &[]));
     assert!(stdout.contains("restored 5 file(s)"), "{stdout}");
     assert_tree(&snapshot(&c.root), &old_tree(), "after rollback");
@@ -431,4 +441,115 @@ fn failpoint_in_rollback() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     ok(&run(&c.root, &["migrate", "rollback"], &[]));
     assert_tree(&snapshot(&c.root), &old_tree(), "after the second rollback");
+}
+
+/// `migrate plan --format json`: every note and problem carries a stable
+/// code, a severity and a place, so that a program branches on the code.
+#[test]
+fn plan_json_diagnostics_carry_codes_and_locations() {
+    let c = case();
+    let conv = c.convention.to_str().unwrap();
+    let out = run(
+        &c.root,
+        &["migrate", "plan", "-c", conv, ".", "--format", "json"],
+        &[],
+    );
+    let plan: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let notes = plan["notes"].as_array().unwrap();
+    assert!(!notes.is_empty(), "{plan:#}");
+    for note in notes {
+        assert_eq!(note["severity"], "warning", "{note}");
+        let code = note["code"].as_str().unwrap();
+        assert!(
+            port_convention::migrate::Code::from_id(code).is_some() && code != "unclassified",
+            "{note}"
+        );
+    }
+    let left_alone = notes
+        .iter()
+        .find(|n| n["code"] == "env-value-left-alone")
+        .unwrap_or_else(|| panic!("{plan:#}"));
+    assert_eq!(left_alone["file"], "app.env.example", "{left_alone}");
+    assert!(left_alone["line"].as_u64().unwrap() > 0, "{left_alone}");
+    assert!(left_alone["column"].as_u64().unwrap() > 0, "{left_alone}");
+    assert!(
+        !left_alone["message"].as_str().unwrap().contains("--"),
+        "{left_alone}"
+    );
+}
+
+/// A refusal lists its reasons with their codes and names the way out on
+/// the command line (the library's message names no flag).
+#[test]
+fn refusals_are_coded_and_the_cli_adds_the_flag() {
+    let c = case();
+    let plan = plan_file(&c);
+    let compose = c.root.join("db/docker-compose.yml");
+    let mut edited = fs::read_to_string(&compose).unwrap();
+    edited.push_str("# edited after planning\n");
+    fs::write(&compose, &edited).unwrap();
+    let loaded = port_convention::io::migrate::load_plan(&plan).unwrap();
+    let options = port_convention::io::migrate::ApplyOptions {
+        skip_port_check: true,
+        env: Some(BTreeMap::new()),
+    };
+    let err = port_convention::io::migrate::apply(&loaded, &options, &mut |_| {}).unwrap_err();
+    let port_convention::Error::MigrationRefused { reasons } = &err else {
+        panic!("{err}");
+    };
+    let reason = reasons
+        .iter()
+        .find(|r| r.code == port_convention::migrate::Code::FileChanged)
+        .unwrap_or_else(|| panic!("{reasons:?}"));
+    assert_eq!(reason.file.as_deref(), Some("db/docker-compose.yml"));
+    assert_eq!(reason.severity, port_convention::Severity::Error);
+    for reason in reasons {
+        assert!(!reason.message.contains("--"), "{reason:?}");
+    }
+}
+
+/// Every migrate command takes the directory the same way, as its PATH:
+/// `plan PATH`, `apply PATH` (plan and apply), `status PATH`,
+/// `rollback PATH`; `plan` refuses two directories at parse time; `status`
+/// in `.` names the directory.
+#[test]
+fn migrate_commands_take_the_directory_as_path() {
+    let c = case();
+    let conv = c.convention.to_str().unwrap();
+    let outside = c.root.parent().unwrap();
+    let tree = c.root.to_str().unwrap();
+    // Two directories: a usage error, nothing planned.
+    let out = run(outside, &["migrate", "plan", "-c", conv, tree, tree], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unexpected argument"),
+        "{}",
+        text(&out)
+    );
+    // status of `.` before any migration: the directory by name.
+    let stdout = ok(&run(&c.root, &["migrate", "status", "."], &[]));
+    let shown = std::fs::canonicalize(&c.root).unwrap();
+    assert!(
+        stdout.contains(&format!("No migration under {}:", shown.display()))
+            || stdout.contains(&format!("No migration under {}:", c.root.display())),
+        "{stdout}"
+    );
+    // apply PATH plans and applies there, from outside it; no progress bar
+    // when stderr is not a terminal.
+    let out = run(
+        outside,
+        &["migrate", "apply", "-c", conv, tree, "--skip-port-check"],
+        &[],
+    );
+    let stdout = ok(&out);
+    assert!(stdout.contains("Wrote 5 file(s)"), "{stdout}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_tree(&snapshot(&c.root), &new_tree(), "after apply PATH");
+    let stdout = ok(&run(outside, &["migrate", "status", tree], &[]));
+    assert!(stdout.contains("State: complete"), "{stdout}");
+    let stdout = ok(&run(outside, &["migrate", "rollback", tree], &[]));
+    assert!(stdout.contains("restored 5 file(s)"), "{stdout}");
+    assert_tree(&snapshot(&c.root), &old_tree(), "after rollback PATH");
+    let stdout = ok(&run(outside, &["migrate", "status", tree], &[]));
+    assert!(stdout.contains("State: rolled back"), "{stdout}");
 }

@@ -233,13 +233,13 @@ describe('allocate', () => {
 })
 
 describe('check', () => {
-  test('returns the JSON report of the CLI', () => {
+  test('returns the JSON report of the CLI', async () => {
     const dir = writeTree(tempDir(), {
       'ports.yaml': SMALL,
       'docker-compose.yml': 'services:\n  pg:\n    ports:\n      - "127.0.0.1:${PG_PORT:-7000}:5432"\n  other:\n    ports:\n      - "7000:80"\n',
       '.env': 'PG_PORT=7000\n',
     })
-    const report = pc.check(dir, { env: {} })
+    const report = await pc.check(dir, { env: {} })
     assert.deepEqual(Object.keys(report), ['version', 'findings', 'summary', 'projects'])
     assert.equal(report.version, 2)
     assert.deepEqual(Object.keys(report.summary), ['files', 'services', 'mappings', 'projects', 'errors', 'warnings'])
@@ -254,27 +254,45 @@ describe('check', () => {
     assert.equal(typeof clash.line, 'number')
   })
 
-  test('a clean tree has no findings; options are optional', () => {
+  test('a clean tree has no findings; options are optional', async () => {
     const dir = writeTree(tempDir(), {
       'ports.yaml': SMALL,
       'compose.yaml': 'services:\n  pg:\n    ports:\n      - "${PG_PORT:-7000}:5432"\n',
     })
-    const report = pc.check(dir, { convention: path.join(dir, 'ports.yaml'), envFiles: [] })
+    const report = await pc.check(dir, { convention: path.join(dir, 'ports.yaml'), envFiles: [] })
     assert.deepEqual(
       report.findings.filter((f) => f.severity === 'error'),
       [],
     )
-    assert.equal(pc.check(dir).version, 2)
+    assert.equal((await pc.check(dir)).version, 2)
   })
 
-  test('envFiles replace the project .env for interpolation', () => {
+  test('runs off the main thread: returns a promise, the event loop keeps turning', async () => {
+    const dir = writeTree(tempDir(), {
+      'ports.yaml': SMALL,
+      'compose.yaml': 'services:\n  pg:\n    ports:\n      - "${PG_PORT:-7000}:5432"\n',
+    })
+    const pending = pc.check(dir, { env: {} })
+    assert.ok(pending instanceof Promise)
+    let ticked = false
+    setImmediate(() => {
+      ticked = true
+    })
+    const report = await pending
+    assert.equal(report.version, 2)
+    // The callback ran while (or before) the check finished: nothing blocked.
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.ok(ticked)
+  })
+
+  test('envFiles replace the project .env for interpolation', async () => {
     const dir = writeTree(tempDir(), {
       'ports.yaml': SMALL,
       'compose.yaml': 'services:\n  pg:\n    ports:\n      - "${PG_PORT:-7000}:5432"\n',
       'prod.env.example': 'PG_PORT=7000\n',
     })
     const other = writeTree(tempDir(), { 'override.env': 'PG_PORT=7050\n' })
-    const report = pc.check(dir, { env: {}, envFiles: [path.join(other, 'override.env')] })
+    const report = await pc.check(dir, { env: {}, envFiles: [path.join(other, 'override.env')] })
     assert.ok(
       report.findings.some((f) => f.rule === 'drift' && f.port === 7050),
       JSON.stringify(report.findings, null, 2),

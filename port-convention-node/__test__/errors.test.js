@@ -106,8 +106,6 @@ test('each function maps core errors to their stable codes', () => {
     ['allocate, unknown range', () => pc.allocate('nope', { convention: TRADING_SYSTEM }), 'unknown-range'],
     ['allocate, range full', () => pc.allocate('primary-databases', { convention: TRADING_SYSTEM, count: 1000 }), 'range-full'],
     ['allocate, count 0', () => pc.allocate('primary-databases', { convention: TRADING_SYSTEM, count: 0 }), 'invalid-argument'],
-    ['check, missing directory', () => pc.check(path.join(dir, 'missing'), { env: {} }), 'io'],
-    ['check, not a directory', () => pc.check(path.join(dir, 'not-a-dir'), { env: {} }), 'invalid-argument'],
   ]
   const failures = []
   for (const [name, fn, code] of cases) {
@@ -147,4 +145,29 @@ test('arguments of the wrong type are invalid-argument errors', () => {
     assert.equal(error.code, 'invalid-argument', `${fn}: ${error.message}`)
     assert.ok(error.message.length > 0)
   }
+})
+
+test('check rejects with a PortConventionError (its work runs off the main thread)', async () => {
+  const dir = writeTree(tempDir(), { 'ports.yaml': 'version: 1.0.0\n', 'not-a-dir': '' })
+  const cases = [
+    [path.join(dir, 'missing'), 'io'],
+    [path.join(dir, 'not-a-dir'), 'not-a-directory'],
+  ]
+  for (const [root, code] of cases) {
+    let error
+    try {
+      await pc.check(root, { env: {} })
+    } catch (e) {
+      error = e
+    }
+    assert.ok(error instanceof PortConventionError, `${root}: ${error?.stack}`)
+    assert.equal(error.code, code, error.message)
+    assert.ok(Array.isArray(error.findings))
+    assert.match(error.stack, /^PortConventionError: /)
+    assert.ok(error.stack.includes('errors.test.js'), error.stack)
+  }
+  // A wrong argument type is rejected too, never thrown synchronously.
+  const pending = pc.check(42)
+  assert.ok(pending instanceof Promise)
+  await assert.rejects(pending, (e) => e instanceof PortConventionError && e.code === 'invalid-argument')
 })

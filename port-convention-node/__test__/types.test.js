@@ -1,5 +1,5 @@
 'use strict'
-// The TypeScript declarations (index.d.ts, index.d.mts and the generated
+// The TypeScript declarations (main.d.ts, main.d.mts and the generated
 // binding.d.ts) compile in strict mode and describe the API as used in
 // __test__/types/usage.cts and usage.mts.
 

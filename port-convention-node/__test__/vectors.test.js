@@ -229,3 +229,50 @@ test('load_ports.json: every case through loadPorts', () => {
     },
   })
 })
+
+/** The fields the check vectors compare; a file named by its full path (the
+ * convention, as found) relative to the case's directory. */
+function comparableFinding(finding, root) {
+  const out = {}
+  for (const key of ['rule', 'severity', 'file', 'line', 'column', 'service', 'port']) {
+    if (finding[key] !== undefined) out[key] = finding[key]
+  }
+  if (typeof out.file === 'string' && path.isAbsolute(out.file)) {
+    const rel = path.relative(root, out.file)
+    if (!rel.startsWith('..')) out.file = rel.split(path.sep).join('/')
+  }
+  return out
+}
+
+test('check.json: every case through check', async () => {
+  const cases = vectorCases('check.json')
+  assert.ok(cases.length >= 10, `${cases.length} cases`)
+  const failures = []
+  for (const testCase of cases) {
+    const root = tempDir()
+    for (let dir = path.dirname(root); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      assert.ok(!fs.existsSync(path.join(dir, 'ports.yaml')), `a ports.yaml in ${dir} would leak into the vectors`)
+    }
+    for (const [name, text] of Object.entries(testCase.files)) {
+      fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true })
+      fs.writeFileSync(path.join(root, name), text)
+    }
+    let report
+    try {
+      report = await pc.check(root, { env: testCase.env })
+    } catch (error) {
+      failures.push(`${testCase.name}: check failed: ${error.stack}`)
+      continue
+    }
+    const got = report.findings.map((f) => comparableFinding(f, root))
+    if (!isDeepStrictEqual(got, testCase.expect.findings)) {
+      failures.push(`${testCase.name}: findings\n    got      ${JSON.stringify(got)}\n    expected ${JSON.stringify(testCase.expect.findings)}`)
+    }
+    for (const count of ['errors', 'warnings']) {
+      if (report.summary[count] !== testCase.expect[count]) {
+        failures.push(`${testCase.name}: ${count} ${report.summary[count]} (expected ${testCase.expect[count]})`)
+      }
+    }
+  }
+  assert.ok(failures.length === 0, `check.json: ${failures.length} of ${cases.length} cases failed:\n  - ${failures.join('\n  - ')}`)
+})

@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{JsObjectValue, JsValue, Object, Unknown};
-use napi::{Env, Result, Status};
+use napi::bindgen_prelude::{AsyncTask, JsObjectValue, JsValue, Object, Unknown};
+use napi::{Env, Result, ScopedTask, Status};
 use napi_derive::napi;
 use port_convention::{interpolation, io, port_spec};
 use serde::Serialize;
@@ -283,32 +283,57 @@ pub struct CheckOptions {
     pub env: Option<JsEnv>,
 }
 
+/// The work of `check`, run on a thread of libuv's pool (not the main
+/// thread): reading and checking a tree can take a while.
+pub struct CheckTask {
+    options: io::CheckOptions,
+}
+
+impl<'task> ScopedTask<'task> for CheckTask {
+    type Output = std::result::Result<port_convention::report::Report, port_convention::Error>;
+    type JsValue = Unknown<'task>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(io::check(&self.options).map(|outcome| outcome.report))
+    }
+
+    fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Self::JsValue> {
+        to_js(env, output)
+    }
+}
+
 /// Checks a repository as `port-convention check` does: reads every compose
 /// file and `.env` file under `root` (respecting `.gitignore`) and applies
 /// every rule: host-port clashes, drift from the convention, ports outside
 /// their range, protected ranges, loopback-only ranges, invalid entries ...
 ///
-/// `root` defaults to the directory of the convention, else the working
-/// directory. Returns the versioned JSON report of the CLI's `--format json`
-/// (`{ version, findings, summary }`); findings are results, not exceptions.
-/// Throws a `PortConventionError` only when the check cannot run (an
-/// unreadable or invalid convention, a missing directory, an unreadable
-/// env file).
-#[napi(ts_return_type = "Report")]
-pub fn check(cx: &Env, root: Option<String>, options: Option<CheckOptions>) -> Result<Unknown<'_>> {
+/// Runs off the main thread and returns a promise (the environment is read
+/// from `process.env` first, on the calling thread). `root` defaults to the
+/// directory of the convention, else the working directory. Resolves to the
+/// versioned JSON report of the CLI's `--format json` (`{ version,
+/// findings, summary }`); findings are results, not exceptions. Rejects
+/// with a `PortConventionError` only when the check cannot run (an
+/// unreadable or invalid convention, a missing directory, an unreadable env
+/// file).
+#[napi(ts_return_type = "Promise<Report>")]
+pub fn check(
+    cx: &Env,
+    root: Option<String>,
+    options: Option<CheckOptions>,
+) -> Result<AsyncTask<CheckTask>> {
     let options = options.unwrap_or(CheckOptions {
         convention: None,
         env_files: None,
         env: None,
     });
-    let check = io::CheckOptions {
+    let options = io::CheckOptions {
         paths: root.map(PathBuf::from).into_iter().collect(),
         convention: options.convention.map(PathBuf::from),
         env_files: paths(options.env_files),
         env: Some(env_or_process(cx, options.env)?),
         convention_only: false,
     };
-    to_js(cx, io::check(&check).map(|outcome| outcome.report))
+    Ok(AsyncTask::new(CheckTask { options }))
 }
 
 /// Every rule a finding can name (`Finding.rule`), in the core's order:

@@ -186,3 +186,44 @@ def test_load_ports_vector(case: dict[str, Any], tmp_path: Path) -> None:
         loaded = pc.load_ports(path, env=case["env"])
         assert loaded["ports"] == expect["ports"]
         assert loaded["services"] == expect["services"]
+
+
+# --- check on a tree (check_vectors.rs) -------------------------------------
+
+CHECK_KEYS = ("rule", "severity", "file", "line", "column", "service", "port")
+
+
+def _comparable(finding: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The fields the vectors compare; a file named by its full path (the
+    convention, as found) relative to the case's directory."""
+    out = {key: finding[key] for key in CHECK_KEYS if key in finding}
+    file = out.get("file")
+    if isinstance(file, str) and Path(file).is_absolute():
+        try:
+            out["file"] = Path(file).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return out
+
+
+def test_check_vectors_are_well_formed() -> None:
+    all_cases = load_vectors("check.json")["cases"]
+    assert len(all_cases) >= 10
+    names = [case["name"] for case in all_cases]
+    assert len(names) == len(set(names)), "duplicate case names"
+
+
+@pytest.mark.parametrize("case", cases("check.json"))
+def test_check_vector(case: dict[str, Any], tmp_path: Path) -> None:
+    assert not any((parent / "ports.yaml").exists() for parent in tmp_path.parents), (
+        "a ports.yaml above the case directory would leak into the vectors"
+    )
+    for name, text in case["files"].items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    report = pc.check(str(tmp_path), env=case["env"])
+    got = [_comparable(f, tmp_path) for f in report["findings"]]
+    assert got == case["expect"]["findings"]
+    assert report["summary"]["errors"] == case["expect"]["errors"]
+    assert report["summary"]["warnings"] == case["expect"]["warnings"]

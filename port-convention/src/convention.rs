@@ -667,7 +667,7 @@ impl Convention {
     /// `name` of compose file `file` belongs to: one naming that file, or one
     /// naming no file. Two lookups, whatever the number of services.
     pub(crate) fn service_for_claim(&self, name: &str, file: &str) -> Option<&ServiceDef> {
-        let file = normalize_path(file);
+        let file = normalized(file);
         let candidates = |key: Option<&str>| {
             self.index
                 .services_by_claim
@@ -678,7 +678,7 @@ impl Convention {
                 .find(|&i| {
                     self.services.get(i).is_some_and(|s| {
                         s.compose_service == name
-                            && s.compose_file.as_deref().map(normalize_path).as_deref() == key
+                            && s.compose_file.as_deref().map(normalized).as_deref() == key
                     })
                 })
         };
@@ -787,7 +787,11 @@ fn claim_key(service: &str, file: Option<&str>) -> u64 {
 }
 
 pub(crate) fn normalize_path(path: &str) -> String {
-    // The common case, already normal, costs one copy.
+    normalized(path).into_owned()
+}
+
+/// [`normalize_path`], borrowing the common case, already normal.
+pub(crate) fn normalized(path: &str) -> std::borrow::Cow<'_, str> {
     let plain = !path.contains('\\')
         && !path.contains("//")
         && !path.starts_with("./")
@@ -797,13 +801,15 @@ pub(crate) fn normalize_path(path: &str) -> String {
         && !path.ends_with("/.")
         && path != ".";
     if plain {
-        return path.to_owned();
+        return std::borrow::Cow::Borrowed(path);
     }
     let path = path.replace('\\', "/");
-    path.split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect::<Vec<_>>()
-        .join("/")
+    std::borrow::Cow::Owned(
+        path.split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {

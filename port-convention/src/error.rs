@@ -186,6 +186,41 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A migration plan (a `plan.json`) cannot be used: not JSON, torn, of
+    /// another format or version, or its edits do not fit the text they
+    /// were planned on.
+    #[error("{}: {reason}", crate::report::escape_text(path))]
+    InvalidPlan {
+        /// The plan file, or the file whose edits do not fit.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A directory was expected (the tree to scan, to migrate).
+    #[error(
+        "{} is not a directory",
+        crate::report::escape_text(&path.display().to_string())
+    )]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A discovery glob of the convention is not a valid glob.
+    #[error("invalid discovery glob {glob:?}: {reason}")]
+    InvalidGlob {
+        /// The glob as written.
+        glob: String,
+        /// What the glob parser said.
+        reason: String,
+    },
+    /// No migration has this id, or its directory is not a backup.
+    #[error("{}: {reason}", crate::report::escape_text(id))]
+    UnknownMigration {
+        /// The id or directory asked for.
+        id: String,
+        /// Why it is not one.
+        reason: String,
+    },
     /// No rule has this id (`port-convention explain`).
     #[error("{}", unknown_rule_summary(id, close))]
     UnknownRule {
@@ -207,8 +242,9 @@ pub enum Error {
     /// safety check failed; nothing was written.
     #[error("{}", refusal_summary(reasons))]
     MigrationRefused {
-        /// Every check that failed, one sentence each.
-        reasons: Vec<String>,
+        /// Every check that failed, each with its code and place (a plan's
+        /// problems keep theirs).
+        reasons: Vec<crate::migrate::Note>,
     },
     /// A path taken from an untrusted file (a plan, a backup manifest, a
     /// found `ports.yaml`) would lead outside the directory it belongs to:
@@ -370,11 +406,13 @@ fn unknown_rule_summary(id: &str, close: &[String]) -> String {
     }
 }
 
-fn refusal_summary(reasons: &[String]) -> String {
+fn refusal_summary(reasons: &[crate::migrate::Note]) -> String {
     let mut text = String::from("refused, nothing was written:");
     for reason in reasons {
         text.push_str("\n  - ");
-        text.push_str(reason);
+        // The message names its file where it has one; the reasons quote
+        // files and plans: escaped here, once for all.
+        text.push_str(&crate::report::escape_text(&reason.message));
     }
     text
 }
@@ -388,67 +426,62 @@ fn validation_summary(findings: &[Finding]) -> String {
     text
 }
 
-impl Error {
-    /// The stable, kebab-case code of this kind of error.
-    ///
-    /// ```
-    /// use port_convention::Error;
-    /// let e: Error = "99999".parse::<port_convention::PortRange>().unwrap_err();
-    /// assert_eq!(e.code(), "invalid-port-range");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Io { .. } => "io",
-            Error::YamlSyntax { .. } => "yaml-syntax",
-            Error::InvalidConvention { .. } => "invalid-convention",
-            Error::InvalidPortSpec { .. } => "invalid-port-spec",
-            Error::InvalidHostIp { .. } => "invalid-host-ip",
-            Error::InvalidPortRange { .. } => "invalid-port-range",
-            Error::InvalidTemplate { .. } => "invalid-template",
-            Error::RequiredVariable { .. } => "required-variable",
-            Error::DotenvSyntax { .. } => "dotenv-syntax",
-            Error::UnknownRange { .. } => "unknown-range",
-            Error::RangeFull { .. } => "range-full",
-            Error::ConventionNotFound { .. } => "convention-not-found",
-            Error::ToolVersionMismatch { .. } => "tool-version-mismatch",
-            Error::Validation { .. } => "validation-failed",
-            Error::InvalidArgument { .. } => "invalid-argument",
-            Error::MigrationRefused { .. } => "migration-refused",
-            Error::UnsafePath { .. } => "unsafe-path",
-            Error::MigrationLocked { .. } => "migration-locked",
-            Error::DamagedBackup { .. } => "damaged-backup",
-            Error::NotRegularFile { .. } => "not-a-regular-file",
-            Error::Unsupported { .. } => "unsupported",
-            Error::UnknownRule { .. } => "unknown-rule",
+/// Declares every error code once: the variant and its stable code. Both
+/// [`Error::code`] and [`Error::CODES`] (the list docs and bindings are
+/// tested against) are generated from it.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal,)*) => {
+        impl Error {
+            /// The stable, kebab-case code of this kind of error.
+            ///
+            /// ```
+            /// use port_convention::Error;
+            /// let e: Error = "99999".parse::<port_convention::PortRange>().unwrap_err();
+            /// assert_eq!(e.code(), "invalid-port-range");
+            /// ```
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(Error::$variant { .. } => $code,)*
+                }
+            }
+
+            /// Every code, in declaration order, for documentation and
+            /// cross-language tests.
+            pub const CODES: &'static [&'static str] = &[$($code),*];
         }
-    }
+    };
+}
 
-    /// Every code, for documentation and cross-language tests.
-    pub const CODES: &'static [&'static str] = &[
-        "io",
-        "yaml-syntax",
-        "invalid-convention",
-        "invalid-port-spec",
-        "invalid-host-ip",
-        "invalid-port-range",
-        "invalid-template",
-        "required-variable",
-        "dotenv-syntax",
-        "unknown-range",
-        "range-full",
-        "convention-not-found",
-        "tool-version-mismatch",
-        "validation-failed",
-        "invalid-argument",
-        "migration-refused",
-        "unsafe-path",
-        "migration-locked",
-        "damaged-backup",
-        "not-a-regular-file",
-        "unsupported",
-        "unknown-rule",
-    ];
+error_codes! {
+    Io => "io",
+    YamlSyntax => "yaml-syntax",
+    InvalidConvention => "invalid-convention",
+    InvalidPortSpec => "invalid-port-spec",
+    InvalidHostIp => "invalid-host-ip",
+    InvalidPortRange => "invalid-port-range",
+    InvalidTemplate => "invalid-template",
+    RequiredVariable => "required-variable",
+    DotenvSyntax => "dotenv-syntax",
+    UnknownRange => "unknown-range",
+    RangeFull => "range-full",
+    ConventionNotFound => "convention-not-found",
+    ToolVersionMismatch => "tool-version-mismatch",
+    Validation => "validation-failed",
+    InvalidArgument => "invalid-argument",
+    MigrationRefused => "migration-refused",
+    UnsafePath => "unsafe-path",
+    MigrationLocked => "migration-locked",
+    DamagedBackup => "damaged-backup",
+    NotRegularFile => "not-a-regular-file",
+    Unsupported => "unsupported",
+    UnknownRule => "unknown-rule",
+    InvalidPlan => "invalid-plan",
+    NotADirectory => "not-a-directory",
+    InvalidGlob => "invalid-glob",
+    UnknownMigration => "unknown-migration",
+}
 
+impl Error {
     /// Where in a file the error is, when it is tied to one.
     pub fn location(&self) -> Option<&Location> {
         match self {

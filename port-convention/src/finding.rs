@@ -3,12 +3,24 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Location, Protocol};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; does not fail a check.
@@ -778,6 +790,17 @@ impl fmt::Display for Rule {
     }
 }
 
+impl schemars::JsonSchema for Rule {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rule".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = Rule::ALL.iter().map(Rule::id).collect();
+        schemars::json_schema!({ "type": "string", "enum": ids })
+    }
+}
+
 impl Serialize for Rule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.id())
@@ -785,7 +808,7 @@ impl Serialize for Rule {
 }
 
 /// Another place a finding involves (the other side of a clash, say).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 pub struct Related {
     /// File (relative to the scanned root where there is one).
     pub file: String,
@@ -802,7 +825,7 @@ pub struct Related {
 }
 
 /// A concrete fix to offer.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct Suggestion {
     /// A free port in the right range.
     pub port: u16,
@@ -824,7 +847,7 @@ pub(crate) type FindingIdentity = (Rule, Option<String>, Option<u32>, Option<u32
 /// assert_eq!(f.severity, Severity::Warning);
 /// assert_eq!(f.rule.id(), "privileged-port");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// The rule broken.
     pub rule: Rule,

@@ -26,7 +26,10 @@ mod validate;
 mod yaml;
 mod yaml_subset;
 
-pub use allocate::{allocate, allocate_replica, allocate_with};
+pub use allocate::{
+    Allocation, PublishedIndex, Skip, Skipped, allocate, allocate_explained, allocate_replica,
+    allocate_with,
+};
 pub use convention::{
     AlternativeGroup, BindPolicy, Convention, DEFAULT_SKIP_DIRS, Discovery, HostDef,
     PortAssignment, ProjectDecl, RangeDef, ServiceDef, TOOL_VERSION, convention_schema,

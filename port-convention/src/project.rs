@@ -63,7 +63,7 @@ pub const MAX_EXTENDS_DEPTH: usize = 64;
 pub const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// How a project came to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProjectKind {
     /// `docker compose` in a directory: its default files (or `COMPOSE_FILE`).

@@ -8,6 +8,9 @@ use serde::Serialize;
 
 use crate::{Finding, Severity};
 
+pub mod migrate;
+pub mod scan;
+
 /// Whether `c` must not reach a terminal or a CI log as is: C0 controls
 /// (CR, LF, ESC ...), DEL, C1 controls, the line and paragraph separators and
 /// the bidirectional formatting characters (which reorder what is shown).
@@ -61,7 +64,7 @@ fn escape_with(text: &str, keep: impl Fn(char) -> bool) -> String {
 }
 
 /// Counts over a check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Files read (compose files, `.env` files and the convention).
     pub files: usize,
@@ -83,7 +86,7 @@ pub struct Summary {
 pub const JSON_VERSION: u32 = 2;
 
 /// A compose project as the JSON contract lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProjectRef {
     /// The id findings name it by.
     pub id: String,
@@ -106,7 +109,7 @@ pub struct ProjectRef {
 /// let report = Report::new(Vec::new(), Default::default());
 /// assert_eq!(report.to_json(), r#"{"version":2,"findings":[],"summary":{"files":0,"services":0,"mappings":0,"projects":0,"errors":0,"warnings":0}}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// The version of this JSON shape; changes only when a field changes meaning.
     pub version: u32,
@@ -166,6 +169,16 @@ impl Report {
     }
 }
 
+/// The JSON Schema of [`Report`] (the `check --format json` contract, and
+/// what `check()` of the bindings returns), as the core's types serialize:
+/// the bindings' hand-written types are tested against it.
+pub fn report_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    serde_json::to_value(generator.into_root_schema_for::<Report>()).unwrap_or_default()
+}
+
 /// Sorts findings by file, line, column, rule id and message: the order of
 /// every output format.
 pub fn sort_findings(findings: &mut [Finding]) {
@@ -197,12 +210,40 @@ pub enum Color {
 }
 
 impl Color {
-    fn paint(self, code: &str, text: &str) -> String {
+    /// `text` in `style` (with [`Color::Always`]), or as is.
+    pub fn paint(self, style: anstyle::Style, text: &str) -> String {
         match self {
             Color::Never => text.to_owned(),
-            Color::Always => format!("\x1b[{code}m{text}\x1b[0m"),
+            Color::Always => format!("{}{text}{}", style.render(), style.render_reset()),
         }
     }
+}
+
+/// The styles of every rendering (`anstyle`: no ANSI code is written by
+/// hand).
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+
+    /// A file name heading.
+    pub const FILE: Style = Style::new().bold();
+    /// `error`.
+    pub const ERROR: Style = Style::new()
+        .bold()
+        .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+    /// `warning`.
+    pub const WARNING: Style = Style::new()
+        .bold()
+        .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+    /// A rule id or a code.
+    pub const CODE: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
+    /// `suggestion:`; an added diff line.
+    pub const GOOD: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+    /// A removed diff line.
+    pub const BAD: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+    /// A diff's file headers.
+    pub const HEADER: Style = Style::new().bold();
+    /// A diff's hunk headers.
+    pub const HUNK: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
 }
 
 /// Line `line` (1-based) of `text`, without its line break, looked up in
@@ -229,6 +270,72 @@ fn source_line<'t>(
     text.get(start..end)
 }
 
+/// A finding's source line with a caret under its column, rendered by
+/// `annotate-snippets` (rustc's renderer): the line is escaped first (a
+/// compose file may hold terminal escapes), the column counted in the
+/// escaped text; indented by two spaces under the finding, without the
+/// renderer's empty first gutter line.
+fn render_snippet(
+    source_line: &str,
+    line: u32,
+    column: Option<u32>,
+    severity: Severity,
+    color: Color,
+) -> String {
+    use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+    let escaped = escape_source_line(source_line);
+    let mut snippet = Snippet::source(escaped.as_str())
+        .line_start(line as usize)
+        .fold(false);
+    if let Some(column) = column {
+        // Characters before the column, as they are shown (an escaped
+        // character takes the width of its escape).
+        let start: usize = source_line
+            .chars()
+            .take(column.saturating_sub(1) as usize)
+            .map(|c| {
+                if c != '\t' && is_unsafe_char(c) {
+                    escape_text(&c.to_string()).len()
+                } else {
+                    c.len_utf8()
+                }
+            })
+            .sum::<usize>()
+            .min(escaped.len());
+        let end = escaped
+            .get(start..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(start, |c| start + c.len_utf8());
+        snippet = snippet.annotation(AnnotationKind::Primary.span(start..end));
+    }
+    let level = match severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let renderer = match color {
+        Color::Always => Renderer::styled(),
+        Color::Never => Renderer::plain(),
+    };
+    let rendered = renderer.render(&[Group::with_level(level).element(snippet)]);
+    let mut lines: Vec<&str> = rendered.lines().skip(1).map(str::trim_end).collect();
+    // The renderer closes a snippet without an annotation with an empty
+    // gutter line; the first line is its empty opening one.
+    if lines
+        .last()
+        .is_some_and(|l| l.trim_start().trim_start_matches('|').is_empty() && l.contains('|'))
+        && column.is_none()
+    {
+        lines.pop();
+    }
+    let mut out = String::new();
+    for text in lines {
+        out.push_str("  ");
+        out.push_str(text);
+        out.push('\n');
+    }
+    out
+}
+
 /// The human format: findings grouped by file, each with its source line and
 /// a caret under the column, then a summary line. `sources` maps a finding's
 /// file to its text (files missing from it are shown without source lines).
@@ -245,13 +352,13 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             let _ = writeln!(
                 out,
                 "{}",
-                color.paint("1", &escape_text(file.unwrap_or("(environment)")))
+                color.paint(style::FILE, &escape_text(file.unwrap_or("(environment)")))
             );
             current_file = file;
         }
         let severity = match finding.severity {
-            Severity::Error => color.paint("1;31", "error"),
-            Severity::Warning => color.paint("1;33", "warning"),
+            Severity::Error => color.paint(style::ERROR, "error"),
+            Severity::Warning => color.paint(style::WARNING, "warning"),
         };
         let position = match (finding.line, finding.column) {
             (Some(l), Some(c)) => format!("{l}:{c}: "),
@@ -261,7 +368,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
         let _ = writeln!(
             out,
             "  {position}{severity}[{}]: {}",
-            color.paint("36", finding.rule.id()),
+            color.paint(style::CODE, finding.rule.id()),
             escape_text(&finding.message)
         );
         if let (Some(file), Some(line)) = (file, finding.line)
@@ -269,27 +376,13 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             && let Some(source_line) = source_line(&mut line_index, file, text, line)
         {
             let source_line = source_line.trim_end_matches('\r');
-            let gutter = line.to_string();
-            let _ = writeln!(out, "  {gutter} | {}", escape_source_line(source_line));
-            if let Some(column) = finding.column {
-                // Columns count characters; tabs keep their width in the caret
-                // line, an escaped character the width of its escape.
-                let pad: String = source_line
-                    .chars()
-                    .take(column.saturating_sub(1) as usize)
-                    .map(|c| match c {
-                        '\t' => "\t".to_owned(),
-                        c if is_unsafe_char(c) => " ".repeat(escape_text(&c.to_string()).len()),
-                        _ => " ".to_owned(),
-                    })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  {} | {pad}{}",
-                    " ".repeat(gutter.len()),
-                    color.paint("1;31", "^")
-                );
-            }
+            out.push_str(&render_snippet(
+                source_line,
+                line,
+                finding.column,
+                finding.severity,
+                color,
+            ));
         }
         for related in &finding.related {
             let service = related
@@ -343,7 +436,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             let _ = writeln!(
                 out,
                 "    {} {}",
-                color.paint("32", "suggestion:"),
+                color.paint(style::GOOD, "suggestion:"),
                 escape_text(&suggestion_text(suggestion))
             );
         }
@@ -817,6 +910,17 @@ pub fn render_projects(scan: &crate::check::Scan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_put_the_caret_under_the_column_of_the_escaped_line() {
+        let out = render_snippet("\u{1b}x: 1", 12, Some(2), Severity::Error, Color::Never);
+        assert_eq!(out, "  12 | \\u{1b}x: 1\n     |       ^\n");
+        let out = render_snippet("a: 1", 3, None, Severity::Warning, Color::Never);
+        assert_eq!(out, "  3 | a: 1\n");
+        // A column past the end of the line still renders.
+        let out = render_snippet("a", 1, Some(9), Severity::Error, Color::Never);
+        assert!(out.starts_with("  1 | a\n"), "{out}");
+    }
     use crate::{Finding, Rule};
 
     #[test]

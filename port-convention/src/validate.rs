@@ -423,3 +423,117 @@ fn check_services(convention: &Convention, findings: &mut Vec<Finding>) {
         }
     }
 }
+
+/// One table-driven case per rule of this module: a convention in, the
+/// exact (rule, line) of every finding out, in order.
+#[cfg(test)]
+mod rule_tests {
+    use crate::{Convention, Rule};
+
+    /// `(name, ports.yaml, expected (rule, line) of every finding)`.
+    type Case = (&'static str, &'static str, &'static [(Rule, u32)]);
+
+    const CASES: &[Case] = &[
+        (
+            "a clean convention",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7099 }\nservices:\n  pg: { range: db, ports: { sql: { port: 7000, env: PG_PORT } } }\n",
+            &[],
+        ),
+        (
+            "overlapping-ranges",
+            "version: 1.0.0\nranges:\n  a: { ports: 7000-7099 }\n  b: { ports: 7050-7149 }\n",
+            &[(Rule::OverlappingRanges, 4)],
+        ),
+        (
+            "range-outside-parent",
+            "version: 1.0.0\nranges:\n  db:\n    ports: 7000-7099\n    ranges:\n      primary: { ports: 7050-7149 }\n",
+            &[(Rule::RangeOutsideParent, 6)],
+        ),
+        (
+            "duplicate-assignment",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7099 }\nservices:\n  a: { range: db, ports: { p: { port: 7000 } } }\n  b: { range: db, ports: { p: { port: 7000 } } }\n",
+            &[(Rule::DuplicateAssignment, 6)],
+        ),
+        (
+            "port-outside-range",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7099 }\nservices:\n  a: { range: db, ports: { p: { port: 8000 } } }\n",
+            &[(Rule::PortOutsideRange, 5)],
+        ),
+        (
+            "port-in-reserved-range",
+            "version: 1.0.0\nranges:\n  db:\n    ports: 7000-7099\n    ranges:\n      spare: { ports: 7090-7099, reserved: true }\nservices:\n  a: { range: db, ports: { p: { port: 7095 } } }\n",
+            &[(Rule::PortInReservedRange, 8)],
+        ),
+        (
+            "unknown-range",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7099 }\nservices:\n  a: { range: nope, ports: { p: { port: 7000 } } }\n",
+            &[(Rule::UnknownRange, 5)],
+        ),
+        (
+            "privileged-port (a top-level range, and an assignment)",
+            "version: 1.0.0\nranges:\n  low: { ports: 80-90 }\nservices:\n  web: { range: low, ports: { http: { port: 80 } } }\n",
+            &[(Rule::PrivilegedPort, 3), (Rule::PrivilegedPort, 5)],
+        ),
+        (
+            "ephemeral-port",
+            "version: 1.0.0\nranges:\n  hi: { ports: 40000-40099 }\nservices:\n  x: { range: hi, ports: { p: { port: 40000 } } }\n",
+            &[(Rule::EphemeralPort, 3), (Rule::EphemeralPort, 5)],
+        ),
+        (
+            "duplicate-env-var",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7099 }\nservices:\n  a: { range: db, ports: { p: { port: 7000, env: SAME } } }\n  b: { range: db, ports: { p: { port: 7001, env: SAME } } }\n",
+            &[(Rule::DuplicateEnvVar, 6)],
+        ),
+        (
+            "unknown-service (replica of nothing)",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7099 }\nservices:\n  a: { range: db, replica_of: ghost, ports: { p: { port: 7001 } } }\n",
+            &[(Rule::UnknownService, 5)],
+        ),
+        (
+            "replica-not-adjacent",
+            "version: 1.0.0\nranges:\n  db: { ports: 7000-7099 }\nservices:\n  pg: { range: db, ports: { sql: { port: 7000 } } }\n  pg2: { range: db, replica_of: pg, ports: { sql: { port: 7005 } } }\n",
+            &[(Rule::ReplicaNotAdjacent, 6)],
+        ),
+    ];
+
+    fn findings(yaml: &str) -> Vec<(Rule, u32)> {
+        let convention = Convention::from_yaml("ports.yaml", yaml).unwrap();
+        super::validate_convention(&convention)
+            .into_iter()
+            .map(|f| (f.rule, f.line.unwrap_or(0)))
+            .collect()
+    }
+
+    #[test]
+    fn every_rule_of_the_convention() {
+        let mut failures = Vec::new();
+        for (name, yaml, expected) in CASES {
+            let got = findings(yaml);
+            if got != *expected {
+                failures.push(format!("{name}: got {got:?}, expected {expected:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Every rule this module produces has a case.
+    #[test]
+    fn every_rule_has_a_case() {
+        let covered: std::collections::BTreeSet<Rule> = CASES
+            .iter()
+            .flat_map(|(_, _, expected)| expected.iter().map(|(rule, _)| *rule))
+            .collect();
+        let source = include_str!("validate.rs");
+        for rule in Rule::ALL {
+            let variant = format!("Rule::{rule:?}");
+            if source
+                .split("mod rule_tests")
+                .next()
+                .unwrap_or("")
+                .contains(&variant)
+            {
+                assert!(covered.contains(rule), "no case for {}", rule.id());
+            }
+        }
+    }
+}

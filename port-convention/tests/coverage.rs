@@ -37,6 +37,25 @@ fn every_error_code_is_reachable() {
         allocate(&small, "r", 0, &[]).unwrap_err(),
         io::read_text(empty_dir.path()).unwrap_err(),
         "drfit".parse::<Rule>().unwrap_err(),
+        {
+            let plan = empty_dir.path().join("plan.json");
+            std::fs::write(&plan, "{}").unwrap();
+            io::migrate::load_plan(&plan).unwrap_err()
+        },
+        {
+            let file = empty_dir.path().join("a-file");
+            std::fs::write(&file, "").unwrap();
+            io::read_tree_texts(&file, &Default::default()).unwrap_err()
+        },
+        io::read_tree_texts(
+            empty_dir.path(),
+            &port_convention::Discovery {
+                include: vec!["a[".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
+        io::migrate::status(empty_dir.path(), Some("not-an-id")).unwrap_err(),
         hostile::linked_convention(),
         hostile::damaged_backup(),
         hostile::locked_tree(),

@@ -172,3 +172,107 @@ fn json_doc_lists_every_error_code() {
         port_convention::Error::CODES.iter().copied().collect();
     assert_eq!(listed, codes);
 }
+
+/// docs/migration-guide.md lists every diagnostic code of `migrate`, from
+/// `migrate::Code` (regenerated with `UPDATE_DOCS=1`).
+#[test]
+fn migration_guide_lists_every_migrate_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/migration-guide.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (start, end) = (
+        "<!-- migrate-codes:start -->\n",
+        "<!-- migrate-codes:end -->",
+    );
+    let head = text.split(start).next().unwrap();
+    let tail = text.split(end).nth(1).expect("a migrate-codes section");
+    let expected = format!(
+        "{head}{start}{}{end}{tail}",
+        port_convention::migrate::codes_markdown()
+    );
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap(),
+        expected,
+        "docs/migration-guide.md is stale: run UPDATE_DOCS=1 cargo test -p port-convention --test docs_rules"
+    );
+}
+
+/// docs/json-output.md documents exactly the fields of a `scan` row.
+#[test]
+fn json_doc_lists_every_scan_field() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/json-output.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let table = text
+        .split("<!-- scan-fields:start -->")
+        .nth(1)
+        .and_then(|t| t.split("<!-- scan-fields:end -->").next())
+        .expect("a scan-fields table");
+    let documented: BTreeSet<String> = table
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_owned)
+        .collect();
+    let read = port_convention::check::TreeTexts {
+        compose: vec!["c.yml".into()],
+        texts: [(
+            "c.yml".to_owned(),
+            "services:\n  a:\n    ports: [\"7000:80\"]\n".to_owned(),
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let scan = port_convention::check::scan_texts(&read, &Default::default(), None);
+    let rows = port_convention::report::scan::scan_rows(&scan);
+    let json = serde_json::to_value(&rows[0]).unwrap();
+    let fields: BTreeSet<String> = json.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(documented, fields);
+    assert_eq!(json["host_port"], 7000);
+    assert!(json["host_ip"].is_null());
+}
+
+/// The bindings' hand-written declarations and docs name only real error
+/// codes and rule ids (a removed or misspelt code is caught here).
+#[test]
+fn binding_docs_name_only_real_codes_and_rules() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let files = [
+        "port-convention-node/main.d.ts",
+        "port-convention-node/binding.d.ts",
+        "port-convention-node/src/types.d.ts",
+        "port-convention-node/README.md",
+        "port-convention-py/python/port_convention/__init__.py",
+        "port-convention-py/python/port_convention/_types.py",
+        "port-convention-py/python/port_convention/port_convention.pyi",
+        "port-convention-py/README.md",
+    ];
+    let known: BTreeSet<&str> = port_convention::Error::CODES
+        .iter()
+        .copied()
+        .chain(Rule::ALL.iter().map(Rule::id))
+        .chain(["port-convention", "parse-ports"])
+        .collect();
+    let mut unknown = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(format!("{root}/{file}")) else {
+            continue;
+        };
+        for token in text.split('`').skip(1).step_by(2) {
+            let kebab = token.contains('-')
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !token.starts_with('-')
+                && !token.ends_with('-');
+            if kebab && !known.contains(token) {
+                unknown.push(format!("{file}: `{token}`"));
+            }
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "not an error code or rule id: {unknown:#?}"
+    );
+}

@@ -5,8 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use port_convention::io::migrate::{self as mig, ApplyOptions, PlanRequest, Planned};
-use port_convention::migrate::{ChangeKind, PlanOptions, PortMap, plan_diff};
+use port_convention::migrate::{ChangeKind, Code, PlanOptions, PortMap, plan_diff};
 use port_convention::{Error, Rule};
+use port_convention::{Location, Severity};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -464,12 +465,18 @@ fn map_moves_env_values_that_are_not_legacy() {
         ("apps/x/.env.example", "DB_PORT=5432\r\n"),
     ];
     let (_dir, planned) = small(&files, SMALL_CONVENTION, PlanOptions::default());
+    let note = &planned.plan.notes[0];
+    assert_eq!(
+        (note.code, note.severity),
+        (Code::EnvValueLeftAlone, Severity::Warning)
+    );
+    assert_eq!(
+        note.location(),
+        Some(Location::new("apps/x/.env.example", 1, 9))
+    );
     assert!(
-        planned.plan.notes[0]
-            .message
-            .contains("pass --map 5432=7000"),
-        "{:?}",
-        planned.plan.notes
+        note.message.contains("the port map 5432=7000 moves it") && !note.message.contains("--"),
+        "{note:?}"
     );
     let options = PlanOptions {
         maps: vec![PortMap {
@@ -498,7 +505,12 @@ fn map_moves_env_values_that_are_not_legacy() {
         ..PlanOptions::default()
     };
     let (_dir, planned) = small(&files, SMALL_CONVENTION, bad);
-    assert!(planned.plan.problems[0].message.contains("--map 1=2"));
+    let problem = &planned.plan.problems[0];
+    assert_eq!(
+        (problem.code, problem.severity),
+        (Code::MapNotAssigned, Severity::Error)
+    );
+    assert!(problem.message.contains("port map 1=2"), "{problem:?}");
 }
 
 // ---------------------------------------------------------------------------

@@ -46,7 +46,11 @@ def cli_bin() -> Path:
         path = Path(override)
         assert path.is_file(), f"PORT_CONVENTION_BIN={override} does not exist"
         return path
-    path = h.REPO / "target" / "debug" / ("port-convention.exe" if os.name == "nt" else "port-convention")
+    # scripts/test.sh builds for an explicit target (CARGO_BUILD_TARGET, shared
+    # with napi, which always passes --target): its binaries live under it.
+    target = os.environ.get("CARGO_BUILD_TARGET")
+    base = h.REPO / "target" / target if target else h.REPO / "target"
+    path = base / "debug" / ("port-convention.exe" if os.name == "nt" else "port-convention")
     if not path.is_file():
         subprocess.run(["cargo", "build", "-q", "-p", "port-convention-cli"], cwd=h.REPO, check=True)
     assert path.is_file(), f"cargo build did not produce {path}"

@@ -99,7 +99,8 @@ async def call(client: Client, tool: str, arguments: dict[str, Any]) -> tuple[bo
     """Whether the call failed, and its JSON answer. The answer is the
     structured content; the text content carries the same JSON. Before
     protocol 2026-07-28 structured content must be an object, so an array
-    (scan's) reaches a client of an older revision as the text alone."""
+    (every rule's documentation) reaches a client of an older revision as
+    the text alone."""
     result = await client.call_tool(tool, arguments)
     text = json.loads(result.content[0].text)
     if result.structured_content is None:
@@ -127,7 +128,7 @@ def test_lists_every_tool_with_an_input_schema_and_read_only(cli_bin: Path, mode
         assert tool.annotations.destructive_hint is False, tool.name
     allocate = next(t for t in tools if t.name == "allocate")
     assert allocate.input_schema["required"] == ["range"]
-    assert set(allocate.input_schema["properties"]) == {"range", "count", "convention", "live"}
+    assert set(allocate.input_schema["properties"]) == {"range", "path", "count", "convention", "live"}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -145,6 +146,7 @@ def test_every_tool_answers_what_the_cli_answers(cli_bin: Path, mode: str) -> No
             "explain_rule": await call(client, "explain_rule", {"rule": "drift"}),
             "explain_all": await call(client, "explain_rule", {}),
             "allocate": await call(client, "allocate", {"range": "databases", "count": 3, "convention": convention}),
+            "allocate_path": await call(client, "allocate", {"range": "databases", "path": path}),
             "plan_migration": await call(client, "plan_migration", {"path": path}),
             "plan_env_vars": await call(
                 client, "plan_migration", {"path": path, "use_env_vars": True, "maps": ["5433=7000"]}
@@ -167,7 +169,7 @@ def test_every_tool_answers_what_the_cli_answers(cli_bin: Path, mode: str) -> No
     )
 
     scan = cli_json(cli_bin, REPO, "scan", path, "--format", "json")
-    assert scan and answer("scan") == scan
+    assert scan["ports"] and answer("scan") == scan
 
     assert answer("explain_rule") == cli_json(cli_bin, REPO, "explain", "drift", "--format", "json")
     assert answer("explain_rule")["id"] == "drift"
@@ -179,6 +181,7 @@ def test_every_tool_answers_what_the_cli_answers(cli_bin: Path, mode: str) -> No
 
     allocate = cli_json(cli_bin, REPO, "allocate", "databases", "--count", "3", "-c", convention, "--format", "json")
     assert answer("allocate") == allocate
+    assert answer("allocate_path") == cli_json(cli_bin, REPO, "allocate", "databases", path, "--format", "json")
     lines = cli(cli_bin, REPO, "allocate", "databases", "--count", "3", "-c", convention).stdout.split()
     assert answer("allocate") == {"range": "databases", "ports": [int(p) for p in lines]}
 

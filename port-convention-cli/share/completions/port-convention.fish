@@ -45,11 +45,13 @@ complete -c port-convention -n "__fish_port_convention_needs_command" -f -a "hel
 complete -c port-convention -n "__fish_port_convention_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c port-convention -n "__fish_port_convention_using_subcommand parse-ports" -l env -d 'A variable for interpolating the specs (repeatable). Only these are used: the process environment is not, so output is reproducible' -r
 complete -c port-convention -n "__fish_port_convention_using_subcommand parse-ports" -s h -l help -d 'Print help'
+complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
+complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l env-file -d 'Interpolation variables from this file instead of each project\'s .env (repeatable; later files win; the process environment wins over all)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l count -d 'How many ports' -r
-complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -s c -l convention -d 'The convention file (default: ports.yaml here or in a parent directory)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l format -d 'Output format: one port a line, or JSON ({"range", "ports"})' -r -f -a "text\t'Plain text'
 json\t'JSON'"
 complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l live -d 'Also skip ports held on this machine right now (sockets, containers)'
+complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -l explain -d 'Say on stderr why each port below the last one given was skipped'
 complete -c port-convention -n "__fish_port_convention_using_subcommand allocate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c port-convention -n "__fish_port_convention_using_subcommand check" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand check" -l env-file -d 'Interpolation variables from this file instead of each project\'s .env (repeatable; later files win; the process environment wins over all)' -r -F
@@ -69,7 +71,7 @@ complete -c port-convention -n "__fish_port_convention_using_subcommand check" -
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -l env-file -d 'Interpolation variables from this file instead of each project\'s .env (repeatable; later files win; the process environment wins over all)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -l format -d 'Output format' -r -f -a "table\t'Aligned columns'
-json\t'A JSON array'
+json\t'Versioned JSON: `{"version": 1, "ports": [...]}` (docs/json-output.md)'
 csv\t'Comma-separated values with a header row'"
 complete -c port-convention -n "__fish_port_convention_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c port-convention -n "__fish_port_convention_using_subcommand projects" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
@@ -104,16 +106,16 @@ complete -c port-convention -n "__fish_port_convention_using_subcommand migrate;
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s c -l convention -d 'The convention file (default: ports.yaml in the scanned directory or a parent)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l map -d 'Also move .env values equal to OLD of the variables of the service assigned NEW (repeatable), beyond the convention\'s `legacy:` ports' -r
-complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l root -d 'The directory to migrate (default: the plan\'s root, else the directory of ports.yaml)' -r -F
+complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l root -d 'Apply the plan in DIR instead of the directory it names (a plan file is not trusted to choose where it writes)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l use-env-vars -d 'Turn literal mappings into ${VAR:-port} with the convention\'s variable (adding VAR=port to the project\'s .env files) and rename variables that differ from the convention\'s'
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l rename-vars -d 'Rename variables that differ from the convention\'s, in compose and the project\'s .env files alike'
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l skip-port-check -d 'Do not refuse when a target port is listening on this machine (tests, CI)'
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
-complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from rollback" -l root -d 'The migrated directory (default: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml)' -r -F
+complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from rollback" -l root -d 'The migrated directory, with an id as BACKUP (same as giving the directory as PATH)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from rollback" -s c -l convention -d 'The convention file used to find the default root' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from rollback" -l force -d 'Restore files even if they changed since the migration wrote them'
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help'
-complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from status" -l root -d 'The migrated directory (default: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml)' -r -F
+complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from status" -l root -d 'The migrated directory (same as PATH)' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from status" -s c -l convention -d 'The convention file used to find the default root' -r -F
 complete -c port-convention -n "__fish_port_convention_using_subcommand migrate; and __fish_seen_subcommand_from status" -l format -d 'Output format' -r -f -a "human\t'Sentences'
 json\t'JSON'"

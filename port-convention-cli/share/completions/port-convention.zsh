@@ -44,15 +44,18 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (allocate)
 _arguments "${_arguments_options[@]}" : \
+'-c+[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
+'--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
+'*--env-file=[Interpolation variables from this file instead of each project'\''s .env (repeatable; later files win; the process environment wins over all)]:FILE:_files' \
 '--count=[How many ports]:COUNT:_default' \
-'-c+[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
-'--convention=[The convention file (default\: ports.yaml here or in a parent directory)]:CONVENTION:_files' \
 '--format=[Output format\: one port a line, or JSON ({"range", "ports"})]:FORMAT:((text\:"Plain text"
 json\:"JSON"))' \
 '--live[Also skip ports held on this machine right now (sockets, containers)]' \
+'--explain[Say on stderr why each port below the last one given was skipped]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 ':range -- The range name, as declared in ports.yaml:_default' \
+'*::paths -- Directories to scan (default\: the directory of ports.yaml, else the current directory):_files' \
 && ret=0
 ;;
 (check)
@@ -81,7 +84,7 @@ _arguments "${_arguments_options[@]}" : \
 '--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '*--env-file=[Interpolation variables from this file instead of each project'\''s .env (repeatable; later files win; the process environment wins over all)]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned columns"
-json\:"A JSON array"
+json\:"Versioned JSON\: \`{"version"\: 1, "ports"\: \[...\]}\` (docs/json-output.md)"
 csv\:"Comma-separated values with a header row"))' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -152,7 +155,7 @@ json\:"The plan as JSON (the same as --out writes)"))' \
 '--rename-vars[Rename variables that differ from the convention'\''s, in compose and the project'\''s .env files alike]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
-'*::paths -- The directory to migrate (default\: the directory of ports.yaml):_files' \
+'::path -- The directory to migrate (default\: the directory of ports.yaml); one directory, as every migrate command takes (its backups live under it):_files' \
 && ret=0
 ;;
 (apply)
@@ -160,35 +163,36 @@ _arguments "${_arguments_options[@]}" : \
 '-c+[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '*--map=[Also move .env values equal to OLD of the variables of the service assigned NEW (repeatable), beyond the convention'\''s \`legacy\:\` ports]:OLD=NEW:_default' \
-'--root=[The directory to migrate (default\: the plan'\''s root, else the directory of ports.yaml)]:DIR:_files' \
+'--root=[Apply the plan in DIR instead of the directory it names (a plan file is not trusted to choose where it writes)]:DIR:_files' \
 '--use-env-vars[Turn literal mappings into \${VAR\:-port} with the convention'\''s variable (adding VAR=port to the project'\''s .env files) and rename variables that differ from the convention'\''s]' \
 '--rename-vars[Rename variables that differ from the convention'\''s, in compose and the project'\''s .env files alike]' \
 '--skip-port-check[Do not refuse when a target port is listening on this machine (tests, CI)]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::plan -- A plan saved by `migrate plan --out` (default\: plan now and apply):_files' \
+'::plan -- A plan saved by `migrate plan --out`, or the directory to plan and apply in one go (default\: plan now and apply in the directory of ports.yaml):_files' \
 && ret=0
 ;;
 (rollback)
 _arguments "${_arguments_options[@]}" : \
-'--root=[The migrated directory (default\: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml)]:DIR:_files' \
+'--root=[The migrated directory, with an id as BACKUP (same as giving the directory as PATH)]:DIR:_files' \
 '-c+[The convention file used to find the default root]:CONVENTION:_files' \
 '--convention=[The convention file used to find the default root]:CONVENTION:_files' \
 '--force[Restore files even if they changed since the migration wrote them]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::backup -- The backup\: a directory .port-convention/backups/<id>, or an id (default\: the last migration):_default' \
+'::backup -- The migrated directory (its last migration), a backup directory .port-convention/backups/<id>, or an id (default\: the last migration of the nearest directory upward with .port-convention/backups, else of the directory of ports.yaml):_default' \
 && ret=0
 ;;
 (status)
 _arguments "${_arguments_options[@]}" : \
-'--root=[The migrated directory (default\: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml)]:DIR:_files' \
+'--root=[The migrated directory (same as PATH)]:DIR:_files' \
 '-c+[The convention file used to find the default root]:CONVENTION:_files' \
 '--convention=[The convention file used to find the default root]:CONVENTION:_files' \
 '--format=[Output format]:FORMAT:((human\:"Sentences"
 json\:"JSON"))' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
+'::path -- The migrated directory (default\: the nearest directory upward with .port-convention/backups, else the directory of ports.yaml):_files' \
 && ret=0
 ;;
 (help)

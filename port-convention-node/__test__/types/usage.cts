@@ -15,8 +15,8 @@ const values: Record<string, string> = pc.parseDotenv('A=1').values
 const firstLine: number = pc.parseDotenv('A=1', {}).duplicates[0].first_line
 const findings: Finding[] = pc.validateConvention('ports.yaml')
 const ports: number[] = pc.allocate('db', { convention: 'ports.yaml', count: 2 })
-const report: Report = pc.check('.', { convention: 'ports.yaml', envFiles: [], env: {} })
-const errors: number = report.summary.errors
+const pending: Promise<Report> = pc.check('.', { convention: 'ports.yaml', envFiles: [], env: {} })
+const errors: Promise<number> = pending.then((report) => report.summary.errors)
 const rules: RuleInfo[] = pc.rules()
 const subject: RuleInfo['subject'] = rules[0].subject
 

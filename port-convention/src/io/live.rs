@@ -76,7 +76,7 @@ pub fn read_sockets(proc_root: &Path) -> Result<Vec<Socket>, Error> {
 
 fn unsupported() -> Error {
     Error::Unsupported {
-        what: "reading live sockets (--live)".into(),
+        what: "reading live sockets".into(),
         platform: std::env::consts::OS.into(),
     }
 }

@@ -397,13 +397,15 @@ fn build_globs(globs: &[String], root: &Path) -> Result<globset::GlobSet, Error>
         let parsed = globset::GlobBuilder::new(glob)
             .literal_separator(false)
             .build()
-            .map_err(|err| Error::InvalidArgument {
-                message: format!("invalid discovery glob {glob:?}: {err}"),
+            .map_err(|err| Error::InvalidGlob {
+                glob: glob.clone(),
+                reason: err.to_string(),
             })?;
         builder.add(parsed);
     }
-    builder.build().map_err(|err| Error::InvalidArgument {
-        message: format!("invalid discovery globs under {}: {err}", root.display()),
+    builder.build().map_err(|err| Error::InvalidGlob {
+        glob: format!("(the globs under {})", root.display()),
+        reason: err.to_string(),
     })
 }
 
@@ -431,7 +433,7 @@ fn relative_name(root: &Path, path: &Path) -> String {
 ///
 /// # Errors
 ///
-/// [`Error::Io`] when `root` cannot be walked, [`Error::InvalidArgument`]
+/// [`Error::Io`] when `root` cannot be walked, [`Error::NotADirectory`]
 /// when it is not a directory or a glob is invalid.
 pub fn read_tree_texts(
     root: &Path,
@@ -444,8 +446,8 @@ pub fn read_tree_texts(
         source,
     })?;
     if !metadata.is_dir() {
-        return Err(Error::InvalidArgument {
-            message: format!("{} is not a directory", root.display()),
+        return Err(Error::NotADirectory {
+            path: root.to_owned(),
         });
     }
     let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());

@@ -1,6 +1,6 @@
 // The ES module entry point of the `port-convention` package: the same
 // functions and the same `PortConventionError` class as the CommonJS one.
-import portConvention from './index.js'
+import portConvention from './main.js'
 
 export const {
   PortConventionError,

@@ -57,12 +57,10 @@ export declare class PortConventionError extends Error {
   )
   name: 'PortConventionError'
   /**
-   * The core library's stable error code: `io`, `yaml-syntax`,
-   * `invalid-convention`, `invalid-port-spec`, `invalid-host-ip`,
-   * `invalid-port-range`, `invalid-port`, `invalid-template`,
-   * `required-variable`, `dotenv-syntax`, `unknown-range`, `range-full`,
-   * `convention-not-found`, `tool-version-mismatch`, `validation-failed` or
-   * `invalid-argument` (also for an argument of the wrong type).
+   * The core library's stable error code (`validation-failed`, `io`,
+   * `invalid-port-spec` ...: every code is listed in the project's
+   * docs/json-output.md, generated from the core's one declaration);
+   * `invalid-argument` also for an argument of the wrong type.
    */
   code: string
   /** Every problem of a `validation-failed` error; empty for other codes. */
