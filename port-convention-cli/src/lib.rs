@@ -16,6 +16,7 @@ mod allocate;
 mod assign;
 mod check;
 mod init;
+mod mcp;
 mod migrate;
 mod parse_ports;
 mod ports;
@@ -76,7 +77,24 @@ enum Command {
     Explain {
         /// The rule id, as findings name it (`drift`, `duplicate-host-port` ...).
         rule: Option<String>,
+        /// Output format: text, or JSON (the rule's documentation as data;
+        /// without RULE, every rule's).
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
     },
+    /// Serve the convention to assistants: a Model Context Protocol server
+    /// on stdin/stdout whose tools answer what check, scan, explain,
+    /// allocate and migrate plan answer (read-only).
+    Mcp(mcp::Args),
+}
+
+/// Output formats of `allocate` and `explain`.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum TextOrJson {
+    /// Plain text.
+    Text,
+    /// JSON.
+    Json,
 }
 
 /// When to colour output.
@@ -168,19 +186,44 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Command::Ports(args) => ports::run(&args),
         Command::Migrate(args) => migrate::run(&args),
-        Command::Explain { rule } => explain(rule.as_deref()),
+        Command::Explain { rule, format } => explain(rule.as_deref(), format),
         Command::Render(args) => render::run(&args),
         // adopt: `init` and `assign` (keep together).
         Command::Init(args) => init::run(&args),
         Command::Assign(args) => assign::run(&args),
+        Command::Mcp(args) => mcp::run(&args),
     }
 }
 
+/// `explain --format json`: a rule's documentation as data (every field of
+/// its declaration), or every rule's, in registry order.
+pub(crate) fn explain_json(rule: Option<port_convention::Rule>) -> serde_json::Value {
+    let docs = match rule {
+        Some(rule) => serde_json::to_value(rule.doc()),
+        None => serde_json::to_value(
+            port_convention::Rule::ALL
+                .iter()
+                .map(|r| r.doc())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    docs.unwrap_or_default()
+}
+
 /// `explain RULE`: the rule's documentation; `explain`: one line per rule.
-fn explain(id: Option<&str>) -> Result<u8, Error> {
+fn explain(id: Option<&str>, format: TextOrJson) -> Result<u8, Error> {
     use port_convention::Rule;
     use port_convention::report::{escape_text, render_rule_text};
-    let Some(id) = id else {
+    // The id is escaped first: the error message quotes it.
+    let rule: Option<Rule> = id.map(|id| escape_text(id).parse()).transpose()?;
+    if let TextOrJson::Json = format {
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&explain_json(rule)).unwrap_or_default()
+        ));
+        return Ok(0);
+    }
+    let Some(rule) = rule else {
         let text: String = Rule::ALL
             .iter()
             .map(|r| {
@@ -196,8 +239,6 @@ fn explain(id: Option<&str>) -> Result<u8, Error> {
         print_out(&text);
         return Ok(0);
     };
-    // The id is escaped first: the error message quotes it.
-    let rule: Rule = escape_text(id).parse()?;
     print_out(&render_rule_text(rule));
     Ok(0)
 }

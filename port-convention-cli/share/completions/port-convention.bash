@@ -40,6 +40,9 @@ _port__convention() {
             port__convention,man)
                 cmd="port__convention__subcmd__man"
                 ;;
+            port__convention,mcp)
+                cmd="port__convention__subcmd__mcp"
+                ;;
             port__convention,migrate)
                 cmd="port__convention__subcmd__migrate"
                 ;;
@@ -84,6 +87,9 @@ _port__convention() {
                 ;;
             port__convention__subcmd__help,man)
                 cmd="port__convention__subcmd__help__subcmd__man"
+                ;;
+            port__convention__subcmd__help,mcp)
+                cmd="port__convention__subcmd__help__subcmd__mcp"
                 ;;
             port__convention__subcmd__help,migrate)
                 cmd="port__convention__subcmd__help__subcmd__migrate"
@@ -155,7 +161,7 @@ _port__convention() {
 
     case "${cmd}" in
         port__convention)
-            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate render init assign explain help"
+            opts="-h -V --help --version schema parse-ports allocate check scan projects completions man ports migrate render init assign explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,7 +175,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__allocate)
-            opts="-c -h --convention --env-file --count --live --explain --help"
+            opts="-c -h --convention --env-file --count --live --explain --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,6 +195,10 @@ _port__convention() {
                     ;;
                 --count)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -281,12 +291,16 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__explain)
-            opts="-h --help"
+            opts="-h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -295,7 +309,7 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help)
-            opts="schema parse-ports allocate check scan projects completions man ports migrate render init assign explain help"
+            opts="schema parse-ports allocate check scan projects completions man ports migrate render init assign explain mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +421,20 @@ _port__convention() {
             return 0
             ;;
         port__subcmd__convention__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -611,6 +639,24 @@ _port__convention() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        port__subcmd__convention__subcmd__mcp)
+            opts="-h --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

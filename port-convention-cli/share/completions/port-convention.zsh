@@ -48,10 +48,12 @@ _arguments "${_arguments_options[@]}" : \
 '--convention=[The convention file (default\: ports.yaml in the scanned directory or a parent)]:CONVENTION:_files' \
 '*--env-file=[Interpolation variables from this file instead of each project'\''s .env (repeatable; later files win; the process environment wins over all)]:FILE:_files' \
 '--count=[How many ports]:COUNT:_default' \
+'--format=[Output format\: one port a line, or JSON ({"range", "ports"})]:FORMAT:((text\:"Plain text"
+json\:"JSON"))' \
 '--live[Also skip ports held on this machine right now (sockets, containers)]' \
 '--explain[Say on stderr why each port below the last one given was skipped]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 ':range -- The range name, as declared in ports.yaml:_default' \
 '*::paths -- Directories to scan (default\: the directory of ports.yaml, else the current directory):_files' \
 && ret=0
@@ -280,9 +282,18 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (explain)
 _arguments "${_arguments_options[@]}" : \
+'--format=[Output format\: text, or JSON (the rule'\''s documentation as data; without RULE, every rule'\''s)]:FORMAT:((text\:"Plain text"
+json\:"JSON"))' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::rule -- The rule id, as findings name it (`drift`, `duplicate-host-port` ...):_default' \
+&& ret=0
+;;
+(mcp)
+_arguments "${_arguments_options[@]}" : \
+'--root=[The directory the server answers for (default\: the current directory). Every path a tool is given, and every ports.yaml found for it, must resolve inside it; relative paths are taken from it]:DIR:_files' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::rule -- The rule id, as findings name it (`drift`, `duplicate-host-port` ...):_default' \
 && ret=0
 ;;
 (help)
@@ -381,6 +392,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(mcp)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -411,6 +426,7 @@ _port-convention_commands() {
 'init:Write a first ports.yaml describing the tree as it is; with --protect, move database-like services into a protected range' \
 'assign:Give a service the next free port of a range, editing ports.yaml in place (comments and order kept)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
+'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'port-convention commands' commands "$@"
@@ -457,6 +473,7 @@ _port-convention__subcmd__help_commands() {
 'init:Write a first ports.yaml describing the tree as it is; with --protect, move database-like services into a protected range' \
 'assign:Give a service the next free port of a range, editing ports.yaml in place (comments and order kept)' \
 'explain:Print a rule'\''s documentation (summary, severity, subject, why it matters, how to fix it, an example); without RULE, list every rule' \
+'mcp:Serve the convention to assistants\: a Model Context Protocol server on stdin/stdout whose tools answer what check, scan, explain, allocate and migrate plan answer (read-only)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'port-convention help commands' commands "$@"
@@ -500,6 +517,11 @@ _port-convention__subcmd__help__subcmd__init_commands() {
 _port-convention__subcmd__help__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention help man commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__help__subcmd__mcp_commands] )) ||
+_port-convention__subcmd__help__subcmd__mcp_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention help mcp commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__help__subcmd__migrate_commands] )) ||
 _port-convention__subcmd__help__subcmd__migrate_commands() {
@@ -570,6 +592,11 @@ _port-convention__subcmd__init_commands() {
 _port-convention__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'port-convention man commands' commands "$@"
+}
+(( $+functions[_port-convention__subcmd__mcp_commands] )) ||
+_port-convention__subcmd__mcp_commands() {
+    local commands; commands=()
+    _describe -t commands 'port-convention mcp commands' commands "$@"
 }
 (( $+functions[_port-convention__subcmd__migrate_commands] )) ||
 _port-convention__subcmd__migrate_commands() {

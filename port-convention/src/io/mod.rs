@@ -148,6 +148,39 @@ fn check_found_convention(dir: &Path, candidate: &Path) -> Result<(), Error> {
     })
 }
 
+/// `path` resolved (every symbolic link, `.` and `..`) when it lies inside
+/// `root`: the confinement of a server that answers only about one tree
+/// (`port-convention mcp`). A relative `path` is taken from `root`. Returns
+/// the resolved path.
+///
+/// # Errors
+///
+/// [`Error::Io`] when `path` or `root` does not exist (nothing outside is
+/// read), [`Error::UnsafePath`] when `path` resolves outside `root`.
+pub fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
+    let canonical_root = std::fs::canonicalize(root).map_err(|source| Error::Io {
+        path: root.to_owned(),
+        source,
+    })?;
+    let joined = root.join(path);
+    let resolved = std::fs::canonicalize(&joined).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    if resolved.starts_with(&canonical_root) {
+        return Ok(resolved);
+    }
+    Err(Error::UnsafePath {
+        path: path.display().to_string(),
+        reason: format!(
+            "it resolves to {}, outside the root {} this server answers for; pass a path inside \
+             it, or start the server with --root on a directory that holds it",
+            resolved.display(),
+            canonical_root.display()
+        ),
+    })
+}
+
 /// A convention parsed from `text`, with the YAML and serde libraries'
 /// messages in the user's terms and without long excerpts of the file.
 pub(crate) fn convention_from_text(name: &str, text: &str) -> Result<Convention, Error> {
@@ -1252,6 +1285,49 @@ pub fn load_convention_or_find(path: Option<&Path>) -> Result<(PathBuf, Conventi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confine_refuses_dot_dot_and_links_out_of_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(dir.path().join("secret.yaml"), "x: 1\n").unwrap();
+        std::fs::write(root.join("sub/ports.yaml"), "version: 1.0.0\n").unwrap();
+        let canonical = std::fs::canonicalize(&root).unwrap();
+        assert_eq!(
+            confine(&root, Path::new("sub/ports.yaml")).unwrap(),
+            canonical.join("sub/ports.yaml")
+        );
+        assert_eq!(confine(&root, Path::new(".")).unwrap(), canonical);
+        assert_eq!(
+            confine(&root, &root.join("sub/../sub")).unwrap(),
+            canonical.join("sub")
+        );
+        let refused = |path: &Path| confine(&root, path).unwrap_err().code();
+        assert_eq!(refused(Path::new("..")), "unsafe-path");
+        assert_eq!(refused(Path::new("sub/../../secret.yaml")), "unsafe-path");
+        assert_eq!(refused(&dir.path().join("secret.yaml")), "unsafe-path");
+        assert_eq!(refused(Path::new("/")), "unsafe-path");
+        assert_eq!(refused(Path::new("missing")), "io");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("secret.yaml"), root.join("link.yaml"))
+                .unwrap();
+            std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+            assert_eq!(refused(Path::new("link.yaml")), "unsafe-path");
+            assert_eq!(refused(Path::new("up")), "unsafe-path");
+            // A way out and back in ends inside: what is read is inside.
+            assert_eq!(
+                confine(&root, Path::new("up/root/sub")).unwrap(),
+                canonical.join("sub")
+            );
+            std::os::unix::fs::symlink(root.join("sub"), root.join("inside")).unwrap();
+            assert_eq!(
+                confine(&root, Path::new("inside")).unwrap(),
+                canonical.join("sub")
+            );
+        }
+    }
 
     #[test]
     fn a_changed_convention_is_parsed_again() {
