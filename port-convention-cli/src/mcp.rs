@@ -389,6 +389,7 @@ impl Server {
                 use_env_vars: p.use_env_vars,
                 rename_vars: p.rename_vars,
                 maps,
+                source: false,
             },
         })?;
         // The root of a plan without a path is the convention's directory:
