@@ -425,6 +425,44 @@ fn discovery_respects_gitignore_names_and_globs() {
 }
 
 #[test]
+fn an_excluded_directory_is_not_read_at_all() {
+    // `discovery.exclude: [generated]` names a directory: neither its
+    // compose files nor its `.env` files are read (the example's rendered
+    // `generated/.env` was read as an env file before).
+    let dir = tree(&[
+        (
+            "app/docker-compose.yml",
+            "services:\n  web:\n    image: nginx\n    ports: [\"3000:80\"]\n",
+        ),
+        (
+            "generated/docker-compose.yml",
+            "services:\n  copy:\n    image: nginx\n    ports: [\"3000:80\"]\n",
+        ),
+        ("generated/.env", "BROKEN LINE WITHOUT EQUALS\n"),
+        (
+            "ports.yaml",
+            "version: 1.0.0\ndiscovery:\n  exclude: [generated]\n",
+        ),
+    ]);
+    let out = run_in(dir.path(), &["scan", "--format", "csv"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stdout(&out).contains("generated/"), "{}", stdout(&out));
+    let report = json(&run_in(dir.path(), &["check", "--format", "json"]));
+    assert!(findings(&report).is_empty(), "{report:#}");
+    // Without the exclude, both are read: a shared port and a broken .env.
+    std::fs::write(dir.path().join("ports.yaml"), "version: 1.0.0\n").unwrap();
+    let report = json(&run_in(dir.path(), &["check", "--format", "json"]));
+    let seen = rules(&report);
+    assert!(seen.contains("port-shared-across-projects"), "{report:#}");
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["file"] == "generated/.env"),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn broken_files_are_findings_and_the_scan_goes_on() {
     let dir = tree(&[
         (

@@ -508,6 +508,7 @@ pub fn read_tree_texts(
         .git_global(false)
         .filter_entry({
             let skip_dirs = discovery.skip_dirs.clone();
+            let exclude_dirs = exclude.clone();
             let root = root.to_owned();
             let skipped = std::sync::Arc::clone(&skipped);
             let include_any = !discovery.include.is_empty();
@@ -526,6 +527,13 @@ pub fn read_tree_texts(
                     if let Ok(mut list) = skipped.lock() {
                         list.push(relative_name(&root, entry.path()));
                     }
+                    return false;
+                }
+                // `discovery.exclude` names files or directories.
+                if is_dir
+                    && entry.depth() > 0
+                    && exclude_dirs.is_match(relative_name(&root, entry.path()))
+                {
                     return false;
                 }
                 true
@@ -597,7 +605,9 @@ pub fn read_tree_texts(
             } else {
                 format!("{directory}/{file_name}")
             };
-            if known.contains(&name) || exclude.is_match(&name) || !ignored.is_ignored(&name, false)
+            if known.contains(&name)
+                || is_excluded(&exclude, &name)
+                || !ignored.is_ignored(&name, false)
             {
                 continue;
             }
@@ -636,7 +646,7 @@ pub fn read_tree_texts(
                 .rev()
                 .skip(1)
                 .any(|part| skip.iter().any(|d| d == part));
-            if !wanted || in_skipped_dir || known.contains(&name) || exclude.is_match(&name) {
+            if !wanted || in_skipped_dir || known.contains(&name) || is_excluded(&exclude, &name) {
                 continue;
             }
             let path = root.join(&name);
@@ -732,6 +742,15 @@ pub fn read_tree_texts(
     Ok(tree)
 }
 
+/// Whether `discovery.exclude` names a file (relative to the root) or one
+/// of the directories it is in.
+pub(crate) fn is_excluded(exclude: &globset::GlobSet, name: &str) -> bool {
+    exclude.is_match(name)
+        || name
+            .match_indices('/')
+            .any(|(i, _)| exclude.is_match(name.get(..i).unwrap_or_default()))
+}
+
 /// What the walk found at one entry.
 struct Walked {
     /// Relative to the root (empty for a problem).
@@ -798,7 +817,7 @@ fn walked(
             kind: WalkedKind::Gitignore,
         });
     }
-    if exclude.is_match(&name) {
+    if is_excluded(exclude, &name) {
         return None;
     }
     let file_name = entry.file_name().to_string_lossy();

@@ -120,10 +120,7 @@ fn walk_sources<T: Send>(
         let name = super::relative_name(root, &path);
         // An exclude glob naming a directory (`generated`) excludes what
         // is under it too.
-        let excluded = exclude.is_match(&name)
-            || name
-                .match_indices('/')
-                .any(|(i, _)| exclude.is_match(name.get(..i).unwrap_or_default()));
+        let excluded = super::is_excluded(&exclude, &name);
         if taken.contains(&name)
             || excluded
             || (!settings.include.is_empty() && !include.is_match(&name))
