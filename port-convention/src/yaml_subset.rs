@@ -1802,6 +1802,52 @@ mod differential {
         bytes.into_iter().collect()
     }
 
+    /// Arbitrary text (multi-byte characters and YAML indicators mixed) never
+    /// makes the subset panic, and wherever it reads the text the full parser
+    /// agrees (`yaml::parse_compose` asserts that in debug builds).
+    #[test]
+    fn arbitrary_text_never_panics() {
+        const PIECES: &[&str] = &[
+            " ",
+            "  ",
+            "\n",
+            "-",
+            "- ",
+            ":",
+            ": ",
+            "#",
+            " #",
+            "\"",
+            "'",
+            "\\",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "&a",
+            "*a",
+            "<<",
+            "|",
+            ">",
+            "a",
+            "1",
+            "é",
+            "日",
+            "\u{1F600}",
+            "services",
+            "ports",
+        ];
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D, 0, 0);
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..rng.below(40) {
+                text.push_str(rng.pick(PIECES));
+            }
+            let _ = crate::yaml::parse_compose("f.yml", &text);
+        }
+    }
+
     #[test]
     fn random_documents_read_alike() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15, 0, 0);
