@@ -148,6 +148,11 @@ fn kinds_globs_and_gitignore_decide_what_is_scanned() {
                 "const p = process.env.TIMESCALEDB_PORT ?? 5433;\n",
             ),
             ("x.min.js", "const p=process.env.TIMESCALEDB_PORT??5433;\n"),
+            // migrate's own state directory is not the repository's source.
+            (
+                ".port-convention/f.js",
+                "const p = process.env.TIMESCALEDB_PORT ?? 5433;\n",
+            ),
             (".gitignore", "ignored/\n"),
         ])
     };
@@ -181,6 +186,12 @@ fn kinds_globs_and_gitignore_decide_what_is_scanned() {
     assert_eq!(
         scanned("discovery: { exclude: [gen] }\n"),
         ["a.js".to_owned(), "b.py".to_owned()].into()
+    );
+    // `discovery.include` makes the one walk enter node_modules for compose
+    // files; its source files are still not scanned.
+    assert_eq!(
+        scanned("discovery: { include: [\"**/*.compose.yml\"] }\n"),
+        all
     );
     assert!(scanned("source: { enabled: false }\n").is_empty());
     // An unknown kind is a convention error with its place.

@@ -77,6 +77,11 @@ pub struct TreeTexts {
     pub texts: BTreeMap<String, String>,
     /// Why each other file could not be read.
     pub unreadable: BTreeMap<String, String>,
+    /// Every file of the walk whose name is of a source kind
+    /// ([`crate::SourceKind::of_file_name`]), outside `.gitignore`d files,
+    /// `discovery.skip_dirs` and `discovery.exclude`, in path order: what
+    /// the source rules choose from, found by the same walk.
+    pub source_candidates: Vec<String>,
 }
 
 /// The `.env` Docker Compose reads for interpolating the compose file

@@ -513,7 +513,9 @@ pub fn read_tree_texts(
             let skipped = std::sync::Arc::clone(&skipped);
             let include_any = !discovery.include.is_empty();
             move |entry| {
-                if entry.file_name() == ".git" {
+                // Git's own files and migrate's backups are not the
+                // repository's.
+                if entry.file_name() == ".git" || entry.file_name() == ".port-convention" {
                     return false;
                 }
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
@@ -543,12 +545,25 @@ pub fn read_tree_texts(
     // The walk runs on every core, and each file is read where it is found:
     // reading is most of a check's system time.
     let found: std::sync::Mutex<Vec<Walked>> = std::sync::Mutex::new(Vec::new());
+    // With `discovery.include` the walk enters `skip_dirs` for compose files;
+    // source files in them are still not the repository's own.
+    let source_skip_dirs: &[String] = if discovery.include.is_empty() {
+        &[]
+    } else {
+        &discovery.skip_dirs
+    };
     walker.run(|| {
         let found = &found;
         let canonical_root = &canonical_root;
         let (include, exclude) = (&include, &exclude);
         Box::new(move |entry| {
-            let walked = walked(root, canonical_root, include, exclude, entry);
+            let walked = walked(
+                root,
+                canonical_root,
+                (include, exclude),
+                source_skip_dirs,
+                entry,
+            );
             if let Some(walked) = walked
                 && let Ok(mut list) = found.lock()
             {
@@ -568,9 +583,13 @@ pub fn read_tree_texts(
     let mut gitignores: Vec<String> = Vec::new();
     let mut read_already = Vec::new();
     for walked in found {
+        if walked.source {
+            tree.source_candidates.push(walked.name.clone());
+        }
         match walked.kind {
             WalkedKind::Problem(problem) => walk_problems.push(problem),
             WalkedKind::Gitignore => gitignores.push(walked.name),
+            WalkedKind::Source => {}
             WalkedKind::Compose(text) => {
                 tree.compose.push(walked.name.clone());
                 read_already.push((walked.name, text));
@@ -756,6 +775,8 @@ struct Walked {
     /// Relative to the root (empty for a problem).
     name: String,
     kind: WalkedKind,
+    /// Whether the source rules may scan it (of a source kind by name).
+    source: bool,
 }
 
 impl Walked {
@@ -777,16 +798,19 @@ enum WalkedKind {
     Compose(Result<String, Error>),
     /// An `.env`-style file, read.
     Env(Result<String, Error>),
+    /// A file only the source rules may want (not read here).
+    Source,
 }
 
-/// One entry of the discovery walk: what it is, and the text of a file
-/// discovery wants. A symbolic link is followed only to a regular file
-/// inside the root.
+/// One entry of the walk: what it is, and the text of a file discovery
+/// wants. A symbolic link is followed only to a regular file inside the
+/// root. `source_skip_dirs`: directories the walk enters although source
+/// files in them are not scanned.
 fn walked(
     root: &Path,
     canonical_root: &Path,
-    include: &globset::GlobSet,
-    exclude: &globset::GlobSet,
+    (include, exclude): (&globset::GlobSet, &globset::GlobSet),
+    source_skip_dirs: &[String],
     entry: Result<ignore::DirEntry, ignore::Error>,
 ) -> Option<Walked> {
     let entry = match entry {
@@ -796,6 +820,7 @@ fn walked(
             return Some(Walked {
                 name: String::new(),
                 kind: WalkedKind::Problem(err.to_string()),
+                source: false,
             });
         }
     };
@@ -815,12 +840,20 @@ fn walked(
         return Some(Walked {
             name,
             kind: WalkedKind::Gitignore,
+            source: false,
         });
     }
     if is_excluded(exclude, &name) {
         return None;
     }
     let file_name = entry.file_name().to_string_lossy();
+    let source = crate::SourceKind::of_file_name(&file_name).is_some()
+        && (source_skip_dirs.is_empty()
+            || !name
+                .split('/')
+                .rev()
+                .skip(1)
+                .any(|part| source_skip_dirs.iter().any(|d| d == part)));
     let kind = if is_compose_file_name(&file_name)
         || is_ports_file_name(&file_name)
         || include.is_match(&name)
@@ -828,10 +861,12 @@ fn walked(
         WalkedKind::Compose(read_text(path))
     } else if is_env_file_name(&file_name) {
         WalkedKind::Env(read_text(path))
+    } else if source {
+        WalkedKind::Source
     } else {
         return None;
     };
-    Some(Walked { name, kind })
+    Some(Walked { name, kind, source })
 }
 
 /// The largest git index read (a monorepo of a million files has ~100 MB).
@@ -1199,9 +1234,11 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
     let prefix_names = roots.len() > 1;
     let mut source = source::SourceOutcome::default();
     for root in &roots {
-        let mut part = scan_tree_with(root, &scan_options, conv)?;
+        // One walk finds compose, `.env` and source files.
+        let (tree, mut part) = scan_tree_texts(root, &scan_options, conv)?;
+        let candidates = tree.source_candidates;
         if let Some(c) = conv {
-            let mut found = source::scan_sources(root, c, &part)?;
+            let mut found = source::scan_sources(root, c, &part, &candidates)?;
             if prefix_names {
                 for f in &mut found.findings {
                     f.file = f.file.take().map(|n| format!("{}/{n}", root.display()));

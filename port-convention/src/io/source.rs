@@ -26,13 +26,15 @@ pub struct SourceOutcome {
 /// A source file to scan: its name relative to the root, path and kind.
 pub type SourceFileRef = (String, PathBuf, SourceKind);
 
-/// The files under `root` the source rules scan: of a kind the convention's
-/// `source.kinds` lists, matching `source.include` when given, outside
-/// `source.exclude`, `discovery.exclude`, `discovery.skip_dirs` and what the
-/// repository's `.gitignore` files ignore; never a compose file, the
-/// convention, or a `.env` file a compose project reads (those have their
-/// own rules). Symbolic links are followed only to files inside the root.
-/// Sorted by name.
+/// The files under `root` the source rules scan, chosen from the
+/// discovery walk's [`crate::check::TreeTexts::source_candidates`]: of a
+/// kind the convention's `source.kinds` lists, matching `source.include`
+/// when given, outside `source.exclude` (and, as the walk already saw to,
+/// `discovery.exclude`, `discovery.skip_dirs` and what the repository's
+/// `.gitignore` files ignore); never a compose file, the convention, or a
+/// `.env` file a compose project reads (those have their own rules).
+/// Symbolic links were followed only to files inside the root. Sorted by
+/// name.
 ///
 /// # Errors
 ///
@@ -41,108 +43,47 @@ pub fn source_files(
     root: &Path,
     convention: &Convention,
     scan: &Scan,
+    candidates: &[String],
 ) -> Result<Vec<SourceFileRef>, Error> {
-    let mut files = walk_sources(root, convention, scan, &|name, path, kind| {
-        Some((name.to_owned(), path.to_owned(), kind))
-    })?;
-    files.sort();
-    Ok(files)
-}
-
-/// Walks the source files (see [`source_files`]) on every core and calls
-/// `each` on each where it is found; the results in no particular order.
-fn walk_sources<T: Send>(
-    root: &Path,
-    convention: &Convention,
-    scan: &Scan,
-    each: &(dyn Fn(&str, &Path, SourceKind) -> Option<T> + Sync),
-) -> Result<Vec<T>, Error> {
     let settings = &convention.source;
-    let discovery = &convention.discovery;
     let include = globs(&settings.include)?;
-    let mut excluded = settings.exclude.clone();
-    excluded.extend(discovery.exclude.iter().cloned());
-    let exclude = globs(&excluded)?;
+    let exclude = globs(&settings.exclude)?;
     let kinds: BTreeSet<SourceKind> = settings.kinds.iter().copied().collect();
-    let mut taken: BTreeSet<String> = scan.compose_files.iter().map(|f| f.file.clone()).collect();
-    for project in &scan.projects.projects {
-        taken.extend(project.reads.iter().cloned());
-        taken.extend(project.files.iter().cloned());
-        taken.extend(project.env_files.iter().cloned());
-        taken.insert(
+    let mut taken: BTreeSet<&str> = scan.compose_files.iter().map(|f| f.file.as_str()).collect();
+    let project_envs: Vec<String> = scan
+        .projects
+        .projects
+        .iter()
+        .map(|project| {
             crate::check::project_env_name(&format!("{}/x", project.directory))
                 .trim_start_matches('/')
-                .to_owned(),
-        );
+                .to_owned()
+        })
+        .collect();
+    for project in &scan.projects.projects {
+        taken.extend(project.reads.iter().map(String::as_str));
+        taken.extend(project.files.iter().map(String::as_str));
+        taken.extend(project.env_files.iter().map(String::as_str));
     }
-    let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    let skip_dirs = discovery.skip_dirs.clone();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .parents(false)
-        .ignore(false)
-        .git_exclude(false)
-        .git_global(false)
-        .filter_entry(move |entry| {
-            // Git's own files and migrate's backups are not the repository's source.
-            if entry.file_name() == ".git" || entry.file_name() == ".port-convention" {
-                return false;
-            }
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir
-                && entry.depth() > 0
-                && skip_dirs
-                    .iter()
-                    .any(|d| entry.file_name().to_string_lossy() == d.as_str()))
+    taken.extend(project_envs.iter().map(String::as_str));
+    let mut files: Vec<SourceFileRef> = candidates
+        .iter()
+        .filter_map(|name| {
+            let file_name = name.rsplit('/').next().unwrap_or(name);
+            let kind = SourceKind::of_file_name(file_name)?;
+            let wanted = kinds.contains(&kind)
+                && file_name != "ports.yaml"
+                && file_name != "ports.yml"
+                && !taken.contains(name.as_str())
+                // An exclude glob naming a directory (`generated`)
+                // excludes what is under it too.
+                && !super::is_excluded(&exclude, name)
+                && (settings.include.is_empty() || include.is_match(name));
+            wanted.then(|| (name.clone(), root.join(name), kind))
         })
-        .build_parallel();
-    let found: std::sync::Mutex<Vec<T>> = std::sync::Mutex::new(Vec::new());
-    let wanted = |entry: &ignore::DirEntry| -> Option<(String, PathBuf, SourceKind)> {
-        let file_type = entry.file_type()?;
-        let file_name = entry.file_name().to_string_lossy();
-        let kind = SourceKind::of_file_name(&file_name)?;
-        if !kinds.contains(&kind) || file_name == "ports.yaml" || file_name == "ports.yml" {
-            return None;
-        }
-        let path = if file_type.is_symlink() {
-            match std::fs::canonicalize(entry.path()) {
-                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {
-                    entry.path().to_owned()
-                }
-                _ => return None,
-            }
-        } else if file_type.is_file() {
-            entry.path().to_owned()
-        } else {
-            return None;
-        };
-        let name = super::relative_name(root, &path);
-        // An exclude glob naming a directory (`generated`) excludes what
-        // is under it too.
-        let excluded = super::is_excluded(&exclude, &name);
-        if taken.contains(&name)
-            || excluded
-            || (!settings.include.is_empty() && !include.is_match(&name))
-        {
-            return None;
-        }
-        Some((name, path, kind))
-    };
-    walker.run(|| {
-        let (found, wanted) = (&found, &wanted);
-        Box::new(move |entry| {
-            if let Ok(entry) = entry
-                && let Some((name, path, kind)) = wanted(&entry)
-                && let Some(result) = each(&name, &path, kind)
-                && let Ok(mut list) = found.lock()
-            {
-                list.push(result);
-            }
-            ignore::WalkState::Continue
-        })
-    });
-    Ok(found.into_inner().unwrap_or_default())
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 fn globs(globs: &[String]) -> Result<globset::GlobSet, Error> {
@@ -178,8 +119,8 @@ pub fn scan_files(
         .collect()
 }
 
-/// Scans the source files of the tree at `root` (already read into `scan`)
-/// against `convention`: the walk runs on every core, then the files are
+/// Scans the source files of the tree at `root` (already read into `scan`;
+/// `candidates` from the same walk) against `convention`: the files are
 /// read and scanned in parallel, one file per thread in memory.
 ///
 /// # Errors
@@ -189,13 +130,14 @@ pub fn scan_sources(
     root: &Path,
     convention: &Convention,
     scan: &Scan,
+    candidates: &[String],
 ) -> Result<SourceOutcome, Error> {
     if !convention.source.enabled {
         return Ok(SourceOutcome::default());
     }
-    // The walk first: a tree without source files never pays for the
+    // The files first: a tree without source files never pays for the
     // automaton (a convention of 10,000 services has 20,000 patterns).
-    let files = source_files(root, convention, scan)?;
+    let files = source_files(root, convention, scan, candidates)?;
     if files.is_empty() {
         return Ok(SourceOutcome::default());
     }
@@ -229,13 +171,14 @@ pub fn add_source_edits(
     root: &Path,
     convention: &Convention,
     scan: &Scan,
+    candidates: &[String],
     plan: &mut Plan,
     texts: &mut std::collections::BTreeMap<String, String>,
 ) -> Result<(), Error> {
     let Some(index) = SourceIndex::new(convention, &scan.projects.projects) else {
         return Ok(());
     };
-    let files = source_files(root, convention, scan)?;
+    let files = source_files(root, convention, scan, candidates)?;
     for ((name, scanned), (_, path, _)) in scan_files(&files, &index).into_iter().zip(&files) {
         let Ok(scanned) = scanned else { continue };
         if scanned.fixes.is_empty() {

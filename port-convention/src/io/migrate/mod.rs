@@ -51,7 +51,8 @@ use journal::parse_plan;
 pub const STATE_DIR: &str = ".port-convention";
 
 /// Reads every compose and `.env` file under `root` (discovery as in
-/// `check`), keeping the exact text each was parsed from.
+/// `check`), keeping what was read: the exact text each was parsed from
+/// and the source files the same walk found.
 ///
 /// # Errors
 ///
@@ -60,10 +61,10 @@ pub fn read_tree(
     root: &Path,
     convention: &Convention,
     env: &BTreeMap<String, String>,
-) -> Result<(Scan, BTreeMap<String, String>), Error> {
+) -> Result<(Scan, crate::check::TreeTexts), Error> {
     let tree = crate::io::read_tree_texts(root, &convention.discovery)?;
     let scan = crate::check::scan_texts(&tree, env, None);
-    Ok((scan, tree.texts))
+    Ok((scan, tree))
 }
 
 /// What [`plan_migration`] reads.
@@ -123,7 +124,8 @@ pub fn plan_migration(request: &PlanRequest) -> Result<Planned, Error> {
     };
     let root = absolute(&root);
     let env = request.env.clone().unwrap_or_else(crate::io::process_env);
-    let (scan, mut texts) = read_tree(&root, &convention, &env)?;
+    let (scan, tree) = read_tree(&root, &convention, &env)?;
+    let (mut texts, candidates) = (tree.texts, tree.source_candidates);
     let tree = Tree {
         convention: &convention,
         scan: &scan,
@@ -132,7 +134,14 @@ pub fn plan_migration(request: &PlanRequest) -> Result<Planned, Error> {
     };
     let mut plan = migrate::plan(&tree, &request.options);
     if request.options.source {
-        crate::io::source::add_source_edits(&root, &convention, &scan, &mut plan, &mut texts)?;
+        crate::io::source::add_source_edits(
+            &root,
+            &convention,
+            &scan,
+            &candidates,
+            &mut plan,
+            &mut texts,
+        )?;
     }
     plan.root = root.display().to_string();
     plan.convention.path = absolute(&convention_path).display().to_string();
