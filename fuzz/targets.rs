@@ -63,7 +63,7 @@ fn check_findings(findings: &[Finding], texts: &BTreeMap<String, String>) {
         assert!(Rule::ALL.contains(&f.rule), "unknown rule {:?}", f.rule);
         assert_eq!(Rule::from_id(f.rule.id()), Some(f.rule));
         assert!(!f.message.is_empty(), "finding without a message: {f:?}");
-        if let (Some(file), Some(line)) = (&f.file, f.line)
+        if let (Some(file), Some(line)) = (f.file(), f.line())
             && let Some(text) = texts.get(file)
         {
             let lines = yaml_lines(text);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use port_convention::report::{render_github, render_human, render_sarif};
-use port_convention::{Error, io};
+use port_convention::{Error, Finding, io};
 
 use crate::{ColorChoice, EXIT_FINDINGS, print_out};
 
@@ -142,11 +142,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         Format::Github => print_out(&render_github(report)),
         Format::Human => {
             let mut sources = BTreeMap::new();
-            for file in report.findings.iter().filter_map(|f| f.file.as_ref()) {
+            for file in report.findings.iter().filter_map(Finding::file) {
                 if !sources.contains_key(file)
                     && let Ok(text) = io::read_text(&outcome.path_of(file))
                 {
-                    sources.insert(file.clone(), text);
+                    sources.insert(file.to_owned(), text);
                 }
             }
             let mut text = render_human(report, &sources, args.color.resolve());

@@ -501,7 +501,10 @@ fn refusals_are_coded_and_the_cli_adds_the_flag() {
         .iter()
         .find(|r| r.code == port_convention::migrate::Code::FileChanged)
         .unwrap_or_else(|| panic!("{reasons:?}"));
-    assert_eq!(reason.file.as_deref(), Some("db/docker-compose.yml"));
+    assert_eq!(
+        reason.location.as_ref().map(|at| at.file.as_str()),
+        Some("db/docker-compose.yml")
+    );
     assert_eq!(reason.severity, port_convention::Severity::Error);
     for reason in reasons {
         assert!(!reason.message.contains("--"), "{reason:?}");

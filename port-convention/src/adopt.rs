@@ -736,7 +736,7 @@ pub fn propose_convention(
             if range.len() > 1 {
                 skipped.push(format!(
                     "{}:{}: {} publishes the range {range}: not recorded (a convention assigns single ports)",
-                    claim.file, claim.line, claim.service
+                    claim.location.file, claim.location.line, claim.service
                 ));
                 continue;
             }
@@ -804,7 +804,7 @@ pub fn propose_convention(
                 if claim.via_alias {
                     comments.push(format!(
                         "decide: {}:{} is reached through a YAML alias; migrate will not edit it",
-                        claim.file, claim.line
+                        claim.location.file, claim.location.line
                     ));
                 }
                 ports.push(PortEntry {
@@ -819,7 +819,11 @@ pub fn propose_convention(
                     duplicate_of: None,
                     reserved_in: None,
                     comments,
-                    place: (claim.file.clone(), claim.line, claim.column),
+                    place: (
+                        claim.location.file.clone(),
+                        claim.location.line,
+                        claim.location.column,
+                    ),
                 });
             }
             let mut comments = Vec::new();
@@ -1446,12 +1450,19 @@ pub fn propose_convention(
                     if range.start() == 0 {
                         continue;
                     }
-                    let range =
-                        match final_port.get(&(claim.file.as_str(), claim.line, claim.column)) {
-                            Some(&new) if range.len() == 1 => PortRange::single(new),
-                            _ => range,
-                        };
-                    let place = (claim.file.clone(), claim.line, claim.column);
+                    let range = match final_port.get(&(
+                        claim.location.file.as_str(),
+                        claim.location.line,
+                        claim.location.column,
+                    )) {
+                        Some(&new) if range.len() == 1 => PortRange::single(new),
+                        _ => range,
+                    };
+                    let place = (
+                        claim.location.file.clone(),
+                        claim.location.line,
+                        claim.location.column,
+                    );
                     mine.push((claim.mapping.protocol, range, claim.mapping.host_ip, place));
                 }
             }

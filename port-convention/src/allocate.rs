@@ -170,8 +170,20 @@ impl PublishedIndex {
             .map(|(claim, range)| (range.start(), range.end(), claim))
             .collect();
         all.sort_by(|a, b| {
-            (a.0, a.1, &a.2.file, a.2.line, a.2.column)
-                .cmp(&(b.0, b.1, &b.2.file, b.2.line, b.2.column))
+            (
+                a.0,
+                a.1,
+                &a.2.location.file,
+                a.2.location.line,
+                a.2.location.column,
+            )
+                .cmp(&(
+                    b.0,
+                    b.1,
+                    &b.2.location.file,
+                    b.2.location.line,
+                    b.2.location.column,
+                ))
         });
         let mut intervals = BTreeMap::new();
         let mut covered: Option<u16> = None;
@@ -186,7 +198,11 @@ impl PublishedIndex {
                 (
                     end,
                     claim.service.clone(),
-                    Location::new(claim.file.clone(), claim.line, claim.column),
+                    Location::new(
+                        claim.location.file.clone(),
+                        claim.location.line,
+                        claim.location.column,
+                    ),
                 ),
             );
             covered = Some(end);

@@ -241,7 +241,7 @@ fn is_compose_own_name(file: &str) -> bool {
 /// The convention service a claim belongs to: same compose service name and,
 /// where the convention names one, the same file.
 pub fn declared_service<'c>(convention: &'c Convention, claim: &Claim) -> Option<&'c ServiceDef> {
-    convention.service_for_claim(&claim.service, &claim.file)
+    convention.service_for_claim(&claim.service, &claim.location.file)
 }
 
 /// "The lowest port at or above p that is still free": a disjoint-set
@@ -444,7 +444,11 @@ impl<'p> ClaimOwners<'p> {
             for service in &project.services {
                 for claim in &service.claims {
                     by_place
-                        .entry((claim.line, claim.column, claim.file.as_str()))
+                        .entry((
+                            claim.location.line,
+                            claim.location.column,
+                            claim.location.file.as_str(),
+                        ))
                         .or_insert(project.id.as_str());
                 }
             }
@@ -455,7 +459,11 @@ impl<'p> ClaimOwners<'p> {
     /// The id of the first project that has `claim` (where it is written).
     pub fn project_of(&self, claim: &Claim) -> Option<&'p str> {
         self.by_place
-            .get(&(claim.line, claim.column, claim.file.as_str()))
+            .get(&(
+                claim.location.line,
+                claim.location.column,
+                claim.location.file.as_str(),
+            ))
             .copied()
     }
 }
@@ -511,7 +519,9 @@ enum Clash {
 }
 
 fn same_place(a: &Claim, b: &Claim) -> bool {
-    a.file == b.file && a.line == b.line && a.column == b.column
+    a.location.file == b.location.file
+        && a.location.line == b.location.line
+        && a.location.column == b.location.column
 }
 
 /// `svc (file:line)`, with the project when it is not `own`'s.
@@ -521,11 +531,14 @@ fn list_places(others: &[&Published<'_>], own: Option<&Project>) -> String {
         .take(MAX_RELATED)
         .map(|o| {
             if own.is_some_and(|p| std::ptr::eq(p, o.project)) {
-                format!("{} ({}:{})", o.service, o.claim.file, o.claim.line)
+                format!(
+                    "{} ({}:{})",
+                    o.service, o.claim.location.file, o.claim.location.line
+                )
             } else {
                 format!(
                     "{} ({}:{}, project {})",
-                    o.service, o.claim.file, o.claim.line, o.project.id
+                    o.service, o.claim.location.file, o.claim.location.line, o.project.id
                 )
             }
         })
@@ -566,7 +579,10 @@ fn duplicate_host_ports(
         (a.claim.mapping.protocol, a.range.start(), a.range.end())
             .cmp(&(b.claim.mapping.protocol, b.range.start(), b.range.end()))
             .then_with(|| a.project.id.cmp(&b.project.id))
-            .then_with(|| (&a.claim.file, a.claim.line).cmp(&(&b.claim.file, b.claim.line)))
+            .then_with(|| {
+                (&a.claim.location.file, a.claim.location.line)
+                    .cmp(&(&b.claim.location.file, b.claim.location.line))
+            })
     });
     let mut errors: Vec<Vec<usize>> = vec![Vec::new(); published.len()];
     // Undeclared sharing, by protocol and first shared port.
@@ -629,8 +645,20 @@ fn duplicate_host_ports(
         };
         others.sort_unstable_by(|&x, &y| {
             let (px, py) = (published.get(x), published.get(y));
-            px.map(|p| (&p.claim.file, p.claim.line, p.claim.column))
-                .cmp(&py.map(|p| (&p.claim.file, p.claim.line, p.claim.column)))
+            px.map(|p| {
+                (
+                    &p.claim.location.file,
+                    p.claim.location.line,
+                    p.claim.location.column,
+                )
+            })
+            .cmp(&py.map(|p| {
+                (
+                    &p.claim.location.file,
+                    p.claim.location.line,
+                    p.claim.location.column,
+                )
+            }))
         });
         let others: Vec<&Published<'_>> = others.iter().filter_map(|&j| published.get(j)).collect();
         let same_project = others
@@ -659,9 +687,9 @@ fn duplicate_host_ports(
             list_places(&others, Some(claim.project))
         );
         let key = (
-            claim.claim.file.clone(),
-            claim.claim.line,
-            claim.claim.column,
+            claim.claim.location.file.clone(),
+            claim.claim.location.line,
+            claim.claim.location.column,
             message.clone(),
         );
         if !emitted.insert(key) {
@@ -686,11 +714,16 @@ fn duplicate_host_ports(
         let mut members: Vec<&Published<'_>> =
             members.iter().filter_map(|&i| published.get(i)).collect();
         members.sort_by(|a, b| {
-            (&a.claim.file, a.claim.line, a.claim.column).cmp(&(
-                &b.claim.file,
-                b.claim.line,
-                b.claim.column,
-            ))
+            (
+                &a.claim.location.file,
+                a.claim.location.line,
+                a.claim.location.column,
+            )
+                .cmp(&(
+                    &b.claim.location.file,
+                    b.claim.location.line,
+                    b.claim.location.column,
+                ))
         });
         let Some((first, rest)) = members.split_first() else {
             continue;
@@ -1080,7 +1113,13 @@ mod rule_tests {
         let scan = scan_texts_with(&read, &BTreeMap::new(), None, convention.as_ref());
         check_repository(convention.as_ref(), &scan)
             .into_iter()
-            .map(|f| (f.rule, f.file.unwrap_or_default(), f.line.unwrap_or(0)))
+            .map(|f| {
+                (
+                    f.rule,
+                    f.file().unwrap_or_default().to_owned(),
+                    f.line().unwrap_or(0),
+                )
+            })
             .collect()
     }
 

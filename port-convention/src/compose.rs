@@ -34,12 +34,10 @@ pub enum PortSource {
 /// One published port mapping of a compose service.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Claim {
-    /// The compose file, relative to the scanned root.
-    pub file: String,
-    /// 1-based line of the port entry (or of `published:` in long syntax).
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
+    /// Where the port entry is (or its `published:` in long syntax): the
+    /// compose file relative to the scanned root, 1-based line and column.
+    #[serde(flatten)]
+    pub location: Location,
     /// The compose service.
     pub service: String,
     /// The mapping, after interpolation.
@@ -97,7 +95,11 @@ impl Claim {
 
     /// Where the claim is.
     pub fn location(&self) -> Location {
-        Location::new(self.file.clone(), self.line, self.column)
+        Location::new(
+            self.location.file.clone(),
+            self.location.line,
+            self.location.column,
+        )
     }
 }
 
@@ -365,7 +367,7 @@ fn document(file: &str, top: yaml::ComposeTop) -> Option<ComposeDoc> {
 /// let text = "services:\n  db:\n    ports:\n      - \"${DB_PORT:-5433}:5432\"\n";
 /// let ComposeRead::Compose(file) = read_compose("compose.yml", text, &|_| None) else { panic!() };
 /// assert_eq!(file.claims[0].mapping.to_string(), "5433:5432/tcp");
-/// assert_eq!((file.claims[0].line, file.claims[0].column), (4, 9));
+/// assert_eq!((file.claims[0].location.line, file.claims[0].location.column), (4, 9));
 /// ```
 pub fn read_compose(
     file: &str,
@@ -478,9 +480,7 @@ fn read_entry(
         .to_owned();
     let claim =
         |mapping: PortMapping, source: PortSource, location: &Location, span: Range<usize>| Claim {
-            file: file.to_owned(),
-            line: location.line,
-            column: location.column,
+            location: Location::new(file, location.line, location.column),
             service: service.to_owned(),
             mapping,
             source,
@@ -666,7 +666,10 @@ mod tests {
             "services:\n  a:\n    ports:\n      - target: 80\n        published: \"${P:-8080}\"\n";
         let f = read(text, &[]);
         assert_eq!(f.claims[0].mapping.to_string(), "8080:80/tcp");
-        assert_eq!((f.claims[0].line, f.claims[0].column), (5, 20));
+        assert_eq!(
+            (f.claims[0].location.line, f.claims[0].location.column),
+            (5, 20)
+        );
         assert_eq!(
             f.claims[0].source,
             PortSource::TemplateDefault { name: "P".into() }

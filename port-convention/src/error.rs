@@ -14,7 +14,18 @@ use crate::Finding;
 /// let at = Location::new("ports.yaml", 3, 7);
 /// assert_eq!(at.to_string(), "ports.yaml:3:7");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Location {
     /// The file, as the caller named it (relative paths stay relative).
     pub file: String,
@@ -32,6 +43,72 @@ impl Location {
             line,
             column,
         }
+    }
+}
+
+/// Serde for an optional [`Location`] flattened into the struct that holds
+/// it (a finding, a migrate note), keeping the JSON contract of those: no
+/// fields for `None`; `line` and `column` left out where unknown (0), or
+/// written as 0 in the dense form.
+pub(crate) mod optional_location {
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Location;
+
+    fn write<S: Serializer>(
+        location: &Option<Location>,
+        serializer: S,
+        dense: bool,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(at) = location {
+            map.serialize_entry("file", &at.file)?;
+        }
+        let (line, column) = location.as_ref().map_or((0, 0), |at| (at.line, at.column));
+        if dense || line > 0 {
+            map.serialize_entry("line", &line)?;
+        }
+        if dense || column > 0 {
+            map.serialize_entry("column", &column)?;
+        }
+        map.end()
+    }
+
+    /// `file`, `line`, `column` where known.
+    pub(crate) fn serialize<S: Serializer>(
+        location: &Option<Location>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        write(location, serializer, false)
+    }
+
+    /// `file` where known, `line` and `column` always (0: unknown).
+    pub(crate) fn serialize_dense<S: Serializer>(
+        location: &Option<Location>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        write(location, serializer, true)
+    }
+
+    #[derive(Deserialize)]
+    struct Fields {
+        #[serde(default)]
+        file: Option<String>,
+        #[serde(default)]
+        line: u32,
+        #[serde(default)]
+        column: u32,
+    }
+
+    /// Either form back: a location when there is a `file`.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Location>, D::Error> {
+        let fields = Fields::deserialize(deserializer)?;
+        Ok(fields
+            .file
+            .map(|file| Location::new(file, fields.line, fields.column)))
     }
 }
 
@@ -565,6 +642,66 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The JSON a finding and a migrate note had before they held a
+    /// [`Location`]: the contract of `check --format json` and `plan.json`.
+    #[test]
+    fn an_optional_location_keeps_the_json_of_findings_and_notes() {
+        use crate::migrate::{Code, Note};
+        use crate::{Finding, Rule};
+        let finding = |at: Option<Location>| {
+            let f = Finding::new(Rule::Drift, "m");
+            let f = match at {
+                Some(at) => f.at(&at),
+                None => f,
+            };
+            serde_json::to_value(f).unwrap()
+        };
+        let keys = |v: &serde_json::Value| {
+            ["file", "line", "column"]
+                .iter()
+                .map(|k| v.get(*k).cloned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&finding(None)), vec![None, None, None]);
+        assert_eq!(
+            keys(&finding(Some(Location::new("a.yml", 0, 0)))),
+            vec![Some(serde_json::json!("a.yml")), None, None]
+        );
+        assert_eq!(
+            keys(&finding(Some(Location::new("a.yml", 3, 7)))),
+            vec![
+                Some(serde_json::json!("a.yml")),
+                Some(serde_json::json!(3)),
+                Some(serde_json::json!(7))
+            ]
+        );
+        // Notes write line and column always (0: unknown), and read back
+        // from either form.
+        let bare = Note::new(Code::UnreadableFile, "m");
+        let bare_json = serde_json::to_value(&bare).unwrap();
+        assert_eq!(
+            keys(&bare_json),
+            vec![None, Some(serde_json::json!(0)), Some(serde_json::json!(0))]
+        );
+        let placed = bare.clone().at("b/.env", 2, 5);
+        let placed_json = serde_json::to_value(&placed).unwrap();
+        assert_eq!(
+            keys(&placed_json),
+            vec![
+                Some(serde_json::json!("b/.env")),
+                Some(serde_json::json!(2)),
+                Some(serde_json::json!(5))
+            ]
+        );
+        for (json, note) in [(bare_json, bare), (placed_json, placed)] {
+            assert_eq!(serde_json::from_value::<Note>(json).unwrap(), note);
+        }
+        let sparse: Note =
+            serde_json::from_value(serde_json::json!({"code": "unreadable-file", "message": "m"}))
+                .unwrap();
+        assert_eq!(sparse.location, None);
+    }
 
     #[test]
     fn library_advice_is_rewritten_in_user_terms() {

@@ -864,12 +864,9 @@ impl Serialize for Rule {
 /// Another place a finding involves (the other side of a clash, say).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 pub struct Related {
-    /// File (relative to the scanned root where there is one).
-    pub file: String,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
+    /// Where: the file relative to the scanned root where there is one.
+    #[serde(flatten)]
+    pub location: Location,
     /// The service there, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
@@ -889,7 +886,7 @@ pub struct Suggestion {
 }
 
 /// See [`Finding::identity`].
-pub(crate) type FindingIdentity = (Rule, Option<String>, Option<u32>, Option<u32>, String);
+pub(crate) type FindingIdentity = (Rule, Option<Location>, String);
 
 /// One problem, with everything needed to show and fix it.
 ///
@@ -909,15 +906,10 @@ pub struct Finding {
     pub severity: Severity,
     /// What is wrong, in one sentence.
     pub message: String,
-    /// The file, if the finding is tied to one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// 1-based line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    /// 1-based column.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<u32>,
+    /// Where, if the finding is tied to a file (JSON: `file`, and `line`
+    /// and `column` where known).
+    #[serde(flatten, serialize_with = "crate::error::optional_location::serialize")]
+    pub location: Option<Location>,
     /// The service involved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
@@ -958,9 +950,7 @@ impl Finding {
             rule,
             severity: rule.severity(),
             message: message.into(),
-            file: None,
-            line: None,
-            column: None,
+            location: None,
             service: None,
             port: None,
             protocol: None,
@@ -982,9 +972,7 @@ impl Finding {
 
     /// The same finding placed at `location`.
     pub fn at(mut self, location: &Location) -> Self {
-        self.file = Some(location.file.clone());
-        self.line = (location.line > 0).then_some(location.line);
-        self.column = (location.column > 0).then_some(location.column);
+        self.location = Some(location.clone());
         self
     }
 
@@ -1010,9 +998,7 @@ impl Finding {
     /// The same finding with another place involved.
     pub fn with_related(mut self, location: &Location, service: Option<String>) -> Self {
         self.related.push(Related {
-            file: location.file.clone(),
-            line: location.line,
-            column: location.column,
+            location: location.clone(),
             service,
             project: None,
         });
@@ -1031,30 +1017,34 @@ impl Finding {
     /// What makes two findings the same report (rule, place, message), so
     /// that a problem met through several projects is reported once.
     pub(crate) fn identity(&self) -> FindingIdentity {
-        (
-            self.rule,
-            self.file.clone(),
-            self.line,
-            self.column,
-            self.message.clone(),
-        )
+        (self.rule, self.location.clone(), self.message.clone())
     }
 
-    /// Where the finding is, if it has a file.
-    pub fn location(&self) -> Option<Location> {
-        self.file.as_ref().map(|file| {
-            Location::new(
-                file.clone(),
-                self.line.unwrap_or(0),
-                self.column.unwrap_or(0),
-            )
-        })
+    /// The file the finding is in, if any.
+    pub fn file(&self) -> Option<&str> {
+        self.location.as_ref().map(|at| at.file.as_str())
+    }
+
+    /// The 1-based line, where known.
+    pub fn line(&self) -> Option<u32> {
+        self.location
+            .as_ref()
+            .map(|at| at.line)
+            .filter(|&line| line > 0)
+    }
+
+    /// The 1-based column, where known.
+    pub fn column(&self) -> Option<u32> {
+        self.location
+            .as_ref()
+            .map(|at| at.column)
+            .filter(|&column| column > 0)
     }
 }
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(location) = self.location() {
+        if let Some(location) = &self.location {
             write!(f, "{location}: ")?;
         }
         write!(f, "{} [{}]: {}", self.severity, self.rule, self.message)

@@ -999,9 +999,7 @@ fn port_taken(
             && let Some(declared) = declared_service(c, claim)
         {
             f.related.push(crate::Related {
-                file: declared.location.file.clone(),
-                line: declared.location.line,
-                column: declared.location.column,
+                location: declared.location.clone(),
                 service: Some(declared.name.clone()),
                 project: None,
             });

@@ -339,7 +339,7 @@ impl<'a> Loader<'a> {
             Some(doc) if doc.broken => Err(ProjectError {
                 code: "invalid-file",
                 message: format!("{file} is not a valid compose file"),
-                location: doc.findings.first().and_then(Finding::location),
+                location: doc.findings.first().and_then(|f| f.location.clone()),
                 path: None,
             }),
             Some(doc) => Ok(doc),
@@ -509,7 +509,7 @@ impl<'a> Loader<'a> {
                 self.refusal = Some(ProjectError {
                     code: finding.rule.id(),
                     message: finding.message.clone(),
-                    location: finding.location(),
+                    location: finding.location.clone(),
                     path: None,
                 });
             }
@@ -1269,7 +1269,7 @@ impl Projects {
             for s in &mut p.services {
                 add(&mut s.location.file);
                 for c in &mut s.claims {
-                    add(&mut c.file);
+                    add(&mut c.location.file);
                 }
             }
         }
@@ -1277,7 +1277,7 @@ impl Projects {
             add(&mut f.file);
         }
         for f in &mut self.findings {
-            if let Some(file) = &mut f.file {
+            if let Some(file) = f.location.as_mut().map(|at| &mut at.file) {
                 add(file);
             }
         }
@@ -1404,7 +1404,11 @@ mod tests {
                     for c in &s.claims {
                         parts.push(format!(
                             "{}={}:{}@{}:{}",
-                            s.name, c.mapping.published, c.mapping.target, c.file, c.line
+                            s.name,
+                            c.mapping.published,
+                            c.mapping.target,
+                            c.location.file,
+                            c.location.line
                         ));
                     }
                 }

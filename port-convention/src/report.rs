@@ -193,10 +193,10 @@ pub fn report_schema() -> serde_json::Value {
 /// every output format.
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.rule.id(), &a.message).cmp(&(
-            &b.file,
-            b.line,
-            b.column,
+        (a.file(), a.line(), a.column(), a.rule.id(), &a.message).cmp(&(
+            b.file(),
+            b.line(),
+            b.column(),
             b.rule.id(),
             &b.message,
         ))
@@ -354,7 +354,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
     let mut out = String::new();
     let mut current_file: Option<&str> = None;
     for finding in &report.findings {
-        let file = finding.file.as_deref();
+        let file = finding.file();
         if file != current_file {
             if current_file.is_some() || !out.is_empty() {
                 out.push('\n');
@@ -370,7 +370,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             Severity::Error => color.paint(style::ERROR, "error"),
             Severity::Warning => color.paint(style::WARNING, "warning"),
         };
-        let position = match (finding.line, finding.column) {
+        let position = match (finding.line(), finding.column()) {
             (Some(l), Some(c)) => format!("{l}:{c}: "),
             (Some(l), None) => format!("{l}: "),
             _ => String::new(),
@@ -381,7 +381,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             color.paint(style::CODE, finding.rule.id()),
             escape_text(&finding.message)
         );
-        if let (Some(file), Some(line)) = (file, finding.line)
+        if let (Some(file), Some(line)) = (file, finding.line())
             && let Some(text) = sources.get(file)
             && let Some(source_line) = source_line(&mut line_index, file, text, line)
         {
@@ -389,7 +389,7 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             out.push_str(&render_snippet(
                 source_line,
                 line,
-                finding.column,
+                finding.column(),
                 finding.severity,
                 color,
             ));
@@ -409,9 +409,9 @@ pub fn render_human(report: &Report, sources: &BTreeMap<String, String>, color: 
             let _ = writeln!(
                 out,
                 "    also: {}:{}:{}{service}{project}",
-                escape_text(&related.file),
-                related.line,
-                related.column
+                escape_text(&related.location.file),
+                related.location.line,
+                related.location.column
             );
         }
         if let Some(project) = &finding.project {
@@ -516,8 +516,8 @@ pub fn render_sarif(report: &Report) -> serde_json::Value {
                 "level": sarif_level(f.severity),
                 "message": { "text": f.message },
             });
-            if let Some(file) = &f.file {
-                result["locations"] = json!([physical_location(file, f.line, f.column)]);
+            if let Some(file) = f.file() {
+                result["locations"] = json!([physical_location(file, f.line(), f.column())]);
             }
             if !f.related.is_empty() {
                 let related: Vec<serde_json::Value> = f
@@ -525,7 +525,11 @@ pub fn render_sarif(report: &Report) -> serde_json::Value {
                     .iter()
                     .enumerate()
                     .map(|(i, r)| {
-                        let mut loc = physical_location(&r.file, Some(r.line), Some(r.column));
+                        let mut loc = physical_location(
+                            &r.location.file,
+                            Some(r.location.line),
+                            Some(r.location.column),
+                        );
                         loc["id"] = json!(i);
                         if let Some(service) = &r.service {
                             loc["message"] = json!({ "text": format!("service {service}") });
@@ -738,11 +742,11 @@ pub fn render_github(report: &Report) -> String {
             Severity::Warning => "warning",
         };
         let mut properties = Vec::new();
-        if let Some(file) = &f.file {
+        if let Some(file) = f.file() {
             properties.push(format!("file={}", escape_github_property(file)));
-            if let Some(line) = f.line {
+            if let Some(line) = f.line() {
                 properties.push(format!("line={line}"));
-                if let Some(col) = f.column {
+                if let Some(col) = f.column() {
                     properties.push(format!("col={col}"));
                 }
             }
@@ -882,7 +886,11 @@ pub fn render_projects(scan: &crate::check::Scan) -> String {
                         ),
                         _ => c.mapping.to_string(),
                     };
-                    format!("{what} ({}:{})", escape_text(&c.file), c.line)
+                    format!(
+                        "{what} ({}:{})",
+                        escape_text(&c.location.file),
+                        c.location.line
+                    )
                 })
                 .collect();
             let state = if s.active { "" } else { " [inactive profile]" };
@@ -942,12 +950,8 @@ mod tests {
 
     #[test]
     fn human_output_survives_lines_that_do_not_exist() {
-        let mut zero = Finding::new(Rule::Drift, "line zero");
-        zero.file = Some("f.yml".into());
-        zero.line = Some(0);
-        zero.column = Some(3);
-        let mut past = zero.clone();
-        past.line = Some(99);
+        let zero = Finding::new(Rule::Drift, "line zero").at(&crate::Location::new("f.yml", 0, 3));
+        let past = zero.clone().at(&crate::Location::new("f.yml", 99, 3));
         let report = Report::new(vec![zero, past], Summary::default());
         let sources = BTreeMap::from([("f.yml".to_string(), "a: 1\n".to_string())]);
         let text = render_human(&report, &sources, Color::Never);

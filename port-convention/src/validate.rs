@@ -32,7 +32,9 @@ pub fn validate_convention(convention: &Convention) -> Vec<Finding> {
     let mut findings = Vec::new();
     check_ranges(convention, &mut findings);
     check_services(convention, &mut findings);
-    findings.sort_by(|a, b| (a.line, a.column, a.rule.id()).cmp(&(b.line, b.column, b.rule.id())));
+    findings.sort_by(|a, b| {
+        (a.line(), a.column(), a.rule.id()).cmp(&(b.line(), b.column(), b.rule.id()))
+    });
     findings
 }
 
@@ -500,7 +502,7 @@ mod rule_tests {
         let convention = Convention::from_yaml("ports.yaml", yaml).unwrap();
         super::validate_convention(&convention)
             .into_iter()
-            .map(|f| (f.rule, f.line.unwrap_or(0)))
+            .map(|f| (f.rule, f.line().unwrap_or(0)))
             .collect()
     }
 

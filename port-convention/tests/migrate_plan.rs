@@ -224,8 +224,11 @@ fn ambiguous_service_names_need_a_file_unless_alternatives() {
         "{problem}"
     );
     assert_eq!(
-        (problem.file.as_deref(), problem.line),
-        (Some(planned.convention.file.as_str()), 3)
+        problem
+            .location
+            .as_ref()
+            .map(|at| (at.file.as_str(), at.line)),
+        Some((planned.convention.file.as_str(), 3))
     );
     assert!(planned.plan.files.is_empty());
 
@@ -257,7 +260,10 @@ fn aliased_entries_are_refused_with_a_message() {
     );
     let problem = &planned.plan.problems[0];
     assert!(problem.message.contains("YAML alias"), "{problem}");
-    assert_eq!((problem.line, problem.column), (5, 9));
+    assert_eq!(
+        problem.location.as_ref().map(|at| (at.line, at.column)),
+        Some((5, 9))
+    );
     assert!(planned.plan.files.is_empty());
 }
 
@@ -471,7 +477,7 @@ fn map_moves_env_values_that_are_not_legacy() {
         (Code::EnvValueLeftAlone, Severity::Warning)
     );
     assert_eq!(
-        note.location(),
+        note.location,
         Some(Location::new("apps/x/.env.example", 1, 9))
     );
     assert!(
@@ -490,7 +496,7 @@ fn map_moves_env_values_that_are_not_legacy() {
         .plan
         .changes
         .iter()
-        .find(|c| c.file == "apps/x/.env.example")
+        .find(|c| c.location.file == "apps/x/.env.example")
         .unwrap();
     assert_eq!(
         (
@@ -582,7 +588,7 @@ fn corpus_before_migration_plan_apply_check_rollback() {
                 t.port_name.clone(),
                 t.from.start(),
                 t.port,
-                t.file.clone(),
+                t.location.file.clone(),
             )
         })
         .collect();

@@ -257,7 +257,7 @@ pub fn assign(request: &AssignRequest) -> Result<(PathBuf, crate::adopt::AssignO
         if is_own(claim) {
             if declared.is_none() && range.len() == 1 && range.start() != 0 {
                 tree_ports.push(crate::adopt::TreePort {
-                    file: claim.file.clone(),
+                    file: claim.location.file.clone(),
                     container: claim.mapping.target,
                     protocol: claim.mapping.protocol,
                     variable: match &claim.source {

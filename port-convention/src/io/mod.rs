@@ -1241,7 +1241,9 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
             let mut found = source::scan_sources(root, c, &part, &candidates)?;
             if prefix_names {
                 for f in &mut found.findings {
-                    f.file = f.file.take().map(|n| format!("{}/{n}", root.display()));
+                    if let Some(at) = &mut f.location {
+                        at.file = format!("{}/{}", root.display(), at.file);
+                    }
                 }
             }
             source.files += found.files;
@@ -1253,10 +1255,12 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, Error> {
             for file in &mut part.compose_files {
                 file.file = format!("{prefix}/{}", file.file);
                 for claim in &mut file.claims {
-                    claim.file = file.file.clone();
+                    claim.location.file = file.file.clone();
                 }
                 for finding in &mut file.findings {
-                    finding.file = Some(file.file.clone());
+                    if let Some(at) = &mut finding.location {
+                        at.file.clone_from(&file.file);
+                    }
                 }
             }
             for env in &mut part.env_files {

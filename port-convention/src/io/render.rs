@@ -211,11 +211,11 @@ pub fn rebase_to_repository(outcome: &mut CheckOutcome) -> Result<PathBuf, Error
         move |file: &str| probe.path_of(file)
     };
     for finding in &mut outcome.report.findings {
-        if let Some(file) = finding.file.as_mut() {
-            rebase(file, &paths);
+        if let Some(at) = finding.location.as_mut() {
+            rebase(&mut at.file, &paths);
         }
         for related in &mut finding.related {
-            rebase(&mut related.file, &paths);
+            rebase(&mut related.location.file, &paths);
         }
     }
     Ok(root)

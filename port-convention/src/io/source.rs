@@ -204,13 +204,20 @@ pub fn add_source_edits(
     }
     plan.files.sort_by(|a, b| a.file.cmp(&b.file));
     plan.changes.sort_by(|a, b| {
-        (&a.service, &a.port_name, &a.file, a.line, a.column).cmp(&(
-            &b.service,
-            &b.port_name,
-            &b.file,
-            b.line,
-            b.column,
-        ))
+        (
+            &a.service,
+            &a.port_name,
+            &a.location.file,
+            a.location.line,
+            a.location.column,
+        )
+            .cmp(&(
+                &b.service,
+                &b.port_name,
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+            ))
     });
     Ok(())
 }

@@ -238,7 +238,7 @@ fn plan_entry(
     let Some(first) = group.first() else { return };
     let problem = |code: Code, message: String| {
         Note::new(code, message)
-            .at(file, first.line, first.column)
+            .at(file, first.location.line, first.location.column)
             .about(&service.name)
     };
     let new_value = match new_host_value(service, group) {
@@ -562,9 +562,7 @@ fn plan_entry(
             ports,
             protocol: claim.mapping.protocol,
             host_ip: claim.mapping.host_ip.to_string(),
-            file: file.to_owned(),
-            line: claim.line,
-            column: claim.column,
+            location: crate::Location::new(file, claim.location.line, claim.location.column),
             from,
         });
     }

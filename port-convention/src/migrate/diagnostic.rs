@@ -255,15 +255,14 @@ pub struct Note {
     /// A warning (a note of a plan) or an error (a problem, a refusal).
     #[serde(default = "default_severity")]
     pub severity: Severity,
-    /// The file, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// 1-based line (0: unknown).
-    #[serde(default)]
-    pub line: u32,
-    /// 1-based column (0: unknown).
-    #[serde(default)]
-    pub column: u32,
+    /// Where, if anywhere (JSON: `file` where known; `line` and `column`
+    /// always, 0 where unknown).
+    #[serde(
+        flatten,
+        serialize_with = "crate::error::optional_location::serialize_dense",
+        deserialize_with = "crate::error::optional_location::deserialize"
+    )]
+    pub location: Option<Location>,
     /// The convention service, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
@@ -278,9 +277,7 @@ impl Note {
         Note {
             code,
             severity: Severity::Error,
-            file: None,
-            line: 0,
-            column: 0,
+            location: None,
             service: None,
             message: message.into(),
         }
@@ -288,9 +285,7 @@ impl Note {
 
     /// The same note at `file:line:column`.
     pub fn at(mut self, file: &str, line: u32, column: u32) -> Self {
-        self.file = Some(file.to_owned());
-        self.line = line;
-        self.column = column;
+        self.location = Some(Location::new(file, line, column));
         self
     }
 
@@ -305,18 +300,11 @@ impl Note {
         self.severity = Severity::Warning;
         self
     }
-
-    /// Where it is, when it is tied to a file.
-    pub fn location(&self) -> Option<Location> {
-        self.file
-            .as_ref()
-            .map(|file| Location::new(file.clone(), self.line, self.column))
-    }
 }
 
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(at) = self.location() {
+        if let Some(at) = &self.location {
             write!(f, "{at}: ")?;
         }
         f.write_str(&self.message)
@@ -356,6 +344,6 @@ mod tests {
         let note: Note = serde_json::from_str(r#"{"message": "old", "line": 3}"#).unwrap();
         assert_eq!(note.code, Code::Unclassified);
         assert_eq!(note.severity, Severity::Warning);
-        assert_eq!(note.location(), None);
+        assert_eq!(note.location, None);
     }
 }

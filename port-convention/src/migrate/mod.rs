@@ -152,9 +152,7 @@ impl Planner {
         self.changes.push(Change {
             service: key.0.clone(),
             port_name: key.1.clone(),
-            file: file.to_owned(),
-            line,
-            column,
+            location: crate::Location::new(file, line, column),
             kind,
             variable: variable.map(str::to_owned),
             from: from.to_owned(),
@@ -185,9 +183,9 @@ pub fn plan(tree: &Tree<'_>, options: &PlanOptions) -> Plan {
                     ),
                 )
                 .at(
-                    finding.file.as_deref().unwrap_or(&c.file),
-                    finding.line.unwrap_or(0),
-                    finding.column.unwrap_or(0),
+                    finding.file().unwrap_or(&c.file),
+                    finding.line().unwrap_or(0),
+                    finding.column().unwrap_or(0),
                 ),
             );
         }

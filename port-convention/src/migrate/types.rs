@@ -156,12 +156,9 @@ pub struct Change {
     pub service: String,
     /// The name of its port (`postgres`, `http` ...).
     pub port_name: String,
-    /// The file changed.
-    pub file: String,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
+    /// Where: the file changed, 1-based line and column.
+    #[serde(flatten)]
+    pub location: crate::Location,
     /// What kind of change.
     pub kind: ChangeKind,
     /// The variable involved, if any.
@@ -200,12 +197,9 @@ pub struct Target {
     pub protocol: Protocol,
     /// The host IP of the mapping (empty: all interfaces).
     pub host_ip: String,
-    /// The compose file.
-    pub file: String,
-    /// Line of the mapping.
-    pub line: u32,
-    /// Column of the mapping.
-    pub column: u32,
+    /// Where the mapping is: the compose file, line and column.
+    #[serde(flatten)]
+    pub location: crate::Location,
     /// The host port(s) before the migration.
     pub from: PortRange,
 }

@@ -63,16 +63,28 @@ pub(super) fn finish(tree: &Tree<'_>, options: &PlanOptions, mut p: Planner) -> 
         new_texts.insert(file, new_text);
     }
     p.changes.sort_by(|a, b| {
-        (&a.service, &a.port_name, &a.file, a.line, a.column).cmp(&(
-            &b.service,
-            &b.port_name,
-            &b.file,
-            b.line,
-            b.column,
-        ))
+        (
+            &a.service,
+            &a.port_name,
+            &a.location.file,
+            a.location.line,
+            a.location.column,
+        )
+            .cmp(&(
+                &b.service,
+                &b.port_name,
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+            ))
     });
     p.targets.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.port).cmp(&(&b.file, b.line, b.column, b.port))
+        (&a.location.file, a.location.line, a.location.column, a.port).cmp(&(
+            &b.location.file,
+            b.location.line,
+            b.location.column,
+            b.port,
+        ))
     });
 
     // Read the edited texts again: the plan must do what it says.
@@ -99,7 +111,9 @@ pub(super) fn finish(tree: &Tree<'_>, options: &PlanOptions, mut p: Planner) -> 
     }
     let mut stacks: Vec<String> = p.stacks.into_iter().collect();
     stacks.retain(|f| {
-        p.targets.iter().any(|t| t.file == *f && t.ports != t.from)
+        p.targets
+            .iter()
+            .any(|t| t.location.file == *f && t.ports != t.from)
             || files.iter().any(|fp| fp.file == *f)
     });
     Plan {
@@ -140,10 +154,10 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
             );
             continue;
         };
-        let old_rules: BTreeSet<_> = before.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let old_rules: BTreeSet<_> = before.findings.iter().map(|f| (f.rule, f.line())).collect();
         for finding in &now.findings {
             if finding.severity == Severity::Error
-                && !old_rules.contains(&(finding.rule, finding.line))
+                && !old_rules.contains(&(finding.rule, finding.line()))
             {
                 p.problems.push(
                     Note::new(
@@ -152,8 +166,8 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
                     )
                     .at(
                         &before.file,
-                        finding.line.unwrap_or(0),
-                        finding.column.unwrap_or(0),
+                        finding.line().unwrap_or(0),
+                        finding.column().unwrap_or(0),
                     ),
                 );
             }
@@ -172,7 +186,11 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
             let target = p
                 .targets
                 .iter()
-                .filter(|t| t.file == old.file && t.line == old.line && t.column == old.column)
+                .filter(|t| {
+                    t.location.file == old.location.file
+                        && t.location.line == old.location.line
+                        && t.location.column == old.location.column
+                })
                 .find(|t| {
                     old.mapping.published.range() == Some(t.from)
                         && old.mapping.protocol == t.protocol
@@ -208,7 +226,7 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
                     )
                 };
                 let note = Note::new(kind, message)
-                    .at(&old.file, old.line, old.column)
+                    .at(&old.location.file, old.location.line, old.location.column)
                     .about(&new.service);
                 if kind == Code::VerificationFailed {
                     p.problems.push(note);
@@ -240,9 +258,11 @@ pub(super) fn verify(tree: &Tree<'_>, after: &Scan, files: &[FilePlan], p: &mut 
 pub fn target_conflicts(convention: &Convention, scan: &Scan, targets: &[Target]) -> Vec<Note> {
     let mut out = Vec::new();
     let is_target = |claim: &Claim| {
-        targets
-            .iter()
-            .any(|t| t.file == claim.file && t.line == claim.line && t.column == claim.column)
+        targets.iter().any(|t| {
+            t.location.file == claim.location.file
+                && t.location.line == claim.location.line
+                && t.location.column == claim.location.column
+        })
     };
     for target in targets {
         let ip: HostIp = target.host_ip.parse().unwrap_or_default();
@@ -251,7 +271,7 @@ pub fn target_conflicts(convention: &Convention, scan: &Scan, targets: &[Target]
                 || claim.mapping.protocol != target.protocol
                 || !range.overlaps(&target.ports)
                 || !claim.mapping.host_ip.overlaps(&ip)
-                || convention.are_alternatives(&claim.file, &target.file)
+                || convention.are_alternatives(&claim.location.file, &target.location.file)
             {
                 continue;
             }
@@ -263,11 +283,11 @@ pub fn target_conflicts(convention: &Convention, scan: &Scan, targets: &[Target]
                     target.service,
                     target.port_name,
                     claim.service,
-                    claim.file,
-                    claim.line,
-                    claim.column
+                    claim.location.file,
+                    claim.location.line,
+                    claim.location.column
                 ))
-                .at(&target.file, target.line, target.column)
+                .at(&target.location.file, target.location.line, target.location.column)
                 .about(&target.service),
             );
         }
@@ -284,15 +304,17 @@ pub fn target_conflicts(convention: &Convention, scan: &Scan, targets: &[Target]
             if a.protocol == b.protocol
                 && a.ports.overlaps(&b.ports)
                 && ia.overlaps(&ib)
-                && !(a.file == b.file && a.line == b.line && a.column == b.column)
-                && !convention.are_alternatives(&a.file, &b.file)
+                && !(a.location.file == b.location.file
+                    && a.location.line == b.location.line
+                    && a.location.column == b.location.column)
+                && !convention.are_alternatives(&a.location.file, &b.location.file)
             {
                 out.push(
                     Note::new(Code::TargetTwice, format!(
                         "target port {}/{} would be published twice: by {} here and by {} at {}:{}:{}",
-                        a.ports, a.protocol, a.service, b.service, b.file, b.line, b.column
+                        a.ports, a.protocol, a.service, b.service, b.location.file, b.location.line, b.location.column
                     ))
-                    .at(&a.file, a.line, a.column)
+                    .at(&a.location.file, a.location.line, a.location.column)
                     .about(&a.service),
                 );
             }
@@ -311,18 +333,20 @@ pub fn remaining_drift(convention: &Convention, scan: &Scan, plan: &Plan) -> Vec
         .filter(|f| match f.rule {
             crate::Rule::Drift => {
                 // A drift finding names the compose service; map it back.
-                f.file.as_deref().is_some_and(|file| {
+                f.file().is_some_and(|file| {
                     plan.targets.iter().any(|t| {
-                        t.file == file && Some(t.line) == f.line && Some(t.column) == f.column
+                        t.location.file == file
+                            && Some(t.location.line) == f.line()
+                            && Some(t.location.column) == f.column()
                     })
                 })
             }
             _ => {
                 // Env drift: only the entries the plan edited.
                 f.service.as_ref().is_some_and(|s| services.contains(s))
-                    && f.file.as_deref().is_some_and(|file| {
+                    && f.file().is_some_and(|file| {
                         plan.files.iter().any(|fp| {
-                            fp.file == file && fp.edits.iter().any(|e| Some(e.line) == f.line)
+                            fp.file == file && fp.edits.iter().any(|e| Some(e.line) == f.line())
                         })
                     })
             }

@@ -16,10 +16,8 @@ use crate::report::Report;
 /// `fallback_path` (the convention) at line 1: GitLab needs a path.
 ///
 /// ```
-/// use port_convention::{Finding, Rule, report::Report};
-/// let mut f = Finding::new(Rule::Drift, "drifts");
-/// f.file = Some("compose.yaml".into());
-/// f.line = Some(3);
+/// use port_convention::{Finding, Location, Rule, report::Report};
+/// let f = Finding::new(Rule::Drift, "drifts").at(&Location::new("compose.yaml", 3, 0));
 /// let v = port_convention::render::gitlab_code_quality(&Report::new(vec![f], Default::default()), "ports.yaml");
 /// assert_eq!(v[0]["location"]["path"], "compose.yaml");
 /// assert_eq!(v[0]["location"]["lines"]["begin"], 3);
@@ -31,14 +29,14 @@ pub fn gitlab_code_quality(report: &Report, fallback_path: &str) -> serde_json::
         .findings
         .iter()
         .map(|f| {
-            let path = f.file.clone().unwrap_or_else(|| fallback_path.to_owned());
-            let line = f.line.filter(|l| *l > 0).unwrap_or(1);
+            let path = f.file().unwrap_or(fallback_path).to_owned();
+            let line = f.line().unwrap_or(1);
             let mut hasher = Sha256::new();
             for part in [
                 f.rule.id(),
                 path.as_str(),
                 &line.to_string(),
-                &f.column.unwrap_or(0).to_string(),
+                &f.column().unwrap_or(0).to_string(),
                 f.message.as_str(),
             ] {
                 hasher.update(part.as_bytes());

@@ -66,9 +66,9 @@ pub fn render_plan(plan: &Plan, hint: Hint<'_>) -> String {
         let _ = writeln!(
             text,
             "    {}:{}:{}  {} -> {}  ({kind}){var}",
-            esc(&change.file),
-            change.line,
-            change.column,
+            esc(&change.location.file),
+            change.location.line,
+            change.location.column,
             esc(&format!("{:?}", change.from)),
             esc(&format!("{:?}", change.to))
         );

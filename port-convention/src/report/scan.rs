@@ -37,12 +37,10 @@ pub struct ScanRow {
     pub target_end: u16,
     /// The compose service.
     pub service: String,
-    /// The compose file, relative to the scanned root.
-    pub file: String,
-    /// 1-based line of the mapping.
-    pub line: u32,
-    /// 1-based column of the mapping.
-    pub column: u32,
+    /// Where the mapping is: the compose file relative to the scanned
+    /// root, 1-based line and column.
+    #[serde(flatten)]
+    pub location: crate::Location,
     /// Where the host port came from.
     pub source: PortSource,
     /// The entry as written (after interpolation).
@@ -67,16 +65,16 @@ pub fn scan_rows(scan: &Scan) -> Vec<ScanRow> {
             a.host_port,
             a.host_port_end,
             a.protocol,
-            &a.file,
-            a.line,
+            &a.location.file,
+            a.location.line,
         )
             .cmp(&(
                 &b.project,
                 b.host_port,
                 b.host_port_end,
                 b.protocol,
-                &b.file,
-                b.line,
+                &b.location.file,
+                b.location.line,
             ))
     });
     rows
@@ -94,9 +92,7 @@ fn row(project: String, claim: &Claim, range: crate::PortRange) -> ScanRow {
         target: claim.mapping.target,
         target_end: claim.mapping.target.saturating_add(span),
         service: claim.service.clone(),
-        file: claim.file.clone(),
-        line: claim.line,
-        column: claim.column,
+        location: claim.location.clone(),
         source: claim.source.clone(),
         raw: claim.raw.clone(),
     }
@@ -168,9 +164,9 @@ pub fn render_scan_csv(rows: &[ScanRow]) -> String {
             csv_field(r.host_ip.as_deref().unwrap_or("")),
             ports_text(r.target, r.target_end),
             csv_field(&r.service),
-            csv_field(&r.file),
-            r.line,
-            r.column,
+            csv_field(&r.location.file),
+            r.location.line,
+            r.location.column,
             csv_field(&source_text(&r.source)),
         );
     }
@@ -194,7 +190,10 @@ pub fn render_scan_table(rows: &[ScanRow]) -> String {
                     .map_or_else(|| "*".to_owned(), escape_text),
                 ports_text(r.target, r.target_end),
                 escape_text(&r.service),
-                escape_text(&format!("{}:{}:{}", r.file, r.line, r.column)),
+                escape_text(&format!(
+                    "{}:{}:{}",
+                    r.location.file, r.location.line, r.location.column
+                )),
                 escape_text(&source_text(&r.source)),
             ]
         })

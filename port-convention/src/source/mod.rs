@@ -265,7 +265,7 @@ pub const SUPPRESSION_MARKER: &str = "port-convention: ignore[";
 /// let text = "const port = Number(process.env.TIMESCALEDB_PORT ?? 5433);\n";
 /// let scan = scan_source("config.js", SourceKind::Javascript, text.as_bytes(), &index);
 /// assert_eq!(scan.findings[0].rule.id(), "stale-port");
-/// assert_eq!((scan.findings[0].line, scan.findings[0].column), (Some(1), Some(53)));
+/// assert_eq!((scan.findings[0].line(), scan.findings[0].column()), (Some(1), Some(53)));
 /// assert_eq!(scan.findings[0].suggestion.as_ref().unwrap().port, 7000);
 /// let ok = "const url = 'postgres://timescaledb:5432/db';\n";
 /// assert!(scan_source("db.js", SourceKind::Javascript, ok.as_bytes(), &index).findings.is_empty());
@@ -338,9 +338,7 @@ pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceInde
             let change = Change {
                 service: finding.service.clone().unwrap_or_default(),
                 port_name: fix_port_name(&finding, index),
-                file: file.to_owned(),
-                line,
-                column,
+                location: crate::Location::new(file, line, column),
                 kind: ChangeKind::SourceLiteral,
                 variable: finding.variable.clone(),
                 from: old.to_owned(),

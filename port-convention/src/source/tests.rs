@@ -25,7 +25,7 @@ fn found(kind: SourceKind, text: &str) -> Vec<(u32, &'static str, u16)> {
     scan_source("f", kind, text.as_bytes(), &index())
         .findings
         .iter()
-        .map(|f| (f.line.unwrap(), f.rule.id(), f.port.unwrap()))
+        .map(|f| (f.line().unwrap(), f.rule.id(), f.port.unwrap()))
         .collect()
 }
 
@@ -260,15 +260,15 @@ fn suppression_on_the_line_or_above_counts() {
     let scan = scan_source("f", SourceKind::Javascript, text.as_bytes(), &index());
     assert_eq!(scan.suppressed, 2);
     assert_eq!(scan.findings.len(), 1);
-    assert_eq!(scan.findings[0].line, Some(4));
+    assert_eq!(scan.findings[0].line(), Some(4));
 }
 
 #[test]
 fn lines_and_columns_count_characters() {
     let text = "x\n// ü\nconst é = process.env.TIMESCALEDB_PORT ?? 5433;\n";
     let f = one(SourceKind::Javascript, text);
-    assert_eq!((f.line, f.column), (Some(3), Some(43)));
-    assert_eq!(f.file.as_deref(), Some("f"));
+    assert_eq!((f.line(), f.column()), (Some(3), Some(43)));
+    assert_eq!(f.file(), Some("f"));
 }
 
 #[test]
@@ -319,8 +319,8 @@ fn a_huge_line_with_many_hits_is_scanned_whole() {
     let scan = scan_source("min.js", SourceKind::Javascript, text.as_bytes(), &index());
     assert_eq!(scan.findings.len(), 50_000);
     let last = scan.findings.last().unwrap();
-    assert_eq!(last.line, Some(1));
-    assert_eq!(last.column, Some(u32::try_from(text.len() - 4).unwrap()));
+    assert_eq!(last.line(), Some(1));
+    assert_eq!(last.column(), Some(u32::try_from(text.len() - 4).unwrap()));
 }
 
 proptest::proptest! {
@@ -341,8 +341,8 @@ proptest::proptest! {
         let text: String = parts.concat();
         let scan = scan_source("f", kind, text.as_bytes(), &index());
         for f in &scan.findings {
-            let line = f.line.unwrap() as usize;
-            let column = f.column.unwrap() as usize;
+            let line = f.line().unwrap() as usize;
+            let column = f.column().unwrap() as usize;
             let line_text = text.split('\n').nth(line - 1).unwrap();
             let at: String = line_text.chars().skip(column - 1).take(4).collect();
             proptest::prop_assert_eq!(at, f.port.unwrap().to_string());

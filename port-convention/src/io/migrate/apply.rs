@@ -212,7 +212,7 @@ pub(super) fn check_ports(plan: &Plan, skip: bool, reasons: &mut Vec<Note>) {
                     "port {port}/{} (target of {} {}) is in use on this machine; stop what listens there \
                      (or skip the port check)",
                     target.protocol, target.service, target.port_name
-                )).at(&target.file, target.line, target.column).about(&target.service));
+                )).at(&target.location.file, target.location.line, target.location.column).about(&target.service));
             }
         }
     }
