@@ -194,6 +194,12 @@ fn kinds_globs_and_gitignore_decide_what_is_scanned() {
         all
     );
     assert!(scanned("source: { enabled: false }\n").is_empty());
+    // A glob that is not one is an error of its own code.
+    let dir = files("source: { include: [\"a/{b\"] }\n");
+    let out = run_clean(dir.path(), &["check", ".", "--format", "json"], &[]);
+    assert_eq!(code(&out), 2, "{}", output_text(&out));
+    assert!(stderr(&out).contains("invalid-glob"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a/{b"), "{}", stderr(&out));
     // An unknown kind is a convention error with its place.
     let dir = files("source: { kinds: [cobol] }\n");
     let out = run_clean(dir.path(), &["check", "."], &[]);

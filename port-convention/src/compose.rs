@@ -585,7 +585,10 @@ fn read_entry(
                     NodeKind::Seq(_) | NodeKind::Map(_) => {
                         let err = Error::InvalidPortSpec {
                             spec: key.clone(),
-                            reason: format!("{key} must be a scalar, found {}", value.kind_name()),
+                            reason: crate::PortSpecReason::NotScalar {
+                                field: key.clone(),
+                                found: value.kind_name(),
+                            },
                         };
                         out.findings
                             .push(invalid(&err, &value.place.location(file)));
@@ -613,10 +616,9 @@ fn read_entry(
         _ => {
             let err = Error::InvalidPortSpec {
                 spec: raw_text.clone(),
-                reason: format!(
-                    "a port entry must be a string, a number or a mapping, found {}",
-                    item.kind_name()
-                ),
+                reason: crate::PortSpecReason::EntryKind {
+                    found: item.kind_name(),
+                },
             };
             out.findings.push(invalid(&err, &location));
         }

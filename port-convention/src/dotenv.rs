@@ -262,7 +262,7 @@ impl Parser<'_> {
         Location::new(self.file, self.line_of(at), self.column_of(at))
     }
 
-    fn error(&self, at: usize, reason: String) -> Error {
+    fn error(&self, at: usize, reason: crate::DotenvReason) -> Error {
         Error::DotenvSyntax {
             location: Location::new(self.file, self.line_of(at), self.column_of(at)),
             reason,
@@ -321,13 +321,16 @@ impl Parser<'_> {
                     let name = rest.split('\n').next().unwrap_or(rest);
                     return Err(self.error(
                         src + offset,
-                        format!("unexpected character {c:?} in variable name {name:?}"),
+                        crate::DotenvReason::UnexpectedCharacter {
+                            character: c,
+                            name: name.to_owned(),
+                        },
                     ));
                 }
             }
         }
         if rest.is_empty() {
-            return Err(self.error(start, "zero length string".to_owned()));
+            return Err(self.error(start, crate::DotenvReason::EmptyName));
         }
         // Without `=`, `:` or a newline before the end of the file, compose-go
         // leaves the key empty and reads the whole statement as the value.
@@ -342,7 +345,12 @@ impl Parser<'_> {
             .trim_end_matches(char::is_whitespace)
             .to_owned();
         if key.contains(' ') {
-            return Err(self.error(src, format!("key cannot contain a space: {key:?}")));
+            return Err(self.error(
+                src,
+                crate::DotenvReason::SpaceInName {
+                    name: key.to_owned(),
+                },
+            ));
         }
         let key_end = src + key.len();
         let line = self.line_of(src);
@@ -368,9 +376,12 @@ impl Parser<'_> {
             Some(&q @ (b'"' | b'\'')) => {
                 let Some((close, bytes)) = self.scan_quoted(value_start, q) else {
                     let shown = self.rest(value_start).split('\n').next().unwrap_or("");
-                    return Err(
-                        self.error(value_start, format!("unterminated quoted value {shown}"))
-                    );
+                    return Err(self.error(
+                        value_start,
+                        crate::DotenvReason::UnterminatedQuote {
+                            shown: shown.to_owned(),
+                        },
+                    ));
                 };
                 let raw = String::from_utf8_lossy(&bytes).into_owned();
                 if q == b'"' {

@@ -160,8 +160,8 @@ pub enum Error {
     InvalidPortSpec {
         /// The spec as written (after interpolation).
         spec: String,
-        /// Why, in compose's words where it has them.
-        reason: String,
+        /// Why (shown in compose's words where it has them).
+        reason: crate::PortSpecReason,
     },
     /// A host IP is neither empty nor an IP address.
     #[error("invalid IP address: {value}")]
@@ -175,7 +175,7 @@ pub enum Error {
         /// The text given.
         value: String,
         /// Why.
-        reason: String,
+        reason: crate::PortRangeReason,
     },
     /// An interpolation template is malformed (`${`, `${VAR`, `${:-x}` ...).
     #[error(
@@ -186,7 +186,7 @@ pub enum Error {
         /// The whole value being interpolated.
         template: String,
         /// Why.
-        reason: String,
+        reason: crate::TemplateReason,
         /// Where, when the template comes from a file (a `.env` value).
         location: Option<Location>,
     },
@@ -210,7 +210,7 @@ pub enum Error {
         /// Where (line of the offending entry).
         location: Location,
         /// Why.
-        reason: String,
+        reason: crate::DotenvReason,
     },
     /// A range name is not declared in the convention.
     #[error("unknown range {name:?}{}", known_list(known))]
@@ -282,8 +282,8 @@ pub enum Error {
         /// The path given.
         path: PathBuf,
     },
-    /// A discovery glob of the convention is not a valid glob.
-    #[error("invalid discovery glob {glob:?}: {reason}")]
+    /// A discovery or source glob of the convention is not a valid glob.
+    #[error("invalid glob {glob:?}: {reason}")]
     InvalidGlob {
         /// The glob as written.
         glob: String,

@@ -491,9 +491,10 @@ impl Engine<'_, '_> {
         if self.depth >= MAX_NESTING {
             return Err(Error::InvalidTemplate {
                 template: self.template.to_owned(),
-                reason: format!(
-                    "references nested more than {MAX_NESTING} levels deep (at byte {at})"
-                ),
+                reason: crate::TemplateReason::TooDeep {
+                    max: MAX_NESTING,
+                    at,
+                },
                 location: None,
             });
         }
@@ -563,11 +564,10 @@ impl Engine<'_, '_> {
         let fragment = rest.get(..stop).unwrap_or(rest);
         Error::InvalidTemplate {
             template: self.template.to_owned(),
-            reason: format!(
-                "{fragment:?} at byte {at} is not a valid substitution: expected ${{NAME}} or \
-                 ${{NAME<op>text}} with op one of :- - :? ? :+ + on one line \
-                 (you may need to escape any $ with another $)"
-            ),
+            reason: crate::TemplateReason::InvalidSubstitution {
+                fragment: fragment.to_owned(),
+                at,
+            },
             location: None,
         }
     }
@@ -757,7 +757,10 @@ mod tests {
         let deep = |n: usize| format!("{}x{}", "${A:-".repeat(n), "}".repeat(n));
         assert_eq!(run(&deep(MAX_NESTING), &[]).value, "x");
         match interpolate_map(&deep(MAX_NESTING + 1), &env(&[])) {
-            Err(Error::InvalidTemplate { reason, .. }) => assert!(reason.contains("nested")),
+            Err(Error::InvalidTemplate {
+                reason: crate::TemplateReason::TooDeep { .. },
+                ..
+            }) => {}
             other => panic!("{other:?}"),
         }
         // Far deeper input fails cleanly instead of overflowing the stack.

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Error;
+use crate::{Error, PortRangeReason};
 
 /// An inclusive range of ports, written `7000-7999` (or `7000` for one port).
 ///
@@ -43,7 +43,7 @@ impl PortRange {
         if end < start {
             return Err(Error::InvalidPortRange {
                 value: format!("{start}-{end}"),
-                reason: "the end of the range is below its start".into(),
+                reason: PortRangeReason::EndBelowStart,
             });
         }
         Ok(PortRange { start, end })
@@ -136,22 +136,21 @@ impl FromStr for PortRange {
     /// Parses `N` or `N-M` with decimal ports 0-65535 and `N <= M`, the grammar
     /// of go-connections' `ParsePortRange`.
     fn from_str(text: &str) -> Result<Self, Error> {
-        let invalid = |reason: &str| Error::InvalidPortRange {
+        let invalid = |reason: PortRangeReason| Error::InvalidPortRange {
             value: text.to_owned(),
-            reason: reason.to_owned(),
+            reason,
         };
         if text.is_empty() {
-            return Err(invalid("empty port range"));
+            return Err(invalid(PortRangeReason::Empty));
         }
         match text.split_once('-') {
             None => parse_decimal_port(text)
                 .map(PortRange::single)
-                .map_err(|reason| invalid(&reason)),
+                .map_err(invalid),
             Some((start, end)) => {
-                let start = parse_decimal_port(start).map_err(|reason| invalid(&reason))?;
-                let end = parse_decimal_port(end).map_err(|reason| invalid(&reason))?;
-                PortRange::new(start, end)
-                    .map_err(|_| invalid("the end of the range is below its start"))
+                let start = parse_decimal_port(start).map_err(invalid)?;
+                let end = parse_decimal_port(end).map_err(invalid)?;
+                PortRange::new(start, end).map_err(|_| invalid(PortRangeReason::EndBelowStart))
             }
         }
     }
@@ -159,16 +158,20 @@ impl FromStr for PortRange {
 
 /// Parses a port the way Go's `strconv.ParseUint(s, 10, 16)` does: ASCII
 /// digits only (leading zeros allowed), value at most 65535.
-pub(crate) fn parse_decimal_port(text: &str) -> Result<u16, String> {
+pub(crate) fn parse_decimal_port(text: &str) -> Result<u16, PortRangeReason> {
     if text.is_empty() {
-        return Err("empty port number".into());
+        return Err(PortRangeReason::EmptyPort);
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{text:?} is not a decimal port number"));
+        return Err(PortRangeReason::NotDecimal {
+            port: text.to_owned(),
+        });
     }
     // Digits only, so the only failure left is overflow.
     text.parse::<u16>()
-        .map_err(|_| format!("{text} is out of range (0-65535)"))
+        .map_err(|_| PortRangeReason::OutOfRange {
+            port: text.to_owned(),
+        })
 }
 
 impl Serialize for PortRange {
@@ -280,7 +283,9 @@ impl FromStr for Protocol {
             "sctp" => Ok(Protocol::Sctp),
             _ => Err(Error::InvalidPortSpec {
                 spec: text.to_owned(),
-                reason: format!("invalid proto: {text}"),
+                reason: crate::PortSpecReason::InvalidProtocol {
+                    protocol: text.to_owned(),
+                },
             }),
         }
     }

@@ -21,7 +21,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::{Error, HostIp, Mode, PortMapping, PortRange, Protocol, Published};
+use crate::{Error, HostIp, Mode, PortMapping, PortRange, PortSpecReason, Protocol, Published};
 
 /// One scalar value of a YAML (or JSON) node, as a long-syntax field value.
 ///
@@ -166,7 +166,7 @@ impl SpecParts {
 
 /// Parses a short-syntax entry without expanding its ranges ([`parse_port_spec`]).
 pub(crate) fn parse_spec_parts(spec: &str) -> Result<SpecParts, Error> {
-    let invalid = |reason: String| Error::InvalidPortSpec {
+    let invalid = |reason: PortSpecReason| Error::InvalidPortSpec {
         spec: spec.to_owned(),
         reason,
     };
@@ -180,7 +180,7 @@ pub(crate) fn parse_spec_parts(spec: &str) -> Result<SpecParts, Error> {
         "tcp" => Protocol::Tcp,
         "udp" => Protocol::Udp,
         "sctp" => Protocol::Sctp,
-        _ => return Err(invalid(format!("invalid proto: {proto}"))),
+        _ => return Err(invalid(PortSpecReason::InvalidProtocol { protocol: proto })),
     };
 
     // Strip the brackets of `[addr]` with Go's net.SplitHostPort(ip + ":").
@@ -193,9 +193,11 @@ pub(crate) fn parse_spec_parts(spec: &str) -> Result<SpecParts, Error> {
                 stripped.as_str()
             }
             Err(why) => {
-                return Err(invalid(format!(
-                    "invalid IP address {raw_ip}: address {hostport}: {why}"
-                )));
+                return Err(invalid(PortSpecReason::InvalidBracketedHostIp {
+                    ip: raw_ip.to_owned(),
+                    address: hostport,
+                    why: why.to_string(),
+                }));
             }
         }
     } else {
@@ -206,28 +208,37 @@ pub(crate) fn parse_spec_parts(spec: &str) -> Result<SpecParts, Error> {
     } else {
         match ip.parse::<IpAddr>() {
             Ok(addr) => HostIp::Addr(addr),
-            Err(_) => return Err(invalid(format!("invalid IP address: {ip}"))),
+            Err(_) => {
+                return Err(invalid(PortSpecReason::InvalidHostIp { ip: ip.to_owned() }));
+            }
         }
     };
 
-    let (start, end) = go_parse_port_range(container_port)
-        .ok_or_else(|| invalid(format!("invalid containerPort: {container_port}")))?;
+    let (start, end) = go_parse_port_range(container_port).ok_or_else(|| {
+        invalid(PortSpecReason::InvalidContainerPort {
+            value: container_port.to_owned(),
+        })
+    })?;
     let host = if host_port.is_empty() {
         None
     } else {
-        let (host_start, host_end) = go_parse_port_range(host_port)
-            .ok_or_else(|| invalid(format!("invalid hostPort: {host_port}")))?;
+        let (host_start, host_end) = go_parse_port_range(host_port).ok_or_else(|| {
+            invalid(PortSpecReason::InvalidHostPort {
+                value: host_port.to_owned(),
+            })
+        })?;
         if end - start != host_end - host_start && end != start {
-            return Err(invalid(format!(
-                "invalid ranges specified for container and host Ports: {container_port} and {host_port}"
-            )));
+            return Err(invalid(PortSpecReason::RangeLengthMismatch {
+                container: container_port.to_owned(),
+                host: host_port.to_owned(),
+            }));
         }
         Some((host_start, host_end))
     };
 
     // Expanded, a range whose ports include 0 has a mapping without target.
     if start == 0 {
-        return Err(invalid(MISSING_TARGET.to_owned()));
+        return Err(invalid(PortSpecReason::MissingTarget));
     }
     Ok(SpecParts {
         host_ip,
@@ -292,15 +303,15 @@ pub fn parse_port_entry(entry: &Scalar) -> Result<Vec<PortMapping>, Error> {
         Scalar::Int(value) => parse_port_number(*value),
         Scalar::Float(value) => Err(Error::InvalidPortSpec {
             spec: render_float(*value),
-            reason: "invalid type float64 for port".to_owned(),
+            reason: PortSpecReason::FloatPort,
         }),
         Scalar::Bool(value) => Err(Error::InvalidPortSpec {
             spec: value.to_string(),
-            reason: ENTRY_TYPE.to_owned(),
+            reason: PortSpecReason::EntryType,
         }),
         Scalar::Null => Err(Error::InvalidPortSpec {
             spec: "null".to_owned(),
-            reason: ENTRY_TYPE.to_owned(),
+            reason: PortSpecReason::EntryType,
         }),
     }
 }
@@ -328,7 +339,7 @@ pub fn parse_port_entry_json(entry: &serde_json::Value) -> Result<Vec<PortMappin
         serde_json::Value::Object(obj) => parse_long_syntax_json(obj).map(|m| vec![m]),
         serde_json::Value::Array(_) => Err(Error::InvalidPortSpec {
             spec: entry.to_string(),
-            reason: ENTRY_TYPE.to_owned(),
+            reason: PortSpecReason::EntryType,
         }),
         other => parse_port_entry(&json_scalar(other)),
     }
@@ -477,13 +488,6 @@ pub fn parse_long_syntax_json(
 // Short syntax: go-connections v0.6 nat/nat.go / nat/parse.go, as linked
 // into Docker Compose v2.40.3.
 
-/// compose-go's loader rejects a zero container port (`validateServicePorts`).
-const MISSING_TARGET: &str = "service port is missing a target port";
-
-/// The compose schema's verdict on a list item that is none of number, string
-/// or mapping.
-const ENTRY_TYPE: &str = "ports entry must be a number, string or mapping";
-
 /// `nat.splitParts`: the container part after the last `:`, the host port
 /// before it, and everything before that as the host IP (which may itself
 /// contain `:`, so legacy unbracketed IPv6 addresses work).
@@ -604,7 +608,7 @@ const LONG_KEYS: &[&str] = &[
 
 fn long_syntax(fields: &[(&str, Value<'_>)]) -> Result<PortMapping, Error> {
     let spec = render_fields(fields);
-    let invalid = |reason: String| Error::InvalidPortSpec {
+    let invalid = |reason: PortSpecReason| Error::InvalidPortSpec {
         spec: spec.clone(),
         reason,
     };
@@ -612,7 +616,9 @@ fn long_syntax(fields: &[(&str, Value<'_>)]) -> Result<PortMapping, Error> {
     // YAML decoding: a key may appear once.
     for (index, (key, _)) in fields.iter().enumerate() {
         if fields.iter().take(index).any(|(earlier, _)| earlier == key) {
-            return Err(invalid(format!("mapping key {key:?} already defined")));
+            return Err(invalid(PortSpecReason::DuplicateKey {
+                key: (*key).to_owned(),
+            }));
         }
     }
     // Schema: additionalProperties false, patternProperties ^x-.
@@ -620,13 +626,10 @@ fn long_syntax(fields: &[(&str, Value<'_>)]) -> Result<PortMapping, Error> {
         .iter()
         .map(|(key, _)| *key)
         .filter(|key| !key.starts_with("x-") && !LONG_KEYS.contains(key))
-        .map(|key| format!("'{key}'"))
+        .map(str::to_owned)
         .collect();
     if !unknown.is_empty() {
-        return Err(invalid(format!(
-            "additional properties {} not allowed",
-            unknown.join(", ")
-        )));
+        return Err(invalid(PortSpecReason::UnknownKeys { keys: unknown }));
     }
     let get = |name: &str| {
         fields
@@ -640,7 +643,9 @@ fn long_syntax(fields: &[(&str, Value<'_>)]) -> Result<PortMapping, Error> {
         match get(name) {
             None => Ok(None),
             Some(Value::Scalar(Scalar::Str(s))) => Ok(Some(s.as_str())),
-            Some(_) => Err(invalid(format!("{name} must be a string"))),
+            Some(_) => Err(invalid(PortSpecReason::NotText {
+                field: name.to_owned(),
+            })),
         }
     };
     let name = string_field("name")?;
@@ -653,57 +658,66 @@ fn long_syntax(fields: &[(&str, Value<'_>)]) -> Result<PortMapping, Error> {
         Some(Value::Scalar(Scalar::Int(n))) => Some(*n),
         Some(Value::Scalar(Scalar::Float(f))) if is_integral(*f) => Some(float_to_int(*f)),
         Some(Value::Scalar(Scalar::Str(s))) => Some(go_atoi(s).map_err(|why| {
-            invalid(format!(
-                "target: failed to cast to expected type: strconv.Atoi: parsing {s:?}: {why}"
-            ))
+            invalid(PortSpecReason::TargetNotInteger {
+                value: s.clone(),
+                why: why.to_string(),
+            })
         })?),
-        Some(_) => return Err(invalid("target must be a integer or string".to_owned())),
+        Some(_) => return Err(invalid(PortSpecReason::TargetWrongType)),
     };
     let published = match get("published") {
         None => None,
         Some(Value::Scalar(Scalar::Int(n))) => Some(n.to_string()),
         Some(Value::Scalar(Scalar::Str(s))) => Some(s.clone()),
         Some(Value::Scalar(Scalar::Float(f))) if is_integral(*f) => {
-            return Err(invalid(
-                "published: expected type 'string', got unconvertible type 'float64'".to_owned(),
-            ));
+            return Err(invalid(PortSpecReason::PublishedFloat));
         }
-        Some(_) => return Err(invalid("published must be a integer or string".to_owned())),
+        Some(_) => return Err(invalid(PortSpecReason::PublishedWrongType)),
     };
 
     // Loader checks and decoding.
     let host_ip = match host_ip {
         None => HostIp::Unspecified,
-        Some(text) => HostIp::Addr(
-            text.parse::<IpAddr>()
-                .map_err(|_| invalid(format!("invalid ip address: {text}")))?,
-        ),
+        Some(text) => HostIp::Addr(text.parse::<IpAddr>().map_err(|_| {
+            invalid(PortSpecReason::InvalidLongSyntaxHostIp {
+                ip: text.to_owned(),
+            })
+        })?),
     };
     let target = match target {
-        None | Some(0) => return Err(invalid(MISSING_TARGET.to_owned())),
+        None | Some(0) => return Err(invalid(PortSpecReason::MissingTarget)),
         Some(n) if n < 0 => {
-            return Err(invalid(format!(
-                "target: cannot parse value as 'uint32': {n} overflows uint"
-            )));
+            return Err(invalid(PortSpecReason::NegativeTarget { value: n }));
         }
-        Some(n) => u16::try_from(n).map_err(|_| invalid(format!("invalid containerPort: {n}")))?,
+        Some(n) => {
+            u16::try_from(n).map_err(|_| invalid(PortSpecReason::TargetTooLarge { value: n }))?
+        }
     };
     let published = match published.as_deref() {
         None | Some("") => Published::None,
         Some(text) => match go_parse_port_range(text) {
-            None => return Err(invalid(format!("invalid hostPort: {text}"))),
+            None => {
+                return Err(invalid(PortSpecReason::InvalidHostPort {
+                    value: text.to_owned(),
+                }));
+            }
             Some((start, end)) if start == end => Published::Port(start),
-            Some((start, end)) => Published::Range(
-                PortRange::new(start, end)
-                    .map_err(|_| invalid(format!("invalid hostPort: {text}")))?,
-            ),
+            Some((start, end)) => Published::Range(PortRange::new(start, end).map_err(|_| {
+                invalid(PortSpecReason::InvalidHostPort {
+                    value: text.to_owned(),
+                })
+            })?),
         },
     };
     let protocol = match protocol.map(str::to_lowercase).as_deref() {
         None | Some("" | "tcp") => Protocol::Tcp,
         Some("udp") => Protocol::Udp,
         Some("sctp") => Protocol::Sctp,
-        Some(other) => return Err(invalid(format!("invalid proto: {other}"))),
+        Some(other) => {
+            return Err(invalid(PortSpecReason::InvalidProtocol {
+                protocol: other.to_owned(),
+            }));
+        }
     };
     Ok(PortMapping {
         host_ip,

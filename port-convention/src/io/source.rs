@@ -38,7 +38,7 @@ pub type SourceFileRef = (String, PathBuf, SourceKind);
 ///
 /// # Errors
 ///
-/// [`Error::InvalidArgument`] for an invalid glob.
+/// [`Error::InvalidGlob`] for an invalid glob.
 pub fn source_files(
     root: &Path,
     convention: &Convention,
@@ -92,13 +92,15 @@ fn globs(globs: &[String]) -> Result<globset::GlobSet, Error> {
         let parsed = globset::GlobBuilder::new(glob)
             .literal_separator(false)
             .build()
-            .map_err(|err| Error::InvalidArgument {
-                message: format!("invalid source glob {glob:?} in ports.yaml: {err}"),
+            .map_err(|err| Error::InvalidGlob {
+                glob: glob.clone(),
+                reason: err.to_string(),
             })?;
         builder.add(parsed);
     }
-    builder.build().map_err(|err| Error::InvalidArgument {
-        message: format!("invalid source globs in ports.yaml: {err}"),
+    builder.build().map_err(|err| Error::InvalidGlob {
+        glob: "(the source globs of ports.yaml)".to_owned(),
+        reason: err.to_string(),
     })
 }
 
@@ -125,7 +127,7 @@ pub fn scan_files(
 ///
 /// # Errors
 ///
-/// [`Error::InvalidArgument`] for an invalid glob of `source:`.
+/// [`Error::InvalidGlob`] for an invalid glob of `source:`.
 pub fn scan_sources(
     root: &Path,
     convention: &Convention,

@@ -1,0 +1,351 @@
+//! Why an input is invalid: the typed reasons of [`crate::Error`]'s parse
+//! errors, so that a program can branch on them. Each `Display` is the
+//! message the user sees; where Docker Compose v2.40.3 has words for the
+//! problem they are compose's own (tests compare them with the binary's),
+//! which is why two variants may differ only in wording compose uses.
+
+use std::fmt;
+
+/// Why a compose port entry is invalid ([`crate::Error::InvalidPortSpec`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PortSpecReason {
+    /// The protocol is none of `tcp`, `udp`, `sctp`.
+    InvalidProtocol {
+        /// The protocol as written (lower-cased in short syntax).
+        protocol: String,
+    },
+    /// The host IP of a short-syntax entry is not an IP address.
+    InvalidHostIp {
+        /// The host IP as written.
+        ip: String,
+    },
+    /// A bracketed host IP (`[::1]`) that Go's `net.SplitHostPort` refuses.
+    InvalidBracketedHostIp {
+        /// The host IP as written.
+        ip: String,
+        /// The address Go was given (`ip` followed by `:`).
+        address: String,
+        /// Go's words.
+        why: String,
+    },
+    /// The `host_ip` of a long-syntax entry is not an IP address.
+    InvalidLongSyntaxHostIp {
+        /// The host IP as written.
+        ip: String,
+    },
+    /// The container port is not a port or range.
+    InvalidContainerPort {
+        /// As written.
+        value: String,
+    },
+    /// The host port is not a port or range.
+    InvalidHostPort {
+        /// As written.
+        value: String,
+    },
+    /// Host and container ranges have different lengths.
+    RangeLengthMismatch {
+        /// The container range.
+        container: String,
+        /// The host range.
+        host: String,
+    },
+    /// The container port is 0 or missing.
+    MissingTarget,
+    /// A long-syntax key appears twice.
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// Long-syntax keys compose's schema does not allow.
+    UnknownKeys {
+        /// The keys, in the order written.
+        keys: Vec<String>,
+    },
+    /// A long-syntax field that must be text is not.
+    NotText {
+        /// The field.
+        field: String,
+    },
+    /// A long-syntax field is a list or mapping.
+    NotScalar {
+        /// The field.
+        field: String,
+        /// What it is instead (`a list`, `a mapping`).
+        found: &'static str,
+    },
+    /// `target` is text that is not an integer.
+    TargetNotInteger {
+        /// As written.
+        value: String,
+        /// Go's `strconv.Atoi` words.
+        why: String,
+    },
+    /// `target` is neither an integer nor text.
+    TargetWrongType,
+    /// `target` is negative.
+    NegativeTarget {
+        /// The value.
+        value: i128,
+    },
+    /// `target` is above 65535.
+    TargetTooLarge {
+        /// The value.
+        value: i128,
+    },
+    /// `published` is a floating-point number.
+    PublishedFloat,
+    /// `published` is neither an integer nor text.
+    PublishedWrongType,
+    /// The entry is a floating-point number.
+    FloatPort,
+    /// The entry is a boolean, null or a list (compose's schema error).
+    EntryType,
+    /// The entry is a list or mapping where a port spec is read.
+    EntryKind {
+        /// What it is (`a list`, `a mapping`).
+        found: &'static str,
+    },
+}
+
+impl fmt::Display for PortSpecReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortSpecReason::InvalidProtocol { protocol } => write!(f, "invalid proto: {protocol}"),
+            PortSpecReason::InvalidHostIp { ip } => write!(f, "invalid IP address: {ip}"),
+            PortSpecReason::InvalidBracketedHostIp { ip, address, why } => {
+                write!(f, "invalid IP address {ip}: address {address}: {why}")
+            }
+            PortSpecReason::InvalidLongSyntaxHostIp { ip } => write!(f, "invalid ip address: {ip}"),
+            PortSpecReason::InvalidContainerPort { value } => {
+                write!(f, "invalid containerPort: {value}")
+            }
+            PortSpecReason::InvalidHostPort { value } => write!(f, "invalid hostPort: {value}"),
+            PortSpecReason::RangeLengthMismatch { container, host } => write!(
+                f,
+                "invalid ranges specified for container and host Ports: {container} and {host}"
+            ),
+            PortSpecReason::MissingTarget => f.write_str("service port is missing a target port"),
+            PortSpecReason::DuplicateKey { key } => {
+                write!(f, "mapping key {key:?} already defined")
+            }
+            PortSpecReason::UnknownKeys { keys } => {
+                let quoted: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
+                write!(f, "additional properties {} not allowed", quoted.join(", "))
+            }
+            PortSpecReason::NotText { field } => write!(f, "{field} must be a string"),
+            PortSpecReason::NotScalar { field, found } => {
+                write!(f, "{field} must be a scalar, found {found}")
+            }
+            PortSpecReason::TargetNotInteger { value, why } => write!(
+                f,
+                "target: failed to cast to expected type: strconv.Atoi: parsing {value:?}: {why}"
+            ),
+            PortSpecReason::TargetWrongType => f.write_str("target must be a integer or string"),
+            PortSpecReason::NegativeTarget { value } => {
+                write!(
+                    f,
+                    "target: cannot parse value as 'uint32': {value} overflows uint"
+                )
+            }
+            PortSpecReason::TargetTooLarge { value } => write!(f, "invalid containerPort: {value}"),
+            PortSpecReason::PublishedFloat => {
+                f.write_str("published: expected type 'string', got unconvertible type 'float64'")
+            }
+            PortSpecReason::PublishedWrongType => {
+                f.write_str("published must be a integer or string")
+            }
+            PortSpecReason::FloatPort => f.write_str("invalid type float64 for port"),
+            PortSpecReason::EntryType => {
+                f.write_str("ports entry must be a number, string or mapping")
+            }
+            PortSpecReason::EntryKind { found } => write!(
+                f,
+                "a port entry must be a string, a number or a mapping, found {found}"
+            ),
+        }
+    }
+}
+
+/// Why a port range such as `7000-7999` is invalid
+/// ([`crate::Error::InvalidPortRange`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PortRangeReason {
+    /// The text is empty.
+    Empty,
+    /// A port is empty (`7000-`).
+    EmptyPort,
+    /// A port is not decimal digits.
+    NotDecimal {
+        /// As written.
+        port: String,
+    },
+    /// A port is above 65535.
+    OutOfRange {
+        /// As written.
+        port: String,
+    },
+    /// The end is below the start.
+    EndBelowStart,
+}
+
+impl fmt::Display for PortRangeReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortRangeReason::Empty => f.write_str("empty port range"),
+            PortRangeReason::EmptyPort => f.write_str("empty port number"),
+            PortRangeReason::NotDecimal { port } => {
+                write!(f, "{port:?} is not a decimal port number")
+            }
+            PortRangeReason::OutOfRange { port } => write!(f, "{port} is out of range (0-65535)"),
+            PortRangeReason::EndBelowStart => {
+                f.write_str("the end of the range is below its start")
+            }
+        }
+    }
+}
+
+/// Why an interpolation template is malformed
+/// ([`crate::Error::InvalidTemplate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TemplateReason {
+    /// A `$` starts something that is not a substitution.
+    InvalidSubstitution {
+        /// The offending text, up to its `}` or the line end.
+        fragment: String,
+        /// Its byte offset in the template.
+        at: usize,
+    },
+    /// References nest deeper than the reader follows.
+    TooDeep {
+        /// The deepest nesting followed.
+        max: usize,
+        /// Byte offset of the reference that went too deep.
+        at: usize,
+    },
+}
+
+impl fmt::Display for TemplateReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateReason::InvalidSubstitution { fragment, at } => write!(
+                f,
+                "{fragment:?} at byte {at} is not a valid substitution: expected ${{NAME}} or \
+                 ${{NAME<op>text}} with op one of :- - :? ? :+ + on one line \
+                 (you may need to escape any $ with another $)"
+            ),
+            TemplateReason::TooDeep { max, at } => {
+                write!(
+                    f,
+                    "references nested more than {max} levels deep (at byte {at})"
+                )
+            }
+        }
+    }
+}
+
+/// Why a `.env` file cannot be parsed ([`crate::Error::DotenvSyntax`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DotenvReason {
+    /// A variable name holds a character names cannot.
+    UnexpectedCharacter {
+        /// The character.
+        character: char,
+        /// The name so far.
+        name: String,
+    },
+    /// A statement has an empty name.
+    EmptyName,
+    /// A name holds a space.
+    SpaceInName {
+        /// The name.
+        name: String,
+    },
+    /// A quoted value is not closed.
+    UnterminatedQuote {
+        /// The start of the value, shortened and escaped.
+        shown: String,
+    },
+}
+
+impl fmt::Display for DotenvReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DotenvReason::UnexpectedCharacter { character, name } => {
+                write!(
+                    f,
+                    "unexpected character {character:?} in variable name {name:?}"
+                )
+            }
+            DotenvReason::EmptyName => f.write_str("zero length string"),
+            DotenvReason::SpaceInName { name } => write!(f, "key cannot contain a space: {name:?}"),
+            DotenvReason::UnterminatedQuote { shown } => {
+                write!(f, "unterminated quoted value {shown}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    /// A program can branch on why, and the user reads compose's words.
+    #[test]
+    fn errors_carry_typed_reasons_with_compose_words() {
+        match "9-1".parse::<crate::PortRange>() {
+            Err(Error::InvalidPortRange {
+                reason: PortRangeReason::EndBelowStart,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        let err = crate::port_spec::parse_port_spec("1.2.3:80:80").unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidPortSpec { reason: PortSpecReason::InvalidHostIp { ip }, .. } if ip == "1.2.3"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "invalid port spec \"1.2.3:80:80\": invalid IP address: 1.2.3"
+        );
+        let err = crate::port_spec::parse_port_spec("8000-8001:80-82").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidPortSpec {
+                    reason: PortSpecReason::RangeLengthMismatch { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = crate::interpolation::interpolate("${", &|_| None).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidTemplate {
+                    reason: TemplateReason::InvalidSubstitution { at: 0, .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = crate::dotenv::parse_dotenv(".env", "A B=1\n", &|_| None).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::DotenvSyntax {
+                    reason: DotenvReason::SpaceInName { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
