@@ -271,3 +271,132 @@ fn binding_docs_name_only_real_codes_and_rules() {
         "not an error code or rule id: {unknown:#?}"
     );
 }
+
+/// Levenshtein distance, for telling a misspelt or renamed id from prose.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The files a person reads rule ids and error codes in: every markdown
+/// file of the repository (but the corpus analysis, which names the
+/// corpus's services, and the changelog, which names old ids on purpose),
+/// and the rustdoc of the crates.
+fn documentation_files(root: &std::path::Path) -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                let skipped = file_name.starts_with('.')
+                    || [
+                        "target",
+                        "node_modules",
+                        "corpus",
+                        "tests",
+                        "__test__",
+                        "fuzz",
+                    ]
+                    .contains(&file_name.as_str());
+                if !skipped {
+                    walk(&path, root, out);
+                }
+                continue;
+            }
+            let wanted = (file_name.ends_with(".md")
+                && !["docs/corpus-analysis.md", "CHANGELOG.md", "docs/rules.md"]
+                    .contains(&name.as_str()))
+                || file_name.ends_with(".rs");
+            if wanted && let Ok(text) = std::fs::read_to_string(&path) {
+                let text = if file_name.ends_with(".rs") {
+                    // Only the rustdoc: code is held to the ids by the compiler.
+                    text.lines()
+                        .filter(|l| {
+                            let l = l.trim_start();
+                            l.starts_with("///") || l.starts_with("//!")
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                } else {
+                    text
+                };
+                out.push((name, text));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+/// Rule ids and error codes are spelt out by hand only in prose that
+/// explains them; none of those mentions may name an id that does not
+/// exist: a backticked kebab-case word close to a declared id (a letter or
+/// two away, or one inside the other) must be one. A renamed or misspelt
+/// id in any doc or rustdoc fails here.
+#[test]
+fn docs_and_rustdoc_name_only_real_ids() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let declared: BTreeSet<&str> = port_convention::Error::CODES
+        .iter()
+        .copied()
+        .chain(Rule::ALL.iter().map(Rule::id))
+        .chain(port_convention::migrate::Code::ALL.iter().map(|c| c.id()))
+        .chain(Subject::ALL.iter().map(Subject::as_str))
+        .collect();
+    // Words of other vocabularies that happen to sit near an id.
+    let other_words: BTreeSet<&str> = [
+        "invalid-project-name", // a project problem's detail code
+        "host-port",
+        "env-value", // a migrate change kind
+    ]
+    .into();
+    let files = documentation_files(root);
+    assert!(files.len() > 50, "found only {} files", files.len());
+    let mut wrong = Vec::new();
+    for (name, text) in &files {
+        for token in text.split('`').skip(1).step_by(2) {
+            let kebab = token.contains('-')
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !token.starts_with('-')
+                && !token.ends_with('-');
+            if !kebab || declared.contains(token) || other_words.contains(token) {
+                continue;
+            }
+            let near: Vec<&str> = declared
+                .iter()
+                .copied()
+                .filter(|id| id.contains('-'))
+                .filter(|id| {
+                    distance(token, id) <= 2
+                        || (token.len() >= 8 && (token.contains(id) || id.contains(token)))
+                })
+                .collect();
+            if !near.is_empty() {
+                wrong.push(format!("{name}: `{token}` (is it {near:?}?)"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "not a declared id: {wrong:#?}");
+}
