@@ -148,6 +148,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
             for hint in migrate::error_hints(&err) {
                 eprintln!("  hint: {hint}");
             }
+            if matches!(err, Error::ConventionExists { .. }) {
+                eprintln!("  hint: pass --force to replace it, or --out to write another file");
+            }
             i32::from(EXIT_FAILURE)
         }
     }

@@ -67,7 +67,7 @@ impl FromStr for Protect {
     fn from_str(text: &str) -> Result<Self, Error> {
         let invalid = |why: &str| Error::InvalidArgument {
             message: format!(
-                "--protect {text:?}: {why} (write NAME=START-END, e.g. databases=7000-7999)"
+                "protected range {text:?}: {why} (write NAME=START-END, e.g. databases=7000-7999)"
             ),
         };
         let (name, ports) = text.split_once('=').ok_or_else(|| invalid("no `=`"))?;
@@ -687,7 +687,7 @@ pub fn propose_convention(
         {
             return Err(Error::InvalidArgument {
                 message: format!(
-                    "--protect {}={} and {}={} overlap or share a name",
+                    "protected ranges {}={} and {}={} overlap or share a name",
                     a.name, a.ports, b.name, b.ports
                 ),
             });
@@ -921,7 +921,7 @@ pub fn propose_convention(
             if options.protect.iter().any(|p| &p.name == name) {
                 return Err(Error::InvalidArgument {
                     message: format!(
-                        "--protect {}: the name is used for a sub-range of {}; choose another",
+                        "protected range {}: the name is used for a sub-range of {}; choose another",
                         name, protect.name
                     ),
                 });
@@ -2171,7 +2171,7 @@ fn append_service(
         }
         if port_name.is_some() && named.len() > 1 {
             return Err(invalid(format!(
-                "{service} publishes {} ports; --port-name names one, so add the service to ports.yaml by hand",
+                "{service} publishes {} ports; a port name names one, so add the service to ports.yaml by hand",
                 named.len()
             )));
         }

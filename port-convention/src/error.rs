@@ -361,6 +361,16 @@ pub enum Error {
         /// What to do.
         way_out: String,
     },
+    /// `init` was asked to write a convention where one exists, without
+    /// being told to replace it.
+    #[error(
+        "{} exists; init never overwrites a convention unless told to replace it",
+        crate::report::escape_text(&path.display().to_string())
+    )]
+    ConventionExists {
+        /// The existing file.
+        path: PathBuf,
+    },
     /// A file to read is not a regular file (a FIFO, a device, a socket, a
     /// directory): reading it could block forever or never end.
     #[error(
@@ -556,6 +566,7 @@ error_codes! {
     NotADirectory => "not-a-directory",
     InvalidGlob => "invalid-glob",
     UnknownMigration => "unknown-migration",
+    ConventionExists => "convention-exists",
 }
 
 impl Error {

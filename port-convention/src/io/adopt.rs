@@ -86,12 +86,7 @@ pub fn output_path(root: &Path, out: Option<&Path>, overwrite: bool) -> Result<P
             "it is {}, not a regular file",
             crate::io::file_kind(meta.file_type())
         ))),
-        Ok(_) if !overwrite => Err(Error::InvalidArgument {
-            message: format!(
-                "{} exists; init never overwrites a convention (pass --force to replace it, or --out another file)",
-                path.display()
-            ),
-        }),
+        Ok(_) if !overwrite => Err(Error::ConventionExists { path }),
         Ok(_) => Ok(target),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target),
         Err(e) => Err(io_error(&target, e)),
