@@ -148,8 +148,15 @@ pub fn run(args: Vec<OsString>) -> i32 {
             for hint in migrate::error_hints(&err) {
                 eprintln!("  hint: {hint}");
             }
-            if matches!(err, Error::ConventionExists { .. }) {
-                eprintln!("  hint: pass --force to replace it, or --out to write another file");
+            match &err {
+                Error::ConventionExists { .. } => {
+                    eprintln!("  hint: pass --force to replace it, or --out to write another file");
+                }
+                Error::UnsafePath {
+                    problem: port_convention::PathProblem::LinkOutOfItsDirectory,
+                    ..
+                } => eprintln!("  hint: pass it with -c if you trust it"),
+                _ => {}
             }
             i32::from(EXIT_FAILURE)
         }

@@ -401,12 +401,12 @@ fn check_plan_root(plan: &Plan) -> Result<(), Error> {
     }
     Err(Error::UnsafePath {
         path: plan.root.clone(),
-        reason: format!(
-            "the plan names this directory as the one it writes in, and it is not the current \
-             directory ({}) or below it; a plan file is not trusted to choose where it writes: \
-             run `migrate apply` from that directory, or pass --root DIR",
-            esc(&cwd.display().to_string())
-        ),
+        problem: port_convention::PathProblem::RootNotCurrentDirectory {
+            current: cwd.display().to_string(),
+        },
+        context: "; a plan file is not trusted to choose where it writes: run `migrate apply` \
+                  from that directory, or pass --root DIR"
+            .into(),
     })
 }
 

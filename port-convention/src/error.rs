@@ -327,12 +327,15 @@ pub enum Error {
     /// found `ports.yaml`) would lead outside the directory it belongs to:
     /// absolute, with `..`, through a symbolic link, or not a plain name.
     /// Nothing was read or written through it.
-    #[error("{}: refused: {reason}", crate::report::escape_text(path))]
+    #[error("{}: refused: {problem}{context}", crate::report::escape_text(path))]
     UnsafePath {
         /// The path as the file wrote it.
         path: String,
-        /// Why it is refused, and what to do.
-        reason: String,
+        /// Why it is refused.
+        problem: crate::PathProblem,
+        /// Where it was met and what was (not) done, as the message goes
+        /// on after the problem (`" (files[0].file of plan.json); ..."`).
+        context: String,
     },
     /// Another `migrate apply` or `rollback` holds the lock of this tree.
     #[error(

@@ -41,5 +41,5 @@ pub use env_ports::{Address, ConventionInfo, LoadedPorts, Network, parse_env_por
 pub use error::{Error, Location};
 pub use finding::{Finding, RULES_DOC_URL, Related, Rule, RuleDoc, Severity, Subject, Suggestion};
 pub use model::{HostIp, Mode, PortMapping, PortRange, Protocol, Published};
-pub use reason::{DotenvReason, PortRangeReason, PortSpecReason, TemplateReason};
+pub use reason::{DotenvReason, PathProblem, PortRangeReason, PortSpecReason, TemplateReason};
 pub use validate::{EPHEMERAL_PORTS, validate_convention};

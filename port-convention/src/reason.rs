@@ -290,6 +290,153 @@ impl fmt::Display for DotenvReason {
     }
 }
 
+/// Why a path is refused ([`crate::Error::UnsafePath`]): a name read from a
+/// file an attacker may have written that is not a plain relative name, or a
+/// place on disk that would lead out of the directory it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathProblem {
+    /// The file name is empty.
+    EmptyName,
+    /// The path is absolute.
+    Absolute,
+    /// The path holds a backslash.
+    Backslash,
+    /// The path holds control or bidirectional-formatting characters.
+    UnsafeCharacters,
+    /// The path starts with a drive letter.
+    DriveLetter,
+    /// The path has an empty component (`//`, a trailing `/`).
+    EmptyComponent,
+    /// The path has a `.` component.
+    DotComponent,
+    /// The path goes up with `..`.
+    ParentComponent,
+    /// The path is inside migrate's state directory `.port-convention`.
+    InStateDirectory,
+    /// The path is inside a `.git` directory.
+    InGitDirectory,
+    /// The path is inside `.git/` or `.port-convention/` (a file to write).
+    InGitOrStateDirectory,
+    /// A plan lists the file twice.
+    ListedTwice,
+    /// The file has other hard links.
+    HardLinked,
+    /// The file is a symbolic link.
+    SymbolicLink,
+    /// A directory on the way to the file is a symbolic link.
+    LinkOnTheWay {
+        /// The directory, relative to the root.
+        directory: String,
+    },
+    /// A directory on the way to the file is not a directory.
+    NotADirectoryOnTheWay {
+        /// The directory, relative to the root.
+        directory: String,
+    },
+    /// What should be a directory is something else.
+    NotADirectory {
+        /// What it is (`a symbolic link`, `a regular file` ...).
+        kind: String,
+    },
+    /// What should be a regular file is something else.
+    NotARegularFile {
+        /// What it is.
+        kind: String,
+    },
+    /// A symbolic link to a file outside the directory it is found in.
+    LinkOutOfItsDirectory,
+    /// The path resolves outside the root.
+    OutsideRoot {
+        /// Where it resolves to.
+        resolved: String,
+        /// The root.
+        root: String,
+    },
+    /// The directory of the file resolves outside the root.
+    DirectoryOutsideRoot {
+        /// Where the directory resolves to.
+        resolved: String,
+        /// The root.
+        root: String,
+    },
+    /// The path does not end in a file name.
+    NoFileName,
+    /// A plan names a root that is not the current directory or below it.
+    RootNotCurrentDirectory {
+        /// The current directory.
+        current: String,
+    },
+}
+
+impl fmt::Display for PathProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::report::escape_text as esc;
+        match self {
+            PathProblem::EmptyName => f.write_str("the file name is empty"),
+            PathProblem::Absolute => {
+                f.write_str("the path is absolute; a plan names files relative to its root")
+            }
+            PathProblem::Backslash => {
+                f.write_str("the path contains a backslash; a plan names files with / separators")
+            }
+            PathProblem::UnsafeCharacters => {
+                f.write_str("the path contains control or bidirectional-formatting characters")
+            }
+            PathProblem::DriveLetter => f.write_str(
+                "the path starts with a drive letter; a plan names files relative to its root",
+            ),
+            PathProblem::EmptyComponent => {
+                f.write_str("the path has an empty component (// or a trailing /)")
+            }
+            PathProblem::DotComponent => f.write_str("the path has a . component"),
+            PathProblem::ParentComponent => {
+                f.write_str("the path goes up with ..; a plan names files inside its root")
+            }
+            PathProblem::InStateDirectory => {
+                f.write_str("the path is inside the migration state directory .port-convention")
+            }
+            PathProblem::InGitDirectory => f.write_str("the path is inside a .git directory"),
+            PathProblem::InGitOrStateDirectory => {
+                f.write_str("it is inside .git/ or .port-convention/")
+            }
+            PathProblem::ListedTwice => f.write_str("listed twice"),
+            PathProblem::HardLinked => f.write_str("it has other hard links"),
+            PathProblem::SymbolicLink => f.write_str("it is a symbolic link"),
+            PathProblem::LinkOnTheWay { directory } => {
+                write!(f, "{} is a symbolic link", esc(directory))
+            }
+            PathProblem::NotADirectoryOnTheWay { directory } => {
+                write!(f, "{} is not a directory", esc(directory))
+            }
+            PathProblem::NotADirectory { kind } => write!(f, "it is {kind}, not a directory"),
+            PathProblem::NotARegularFile { kind } => write!(f, "it is {kind}, not a regular file"),
+            PathProblem::LinkOutOfItsDirectory => {
+                f.write_str("it is a symbolic link to a file outside its directory")
+            }
+            PathProblem::OutsideRoot { resolved, root } => write!(
+                f,
+                "it resolves to {}, outside the root {}",
+                esc(resolved),
+                esc(root)
+            ),
+            PathProblem::DirectoryOutsideRoot { resolved, root } => write!(
+                f,
+                "its directory resolves to {}, outside the root {}",
+                esc(resolved),
+                esc(root)
+            ),
+            PathProblem::NoFileName => f.write_str("it does not end in a file name"),
+            PathProblem::RootNotCurrentDirectory { current } => write!(
+                f,
+                "the plan names this directory as the one it writes in, and it is not the \
+                 current directory ({}) or below it",
+                esc(current)
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,10 @@ fn every_error_code_is_reachable() {
         )
         .unwrap_err(),
         io::migrate::status(empty_dir.path(), Some("not-an-id")).unwrap_err(),
+        {
+            std::fs::write(empty_dir.path().join("ports.yaml"), "version: 1.0.0\n").unwrap();
+            io::adopt::output_path(empty_dir.path(), None, false).unwrap_err()
+        },
         hostile::linked_convention(),
         hostile::damaged_backup(),
         hostile::locked_tree(),
@@ -101,7 +105,8 @@ mod hostile {
         #[cfg(not(unix))]
         return Error::UnsafePath {
             path: String::new(),
-            reason: "symbolic links need unix here".into(),
+            problem: port_convention::PathProblem::SymbolicLink,
+            context: " (symbolic links need unix here)".into(),
         };
         #[cfg(unix)]
         io::find_convention(repo.path()).unwrap_err()

@@ -50,12 +50,13 @@ pub fn output_path(root: &Path, out: Option<&Path>, overwrite: bool) -> Result<P
         Some(p) => p.to_owned(),
         None => root.join(crate::io::CONVENTION_FILE_NAME),
     };
-    let unsafe_path = |reason: String| Error::UnsafePath {
+    let unsafe_path = |problem: crate::PathProblem, context: &str| Error::UnsafePath {
         path: path.display().to_string(),
-        reason,
+        problem,
+        context: context.to_owned(),
     };
     let Some(Component::Normal(name)) = path.components().next_back() else {
-        return Err(unsafe_path("it does not end in a file name".into()));
+        return Err(unsafe_path(crate::PathProblem::NoFileName, ""));
     };
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -64,28 +65,32 @@ pub fn output_path(root: &Path, out: Option<&Path>, overwrite: bool) -> Result<P
     let canonical_root = fs::canonicalize(root).map_err(|e| io_error(root, e))?;
     let canonical_parent = fs::canonicalize(&parent).map_err(|e| io_error(&parent, e))?;
     let Ok(inside) = canonical_parent.strip_prefix(&canonical_root) else {
-        return Err(unsafe_path(format!(
-            "it is outside the root {}; init and assign write only inside it",
-            canonical_root.display()
-        )));
+        return Err(unsafe_path(
+            crate::PathProblem::DirectoryOutsideRoot {
+                resolved: canonical_parent.display().to_string(),
+                root: canonical_root.display().to_string(),
+            },
+            "; init and assign write only inside it",
+        ));
     };
     if inside
         .components()
         .any(|c| matches!(c, Component::Normal(n) if n == ".git" || n == ".port-convention"))
     {
-        return Err(unsafe_path(
-            "it is inside .git/ or .port-convention/".into(),
-        ));
+        return Err(unsafe_path(crate::PathProblem::InGitOrStateDirectory, ""));
     }
     let target = canonical_parent.join(name);
     match fs::symlink_metadata(&target) {
         Ok(meta) if meta.file_type().is_symlink() => Err(unsafe_path(
-            "it is a symbolic link; links are not followed".into(),
+            crate::PathProblem::SymbolicLink,
+            "; links are not followed",
         )),
-        Ok(meta) if !meta.is_file() => Err(unsafe_path(format!(
-            "it is {}, not a regular file",
-            crate::io::file_kind(meta.file_type())
-        ))),
+        Ok(meta) if !meta.is_file() => Err(unsafe_path(
+            crate::PathProblem::NotARegularFile {
+                kind: crate::io::file_kind(meta.file_type()).to_owned(),
+            },
+            "",
+        )),
         Ok(_) if !overwrite => Err(Error::ConventionExists { path }),
         Ok(_) => Ok(target),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target),
@@ -223,7 +228,8 @@ pub fn assign(request: &AssignRequest) -> Result<(PathBuf, crate::adopt::AssignO
     if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(Error::UnsafePath {
             path: path.display().to_string(),
-            reason: "it is a symbolic link; assign does not write through links".into(),
+            problem: crate::PathProblem::SymbolicLink,
+            context: "; assign does not write through links".into(),
         });
     }
     let text = crate::io::read_text(&path)?;

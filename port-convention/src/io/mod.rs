@@ -141,9 +141,9 @@ fn check_found_convention(dir: &Path, candidate: &Path) -> Result<(), Error> {
     }
     Err(Error::UnsafePath {
         path: candidate.display().to_string(),
-        reason: "it is a symbolic link to a file outside its directory; a ports.yaml found by the \
-                 upward search is read only when it lives in the directory it is found in (pass it \
-                 with -c if you trust it)"
+        problem: crate::PathProblem::LinkOutOfItsDirectory,
+        context: "; a ports.yaml found by the upward search is read only when it lives in the \
+                  directory it is found in (name the convention explicitly if you trust it)"
             .into(),
     })
 }
@@ -172,12 +172,11 @@ pub fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
     }
     Err(Error::UnsafePath {
         path: path.display().to_string(),
-        reason: format!(
-            "it resolves to {}, outside the root {} this server answers for; pass a path inside \
-             it, or start the server with --root on a directory that holds it",
-            resolved.display(),
-            canonical_root.display()
-        ),
+        problem: crate::PathProblem::OutsideRoot {
+            resolved: resolved.display().to_string(),
+            root: canonical_root.display().to_string(),
+        },
+        context: "; only paths inside the root are answered for".into(),
     })
 }
 

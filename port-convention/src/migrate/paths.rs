@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::Plan;
-use crate::Error;
+use crate::{Error, PathProblem};
 
 /// Why `entry`, a file name read from a plan or a backup manifest (files an
 /// attacker may have written), is not a plain relative name inside the root;
@@ -19,39 +19,37 @@ use crate::Error;
 /// assert!(unsafe_path_reason("a/../../x").is_some());
 /// assert!(unsafe_path_reason("/etc/passwd").is_some());
 /// ```
-pub fn unsafe_path_reason(entry: &str) -> Option<&'static str> {
+pub fn unsafe_path_reason(entry: &str) -> Option<PathProblem> {
     if entry.is_empty() {
-        return Some("the file name is empty");
+        return Some(PathProblem::EmptyName);
     }
     if entry.starts_with('/') || std::path::Path::new(entry).has_root() {
-        return Some("the path is absolute; a plan names files relative to its root");
+        return Some(PathProblem::Absolute);
     }
     if entry.contains('\\') {
-        return Some("the path contains a backslash; a plan names files with / separators");
+        return Some(PathProblem::Backslash);
     }
     if entry.chars().any(crate::report::is_unsafe_char) {
-        return Some("the path contains control or bidirectional-formatting characters");
+        return Some(PathProblem::UnsafeCharacters);
     }
     let bytes = entry.as_bytes();
     if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
-        return Some(
-            "the path starts with a drive letter; a plan names files relative to its root",
-        );
+        return Some(PathProblem::DriveLetter);
     }
     for component in entry.split('/') {
         match component {
-            "" => return Some("the path has an empty component (// or a trailing /)"),
-            "." => return Some("the path has a . component"),
-            ".." => return Some("the path goes up with ..; a plan names files inside its root"),
+            "" => return Some(PathProblem::EmptyComponent),
+            "." => return Some(PathProblem::DotComponent),
+            ".." => return Some(PathProblem::ParentComponent),
             _ => {}
         }
     }
     let first = entry.split('/').next().unwrap_or("");
     if first == ".port-convention" {
-        return Some("the path is inside the migration state directory .port-convention");
+        return Some(PathProblem::InStateDirectory);
     }
     if entry.split('/').any(|c| c == ".git") {
-        return Some("the path is inside a .git directory");
+        return Some(PathProblem::InGitDirectory);
     }
     None
 }
@@ -67,10 +65,11 @@ pub fn unsafe_path_reason(entry: &str) -> Option<&'static str> {
 pub fn check_entry(entry: &str, field: &str, source: &str, consequence: &str) -> Result<(), Error> {
     match unsafe_path_reason(entry) {
         None => Ok(()),
-        Some(reason) => Err(Error::UnsafePath {
+        Some(problem) => Err(Error::UnsafePath {
             path: entry.to_owned(),
-            reason: format!(
-                "{reason} ({field} of {}); {consequence}",
+            problem,
+            context: format!(
+                " ({field} of {}); {consequence}",
                 crate::report::escape_text(source)
             ),
         }),
@@ -94,8 +93,9 @@ pub fn check_plan_paths(plan: &Plan, source: &str) -> Result<(), Error> {
         if !seen.insert(file.file.as_str()) {
             return Err(Error::UnsafePath {
                 path: file.file.clone(),
-                reason: format!(
-                    "listed twice ({field} of {}); {REFUSED}",
+                problem: PathProblem::ListedTwice,
+                context: format!(
+                    " ({field} of {}); {REFUSED}",
                     crate::report::escape_text(source)
                 ),
             });

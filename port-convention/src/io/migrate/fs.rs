@@ -176,10 +176,10 @@ pub(super) fn create_dirs_no_follow(base: &Path, rel: &str) -> Result<(), Error>
             Ok(meta) => {
                 return Err(Error::UnsafePath {
                     path: path.display().to_string(),
-                    reason: format!(
-                        "it is {}, not a directory; migrate does not follow links",
-                        crate::io::file_kind(meta.file_type())
-                    ),
+                    problem: crate::PathProblem::NotADirectory {
+                        kind: crate::io::file_kind(meta.file_type()).to_owned(),
+                    },
+                    context: "; migrate does not follow links".into(),
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(&path) {
@@ -235,10 +235,12 @@ pub(super) fn check_state_dir(path: &Path, what: &str) -> Result<bool, Error> {
         Ok(meta) if meta.is_dir() => Ok(true),
         Ok(meta) => Err(Error::UnsafePath {
             path: path.display().to_string(),
-            reason: format!(
-                "the {what} is {}, not a directory; migrate never follows links in its state \
-                 directory (remove it if you did not create it)",
-                crate::io::file_kind(meta.file_type())
+            problem: crate::PathProblem::NotADirectory {
+                kind: crate::io::file_kind(meta.file_type()).to_owned(),
+            },
+            context: format!(
+                " (the {what}); migrate never follows links in its state directory (remove it \
+                 if you did not create it)"
             ),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -251,12 +253,13 @@ pub(super) fn check_state_dir(path: &Path, what: &str) -> Result<bool, Error> {
 /// file itself must be a regular file or absent, and the canonical parent
 /// must be inside the canonical root.
 pub(super) fn resolve_inside(root: &Path, entry: &str, what: &str) -> Result<PathBuf, Error> {
-    let unsafe_path = |reason: String| Error::UnsafePath {
+    let unsafe_path = |problem: crate::PathProblem, advice: &str| Error::UnsafePath {
         path: entry.to_owned(),
-        reason: format!("{reason} ({what}); nothing was read or written"),
+        problem,
+        context: format!("{advice} ({what}); nothing was read or written"),
     };
-    if let Some(reason) = migrate::unsafe_path_reason(entry) {
-        return Err(unsafe_path(reason.to_owned()));
+    if let Some(problem) = migrate::unsafe_path_reason(entry) {
+        return Err(unsafe_path(problem, ""));
     }
     let canonical_root = fs::canonicalize(root).map_err(|e| io_error(root, e))?;
     let parts: Vec<&str> = entry.split('/').collect();
@@ -267,22 +270,28 @@ pub(super) fn resolve_inside(root: &Path, entry: &str, what: &str) -> Result<Pat
         let last = i + 1 == parts.len();
         match fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(unsafe_path(format!(
-                    "{} is a symbolic link; migrate does not follow links",
-                    crate::report::escape_text(&parts[..=i].join("/"))
-                )));
+                return Err(unsafe_path(
+                    crate::PathProblem::LinkOnTheWay {
+                        directory: parts[..=i].join("/"),
+                    },
+                    "; migrate does not follow links",
+                ));
             }
             Ok(meta) if !last && !meta.is_dir() => {
-                return Err(unsafe_path(format!(
-                    "{} is not a directory",
-                    crate::report::escape_text(&parts[..=i].join("/"))
-                )));
+                return Err(unsafe_path(
+                    crate::PathProblem::NotADirectoryOnTheWay {
+                        directory: parts[..=i].join("/"),
+                    },
+                    "",
+                ));
             }
             Ok(meta) if last && !meta.is_file() => {
-                return Err(unsafe_path(format!(
-                    "it is {}, not a regular file",
-                    crate::io::file_kind(meta.file_type())
-                )));
+                return Err(unsafe_path(
+                    crate::PathProblem::NotARegularFile {
+                        kind: crate::io::file_kind(meta.file_type()).to_owned(),
+                    },
+                    "",
+                ));
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -297,11 +306,13 @@ pub(super) fn resolve_inside(root: &Path, entry: &str, what: &str) -> Result<Pat
         let parent = parent_of(&full);
         let canonical = fs::canonicalize(&parent).map_err(|e| io_error(&parent, e))?;
         if !canonical.starts_with(&canonical_root) {
-            return Err(unsafe_path(format!(
-                "its directory resolves to {}, outside the root {}",
-                crate::report::escape_text(&canonical.display().to_string()),
-                crate::report::escape_text(&canonical_root.display().to_string())
-            )));
+            return Err(unsafe_path(
+                crate::PathProblem::DirectoryOutsideRoot {
+                    resolved: canonical.display().to_string(),
+                    root: canonical_root.display().to_string(),
+                },
+                "",
+            ));
         }
     }
     Ok(full)

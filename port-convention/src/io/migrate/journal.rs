@@ -37,8 +37,8 @@ pub(super) fn append_event(dir: &Path, event: &Event) -> Result<(), Error> {
         if meta.nlink() > 1 {
             return Err(Error::UnsafePath {
                 path: path.display().to_string(),
-                reason: "the journal has other hard links; migrate appends only to its own journal"
-                    .into(),
+                problem: crate::PathProblem::HardLinked,
+                context: " (the journal); migrate appends only to its own journal".into(),
             });
         }
     }
@@ -233,10 +233,15 @@ pub(super) fn load_backup_plan(dir: &Path) -> Result<Plan, Error> {
     let plan =
         parse_plan(&bytes).map_err(|reason| damaged(dir, format!("plan.json is {reason}")))?;
     migrate::check_plan_paths(&plan, &path.display().to_string()).map_err(|err| match err {
-        Error::UnsafePath { path, reason } => Error::UnsafePath {
+        Error::UnsafePath {
             path,
-            reason: format!(
-                "{reason}. This backup was not made by migrate in this tree (a repository can ship \
+            problem,
+            context,
+        } => Error::UnsafePath {
+            path,
+            problem,
+            context: format!(
+                "{context}. This backup was not made by migrate in this tree (a repository can ship \
                  its own .port-convention/): if you did not run this migration, delete {}",
                 crate::report::escape_text(&dir.display().to_string())
             ),
