@@ -266,12 +266,12 @@ pub enum Error {
     /// A migration plan (a `plan.json`) cannot be used: not JSON, torn, of
     /// another format or version, or its edits do not fit the text they
     /// were planned on.
-    #[error("{}: {reason}", crate::report::escape_text(path))]
+    #[error("{}: {problem}", crate::report::escape_text(path))]
     InvalidPlan {
         /// The plan file, or the file whose edits do not fit.
         path: String,
         /// What is wrong.
-        reason: String,
+        problem: crate::PlanProblem,
     },
     /// A directory was expected (the tree to scan, to migrate).
     #[error(
@@ -291,12 +291,12 @@ pub enum Error {
         reason: String,
     },
     /// No migration has this id, or its directory is not a backup.
-    #[error("{}: {reason}", crate::report::escape_text(id))]
+    #[error("{}: {problem}", crate::report::escape_text(id))]
     UnknownMigration {
         /// The id or directory asked for.
         id: String,
         /// Why it is not one.
-        reason: String,
+        problem: crate::MigrationIdProblem,
     },
     /// No rule has this id (`port-convention explain`).
     #[error("{}", unknown_rule_summary(id, close))]
@@ -353,14 +353,14 @@ pub enum Error {
     /// as one: a torn or foreign `plan.json`, a damaged manifest. Nothing was
     /// changed; the message says the way out.
     #[error(
-        "{}: damaged migration backup: {reason}; {way_out}",
+        "{}: damaged migration backup: {problem}; {way_out}",
         crate::report::escape_text(&dir.display().to_string())
     )]
     DamagedBackup {
         /// The backup directory.
         dir: PathBuf,
         /// What is wrong.
-        reason: String,
+        problem: crate::BackupProblem,
         /// What to do.
         way_out: String,
     },

@@ -41,5 +41,8 @@ pub use env_ports::{Address, ConventionInfo, LoadedPorts, Network, parse_env_por
 pub use error::{Error, Location};
 pub use finding::{Finding, RULES_DOC_URL, Related, Rule, RuleDoc, Severity, Subject, Suggestion};
 pub use model::{HostIp, Mode, PortMapping, PortRange, Protocol, Published};
-pub use reason::{DotenvReason, PathProblem, PortRangeReason, PortSpecReason, TemplateReason};
+pub use reason::{
+    BackupProblem, DotenvReason, MigrationIdProblem, PathProblem, PlanProblem, PortRangeReason,
+    PortSpecReason, TemplateReason,
+};
 pub use validate::{EPHEMERAL_PORTS, validate_convention};

@@ -437,6 +437,186 @@ impl fmt::Display for PathProblem {
     }
 }
 
+/// Why a migration plan cannot be used ([`crate::Error::InvalidPlan`], and
+/// inside [`BackupProblem::Plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanProblem {
+    /// The JSON ends early (an interrupted write, a full disk).
+    Torn {
+        /// Where it ends.
+        line: usize,
+        /// Where it ends.
+        column: usize,
+    },
+    /// The JSON is not a plan.
+    NotAPlan {
+        /// Where the reader stopped.
+        line: usize,
+        /// Where the reader stopped.
+        column: usize,
+        /// What the JSON reader said, in the user's terms.
+        message: String,
+    },
+    /// A plan of another format or version.
+    OtherFormat {
+        /// Its format, shortened and escaped.
+        format: String,
+        /// Its version.
+        version: u32,
+    },
+    /// An edit does not fit the text it was planned on.
+    EditDoesNotFit {
+        /// The text the edit replaces.
+        expected: String,
+        /// Its first byte.
+        start: usize,
+        /// Its end.
+        end: usize,
+        /// What is there instead (`None`: out of bounds).
+        found: Option<String>,
+    },
+    /// The text a file was planned on is not at hand (for a diff).
+    TextUnavailable,
+}
+
+impl fmt::Display for PlanProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanProblem::Torn { line, column } => write!(
+                f,
+                "torn: it ends early, at line {line} column {column} (an interrupted write or a \
+                 full disk)"
+            ),
+            PlanProblem::NotAPlan {
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "not a migration plan (line {line}, column {column}: {message})"
+            ),
+            PlanProblem::OtherFormat { format, version } => write!(
+                f,
+                "a plan of format {format} version {version}; this tool reads {} version {}",
+                crate::migrate::PLAN_FORMAT,
+                crate::migrate::PLAN_VERSION
+            ),
+            PlanProblem::EditDoesNotFit {
+                expected,
+                start,
+                end,
+                found,
+            } => write!(
+                f,
+                "expected {expected:?} at bytes {start}..{end}, found {:?}",
+                found.as_deref().unwrap_or("<out of bounds>")
+            ),
+            PlanProblem::TextUnavailable => f.write_str("its text is not available for the diff"),
+        }
+    }
+}
+
+/// Why a migration backup cannot be read as one
+/// ([`crate::Error::DamagedBackup`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackupProblem {
+    /// One of its files (`plan.json`, `journal.jsonl`) is not a regular file.
+    NotARegularFile {
+        /// The file.
+        file: String,
+        /// What it is instead.
+        kind: String,
+    },
+    /// Its `plan.json` or `files/` directory is missing.
+    Missing {
+        /// What is missing (`plan.json`, `its files/ directory`).
+        what: String,
+    },
+    /// Its `manifest.json` cannot be read.
+    UnreadableManifest {
+        /// What the JSON reader said.
+        message: String,
+    },
+    /// Its `plan.json` is not a usable plan.
+    Plan(PlanProblem),
+    /// It is named by a time after tomorrow.
+    DatedInTheFuture,
+    /// Its manifest lists a file its plan does not.
+    NotInPlan {
+        /// The file.
+        file: String,
+    },
+    /// Its manifest and plan disagree about a file's hashes.
+    HashesDisagree {
+        /// The file.
+        file: String,
+    },
+    /// Its manifest lists a file twice.
+    ListedTwice {
+        /// The file.
+        file: String,
+    },
+}
+
+impl fmt::Display for BackupProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::report::escape_text as esc;
+        match self {
+            BackupProblem::NotARegularFile { file, kind } => {
+                write!(f, "{file} is {kind}, not a regular file")
+            }
+            BackupProblem::Missing { what } => write!(f, "{what} is missing"),
+            BackupProblem::UnreadableManifest { message } => {
+                write!(f, "manifest.json cannot be read ({message})")
+            }
+            BackupProblem::Plan(problem) => write!(f, "plan.json is {problem}"),
+            BackupProblem::DatedInTheFuture => f.write_str(
+                "it is dated in the future; a migration made here is named by the time it \
+                 starts, so this one was not (a repository can ship its own .port-convention/)",
+            ),
+            BackupProblem::NotInPlan { file } => write!(
+                f,
+                "its manifest lists {}, which its plan does not; nothing was restored",
+                esc(file)
+            ),
+            BackupProblem::HashesDisagree { file } => write!(
+                f,
+                "its manifest and its plan disagree about the hashes of {}; nothing was restored",
+                esc(file)
+            ),
+            BackupProblem::ListedTwice { file } => write!(
+                f,
+                "its manifest lists {} twice; nothing was restored",
+                esc(file)
+            ),
+        }
+    }
+}
+
+/// Why a migration id or directory names no migration
+/// ([`crate::Error::UnknownMigration`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationIdProblem {
+    /// Not shaped like a migration id.
+    NotAnId,
+    /// A directory without `plan.json`.
+    NoBackup,
+}
+
+impl fmt::Display for MigrationIdProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MigrationIdProblem::NotAnId => {
+                "not a migration id (a UTC timestamp such as 20261127T210244Z)"
+            }
+            MigrationIdProblem::NoBackup => "not a migration backup (no plan.json)",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,6 +662,35 @@ mod tests {
                 }
             ),
             "{err:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.json");
+        std::fs::write(&plan, "{\"format\": \"port-convention-migration-plan\"").unwrap();
+        let err = crate::io::migrate::load_plan(&plan).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidPlan {
+                    problem: PlanProblem::Torn { line: 1, .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = crate::io::migrate::status(dir.path(), Some("yesterday")).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::UnknownMigration {
+                    problem: MigrationIdProblem::NotAnId,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            crate::migrate::unsafe_path_reason("a/../../x"),
+            Some(PathProblem::ParentComponent)
         );
         let err = crate::dotenv::parse_dotenv(".env", "A B=1\n", &|_| None).unwrap_err();
         assert!(

@@ -74,13 +74,12 @@ pub fn apply_edits(file: &str, text: &str, edits: &[Edit]) -> Result<String, Err
             let (line, column) = line_column(text, edit.start);
             return Err(Error::InvalidPlan {
                 path: format!("{file}:{line}:{column}"),
-                reason: format!(
-                    "expected {:?} at bytes {}..{}, found {:?}",
-                    edit.old,
-                    edit.start,
-                    edit.end,
-                    found.unwrap_or("<out of bounds>")
-                ),
+                problem: crate::PlanProblem::EditDoesNotFit {
+                    expected: edit.old.clone(),
+                    start: edit.start,
+                    end: edit.end,
+                    found: found.map(str::to_owned),
+                },
             });
         }
         out.push_str(text.get(at..edit.start).unwrap_or(""));
@@ -110,7 +109,7 @@ pub fn plan_diff(plan: &Plan, texts: &BTreeMap<String, String>) -> Result<String
     for file in &plan.files {
         let old = texts.get(&file.file).ok_or_else(|| Error::InvalidPlan {
             path: file.file.clone(),
-            reason: "its text is not available for the diff".into(),
+            problem: crate::PlanProblem::TextUnavailable,
         })?;
         let new = apply_edits(&file.file, old, &file.edits)?;
         out.push_str(&unified_diff(&file.file, old, &new));

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 #[allow(unused_imports)]
 use super::{apply::*, failpoint::*, fs::*, lock::*};
-use crate::Error;
 use crate::migrate::{self, Event, FileState, Plan, Status, is_migration_id, sha256_hex, state_of};
+use crate::{BackupProblem, Error, PlanProblem};
 
 use super::STATE_DIR;
 
@@ -54,10 +54,10 @@ pub(super) fn read_journal(dir: &Path) -> Result<Vec<Event>, Error> {
         Ok(meta) if !meta.is_file() => {
             return Err(damaged(
                 dir,
-                format!(
-                    "journal.jsonl is {}, not a regular file",
-                    crate::io::file_kind(meta.file_type())
-                ),
+                BackupProblem::NotARegularFile {
+                    file: "journal.jsonl".into(),
+                    kind: crate::io::file_kind(meta.file_type()).to_owned(),
+                },
             ));
         }
         _ => {}
@@ -103,17 +103,22 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Option<Manifest>, Error> {
     let Some(bytes) = read_bytes_if_exists(&path)? else {
         return Ok(None);
     };
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|err| damaged(dir, format!("manifest.json cannot be read ({err})")))
+    serde_json::from_slice(&bytes).map(Some).map_err(|err| {
+        damaged(
+            dir,
+            BackupProblem::UnreadableManifest {
+                message: crate::error::user_terms(&err.to_string()),
+            },
+        )
+    })
 }
 
 /// The way out of a damaged backup, in the error itself.
-pub(super) fn damaged(dir: &Path, reason: String) -> Error {
+pub(super) fn damaged(dir: &Path, problem: BackupProblem) -> Error {
     let shown = crate::report::escape_text(&dir.display().to_string());
     Error::DamagedBackup {
         dir: dir.to_owned(),
-        reason,
+        problem,
         way_out: format!(
             "nothing was changed. migrate cannot tell from it which files it wrote: check the tree \
              with `git status` / `git diff` (the copies taken before the migration, if any, are in \
@@ -176,31 +181,26 @@ pub(super) fn file_state(root: &Path, file: &migrate::FilePlan) -> FileState {
 }
 
 /// Parses the text of a plan; `None` with the reason when it is not one.
-pub(super) fn parse_plan(bytes: &[u8]) -> Result<Plan, String> {
+pub(super) fn parse_plan(bytes: &[u8]) -> Result<Plan, PlanProblem> {
     let plan: Plan = serde_json::from_slice(bytes).map_err(|err| {
         if err.is_eof() {
-            format!(
-                "torn: it ends early, at line {} column {} (an interrupted write or a full disk)",
-                err.line(),
-                err.column()
-            )
+            PlanProblem::Torn {
+                line: err.line(),
+                column: err.column(),
+            }
         } else {
-            format!(
-                "not a migration plan (line {}, column {}: {})",
-                err.line(),
-                err.column(),
-                crate::error::user_terms(&err.to_string())
-            )
+            PlanProblem::NotAPlan {
+                line: err.line(),
+                column: err.column(),
+                message: crate::error::user_terms(&err.to_string()),
+            }
         }
     })?;
     if plan.format != migrate::PLAN_FORMAT || plan.version != migrate::PLAN_VERSION {
-        return Err(format!(
-            "a plan of format {} version {}; this tool reads {} version {}",
-            crate::error::excerpt(&plan.format, 40),
-            plan.version,
-            migrate::PLAN_FORMAT,
-            migrate::PLAN_VERSION
-        ));
+        return Err(PlanProblem::OtherFormat {
+            format: crate::error::excerpt(&plan.format, 40),
+            version: plan.version,
+        });
     }
     Ok(plan)
 }
@@ -218,20 +218,24 @@ pub(super) fn load_backup_plan(dir: &Path) -> Result<Plan, Error> {
         Ok(meta) => {
             return Err(damaged(
                 dir,
-                format!(
-                    "plan.json is {}, not a regular file",
-                    crate::io::file_kind(meta.file_type())
-                ),
+                BackupProblem::NotARegularFile {
+                    file: "plan.json".into(),
+                    kind: crate::io::file_kind(meta.file_type()).to_owned(),
+                },
             ));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(damaged(dir, "plan.json is missing".into()));
+            return Err(damaged(
+                dir,
+                BackupProblem::Missing {
+                    what: "plan.json".into(),
+                },
+            ));
         }
         Err(e) => return Err(io_error(&path, e)),
     }
     let bytes = read_bytes(&path)?;
-    let plan =
-        parse_plan(&bytes).map_err(|reason| damaged(dir, format!("plan.json is {reason}")))?;
+    let plan = parse_plan(&bytes).map_err(|problem| damaged(dir, BackupProblem::Plan(problem)))?;
     migrate::check_plan_paths(&plan, &path.display().to_string()).map_err(|err| match err {
         Error::UnsafePath {
             path,
@@ -275,12 +279,7 @@ pub(super) fn find_migration(
             if id.get(..16).is_some_and(|stamp| stamp > tomorrow.as_str()) {
                 // It would be "the last migration" for ever, hiding the real
                 // ones from `status` and `rollback`.
-                return Err(damaged(
-                    &dir,
-                    "it is dated in the future; a migration made here is named by the time it \
-                     starts, so this one was not (a repository can ship its own .port-convention/)"
-                        .into(),
-                ));
+                return Err(damaged(&dir, BackupProblem::DatedInTheFuture));
             }
             match load_backup_plan(&dir) {
                 Ok(plan) => return Ok(Some((id, dir, plan))),
@@ -293,7 +292,7 @@ pub(super) fn find_migration(
     if !is_migration_id(id) {
         return Err(Error::UnknownMigration {
             id: id.to_owned(),
-            reason: "not a migration id (a UTC timestamp such as 20261127T210244Z)".into(),
+            problem: crate::MigrationIdProblem::NotAnId,
         });
     }
     let dir = backups_dir(root).join(id);
@@ -306,7 +305,7 @@ pub(super) fn find_migration(
     if !exists || fs::symlink_metadata(dir.join("plan.json")).is_err() {
         return Err(Error::UnknownMigration {
             id: dir.display().to_string(),
-            reason: "not a migration backup (no plan.json)".into(),
+            problem: crate::MigrationIdProblem::NoBackup,
         });
     }
     let plan = load_backup_plan(&dir)?;
@@ -365,7 +364,12 @@ pub(super) fn status_and_plan(
 /// regular file.
 pub(super) fn backup_copy(dir: &Path, entry: &str) -> Result<PathBuf, Error> {
     if !check_state_dir(&dir.join("files"), "backup's files directory")? {
-        return Err(damaged(dir, "its files/ directory is missing".into()));
+        return Err(damaged(
+            dir,
+            BackupProblem::Missing {
+                what: "its files/ directory".into(),
+            },
+        ));
     }
     resolve_inside(&dir.join("files"), entry, "a backup copy")
 }
@@ -411,28 +415,25 @@ pub(super) fn check_manifest(
         let Some(planned) = plan.files.iter().find(|f| f.file == entry.file) else {
             return Err(damaged(
                 dir,
-                format!(
-                    "its manifest lists {}, which its plan does not; nothing was restored",
-                    entry.file
-                ),
+                BackupProblem::NotInPlan {
+                    file: entry.file.clone(),
+                },
             ));
         };
         if planned.sha256 != entry.sha256 || planned.new_sha256 != entry.new_sha256 {
             return Err(damaged(
                 dir,
-                format!(
-                    "its manifest and its plan disagree about the hashes of {}; nothing was restored",
-                    entry.file
-                ),
+                BackupProblem::HashesDisagree {
+                    file: entry.file.clone(),
+                },
             ));
         }
         if !seen.insert(entry.file.as_str()) {
             return Err(damaged(
                 dir,
-                format!(
-                    "its manifest lists {} twice; nothing was restored",
-                    entry.file
-                ),
+                BackupProblem::ListedTwice {
+                    file: entry.file.clone(),
+                },
             ));
         }
         resolve_inside(root, &entry.file, &what)?;

@@ -172,9 +172,9 @@ pub fn save_plan(plan: &Plan, path: &Path) -> Result<(), Error> {
 /// plan of this format version.
 pub fn load_plan(path: &Path) -> Result<Plan, Error> {
     let bytes = crate::io::read_regular(path)?;
-    let plan = parse_plan(&bytes).map_err(|reason| Error::InvalidPlan {
+    let plan = parse_plan(&bytes).map_err(|problem| Error::InvalidPlan {
         path: path.display().to_string(),
-        reason,
+        problem,
     })?;
     migrate::check_plan_paths(&plan, &path.display().to_string())?;
     Ok(plan)
