@@ -540,7 +540,7 @@ pub enum BackupProblem {
         message: String,
     },
     /// Its `plan.json` is not a usable plan.
-    Plan(PlanProblem),
+    Plan(Box<PlanProblem>),
     /// It is named by a time after tomorrow.
     DatedInTheFuture,
     /// Its manifest lists a file its plan does not.

@@ -235,7 +235,8 @@ pub(super) fn load_backup_plan(dir: &Path) -> Result<Plan, Error> {
         Err(e) => return Err(io_error(&path, e)),
     }
     let bytes = read_bytes(&path)?;
-    let plan = parse_plan(&bytes).map_err(|problem| damaged(dir, BackupProblem::Plan(problem)))?;
+    let plan = parse_plan(&bytes)
+        .map_err(|problem| damaged(dir, BackupProblem::Plan(Box::new(problem))))?;
     migrate::check_plan_paths(&plan, &path.display().to_string()).map_err(|err| match err {
         Error::UnsafePath {
             path,
