@@ -567,6 +567,21 @@ include:
   laptop: { projects: [shop, blgo] }",
         since: "0.1.0",
     }
+    AmbiguousProjectName {
+        id: "ambiguous-project-name",
+        severity: Error,
+        subject: Convention,
+        summary: "A declared project has the id of another project of the tree.",
+        explanation: "Projects are named by id everywhere: in `hosts`, in findings, in \
+            `projects`. A declared project whose name is also the directory of a default project \
+            (or the file of a file project) makes every one of those mean two projects, so a host \
+            entry and the project a finding names cannot be told apart.",
+        fix: "Rename the declared project (`api-prod` rather than `api`).",
+        example: "# api/compose.yml exists: the default project of api/ has the id `api`
+projects:
+  api: { files: [api/compose.yml, api/compose.prod.yml] }",
+        since: "0.1.0",
+    }
     ProtectedRangeViolation {
         id: "protected-range-violation",
         severity: Error,

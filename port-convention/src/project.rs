@@ -1074,13 +1074,53 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
         member.insert(candidate.id.clone());
         projects.push(candidate);
     }
+    // A declared name must not be the id of another project: hosts and
+    // findings name projects by id.
+    if let Some(c) = input.convention {
+        for decl in &c.projects {
+            let name = normalize_path(&decl.name);
+            if let Some(other) = projects
+                .iter()
+                .find(|p| p.kind != ProjectKind::Declared && normalize_path(&p.id) == name)
+            {
+                loader.note(
+                    Finding::new(
+                        Rule::AmbiguousProjectName,
+                        format!(
+                            "project {} has the id of the {} project {}: a host or a finding \
+                             naming {} would mean both; rename the declared project",
+                            decl.name,
+                            match other.kind {
+                                ProjectKind::File => "file",
+                                _ => "default",
+                            },
+                            other.describe(),
+                            decl.name
+                        ),
+                    )
+                    .at(&decl.location),
+                );
+            }
+        }
+    }
     // Hosts, and the profiles they activate.
     if let Some(c) = input.convention {
         for host in &c.hosts {
             for entry in &host.projects {
+                // A name a declared project has means that project only.
+                let declared_name = projects.iter().any(|p| {
+                    p.kind == ProjectKind::Declared
+                        && normalize_path(&p.id) == normalize_path(entry)
+                });
                 let mut matched = false;
                 for project in &mut projects {
-                    if host_entry_matches(entry, project) {
+                    let matches = if declared_name {
+                        project.kind == ProjectKind::Declared
+                            && normalize_path(&project.id) == normalize_path(entry)
+                    } else {
+                        host_entry_matches(entry, project)
+                    };
+                    if matches {
                         matched = true;
                         if !project.hosts.contains(&host.name) {
                             project.hosts.push(host.name.clone());
@@ -1418,6 +1458,56 @@ mod tests {
     }
 
     const IMG: &str = "image: x\n";
+
+    #[test]
+    fn a_declared_name_that_is_another_projects_id_is_an_error_and_hosts_mean_the_declared_one() {
+        let api = format!("services:\n  web:\n    {IMG}    ports: [\"8080:80\"]\n");
+        let svc = format!("services:\n  other:\n    {IMG}    ports: [\"9090:90\"]\n");
+        let convention = "version: 1.0.0\nprojects:\n  api: { files: [svc/compose.yml] }\nhosts:\n  prod: { projects: [api] }\n";
+        let p = resolve(
+            &[("api/compose.yml", &api), ("svc/compose.yml", &svc)],
+            Some(convention),
+        );
+        let ambiguous: Vec<&Finding> = p
+            .findings
+            .iter()
+            .filter(|f| f.rule == Rule::AmbiguousProjectName)
+            .collect();
+        assert_eq!(ambiguous.len(), 1, "{:?}", p.findings);
+        assert_eq!(
+            ambiguous[0].location,
+            Some(Location::new("ports.yaml", 3, 3))
+        );
+        assert!(
+            ambiguous[0].message.contains("default project api"),
+            "{}",
+            ambiguous[0].message
+        );
+        // `prod: [api]` is the declared project, not also the default one of api/.
+        let on_prod: Vec<(ProjectKind, &str)> = p
+            .projects
+            .iter()
+            .filter(|p| p.hosts.iter().any(|h| h == "prod"))
+            .map(|p| (p.kind, p.files[0].as_str()))
+            .collect();
+        assert_eq!(on_prod, [(ProjectKind::Declared, "svc/compose.yml")]);
+        // A name no other project has is not ambiguous.
+        let p = resolve(
+            &[("api/compose.yml", &api), ("svc/compose.yml", &svc)],
+            Some(
+                &convention
+                    .replace("api:", "api-prod:")
+                    .replace("[api]", "[api-prod]"),
+            ),
+        );
+        assert!(
+            p.findings
+                .iter()
+                .all(|f| f.rule != Rule::AmbiguousProjectName),
+            "{:?}",
+            p.findings
+        );
+    }
 
     #[test]
     fn override_files_merge_and_deduplicate_in_place() {

@@ -171,7 +171,8 @@ fn every_rule_is_reachable() {
     seen.extend(err.findings().iter().map(|f| f.rule));
     seen.extend(live_rules(&c, outcome.scan.as_ref().unwrap()));
     // Project rules: two projects sharing a port, an extends cycle, a host
-    // naming a project that does not exist.
+    // naming a project that does not exist, a declared project named like
+    // the default project of a/.
     let projects = tempfile::tempdir().unwrap();
     for (name, text) in [
         (
@@ -188,7 +189,7 @@ fn every_rule_is_reachable() {
         ),
         (
             "ports.yaml",
-            "version: 1.0.0\nhosts:\n  box:\n    projects: [nowhere]\n",
+            "version: 1.0.0\nprojects:\n  a: { files: [b/compose.yaml] }\nhosts:\n  box:\n    projects: [nowhere]\n",
         ),
     ] {
         let path = projects.path().join(name);
