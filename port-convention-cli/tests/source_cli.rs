@@ -18,8 +18,13 @@ fn source_findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
         .unwrap()
         .iter()
         .filter(|f| {
-            ["hardcoded-port", "stale-port", "unregistered-port"]
-                .contains(&f["rule"].as_str().unwrap())
+            [
+                "hardcoded-port",
+                "stale-port",
+                "unregistered-port",
+                "unknown-suppression",
+            ]
+            .contains(&f["rule"].as_str().unwrap())
         })
         .cloned()
         .collect()
@@ -52,6 +57,8 @@ fn the_fixture_gives_exactly_the_expected_findings() {
         // ignore[hardcoded-port] does not silence another rule.
         ("backend/db.ts", 3, "unregistered-port"),
         ("backend/db.ts", 4, "unregistered-port"),
+        // `ignore[hardcode-port, *]`: the misspelt id is reported, `*` silences.
+        ("backend/db.ts", 5, "unknown-suppression"),
         ("config/.env.local", 1, "stale-port"),
         ("config/app.yaml", 3, "stale-port"),
         ("config/app.yaml", 5, "stale-port"),
@@ -79,7 +86,7 @@ fn the_fixture_gives_exactly_the_expected_findings() {
     // The trap fixtures give nothing; compose's own .env and compose.yaml
     // are not source files.
     assert!(got.iter().all(|(f, _, _)| !f.starts_with("traps/")));
-    assert_eq!(report["summary"]["suppressed"], 1);
+    assert_eq!(report["summary"]["suppressed"], 2);
     assert_eq!(report["summary"]["source_files"], 16);
     // The quoted fallback: line, column, the new port and its variable.
     let f = source_findings(&report)
@@ -119,7 +126,7 @@ fn in_network_addresses_are_right_and_localhost_is_not() {
 fn human_output_counts_suppressed_findings() {
     let out = run_clean(&fixture(), &["check", ".", "--color", "never"], &[]);
     let text = stdout(&out);
-    assert!(text.contains("16 source file(s), 1 suppressed"), "{text}");
+    assert!(text.contains("16 source file(s), 2 suppressed"), "{text}");
     assert!(
         text.contains("4 |   port: Number(process.env.TIMESCALEDB_PORT ?? 5433),"),
         "{text}"

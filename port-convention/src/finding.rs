@@ -786,6 +786,19 @@ const url = 'http://localhost:7050';",
         since: "0.1.0",
     }
     // --- live checks (`check --live`: this machine's sockets and containers) ---
+    UnknownSuppression {
+        id: "unknown-suppression",
+        severity: Warning,
+        subject: Source,
+        summary: "A `port-convention: ignore[...]` comment names a rule that does not exist.",
+        explanation: "A misspelt rule id in a suppression silences nothing: the finding it was \
+            meant for is still reported, and once the finding goes away the comment stays behind \
+            unexplained.",
+        fix: "Write the rule id as `port-convention explain` lists it (the finding names the \
+            closest ones), or `*` for every rule.",
+        example: "const port = 5433; // port-convention: ignore[hardcode-port]",
+        since: "0.1.0",
+    }
     LiveUndeclaredListener {
         id: "live-undeclared-listener",
         severity: Error,

@@ -348,6 +348,7 @@ pub fn scan_source(file: &str, kind: SourceKind, text: &[u8], index: &SourceInde
         }
         out.findings.push(finding);
     }
+    out.findings.extend(unknown_suppressions(file, text));
     out
 }
 
@@ -469,6 +470,65 @@ fn previous_line(text: &[u8], line_start: usize) -> &[u8] {
 fn in_ranges(ranges: &[Range<usize>], at: usize) -> bool {
     let i = ranges.partition_point(|r| r.end <= at);
     ranges.get(i).is_some_and(|r| r.start <= at)
+}
+
+/// The largest list `port-convention: ignore[...]` is read for (a list
+/// longer than that is not a suppression).
+const MAX_SUPPRESSION_LIST: usize = 256;
+
+/// A finding for every id of a `port-convention: ignore[...]` of `text`
+/// that is no rule (nor `*`). Linear in the text: markers are found with
+/// `memmem`, lines counted once.
+fn unknown_suppressions(file: &str, text: &[u8]) -> Vec<Finding> {
+    let marker = SUPPRESSION_MARKER.as_bytes();
+    let mut out = Vec::new();
+    let mut lines = LineCounter::default();
+    for at in memchr::memmem::find_iter(text, marker) {
+        let list_start = at + marker.len();
+        let rest = text.get(list_start..).unwrap_or_default();
+        let window = rest
+            .get(..MAX_SUPPRESSION_LIST.min(rest.len()))
+            .unwrap_or(rest);
+        let Some(close) = window.iter().position(|b| *b == b']' || *b == b'\n') else {
+            continue;
+        };
+        if window.get(close) != Some(&b']') {
+            continue;
+        }
+        let mut offset = list_start;
+        for part in window
+            .get(..close)
+            .unwrap_or_default()
+            .split(|b| *b == b',')
+        {
+            let trimmed_start = part.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let id = String::from_utf8_lossy(part).trim().to_owned();
+            let id_at = offset + trimmed_start;
+            offset += part.len() + 1;
+            if id.is_empty() || id == "*" || Rule::from_id(&id).is_some() {
+                continue;
+            }
+            let (line, _) = lines.line_of(text, id_at);
+            let column = lines.column(text, id_at);
+            let close_ids = Rule::close_matches(&id);
+            let hint = match close_ids.as_slice() {
+                [] => String::new(),
+                ids => format!(" (did you mean {}?)", ids.join(", ")),
+            };
+            out.push(
+                Finding::new(
+                    Rule::UnknownSuppression,
+                    format!(
+                        "`port-convention: ignore[...]` names {}, which is no rule{hint}; it \
+                         silences nothing",
+                        crate::error::excerpt(&id, 40)
+                    ),
+                )
+                .at(&Location::new(file, line, column)),
+            );
+        }
+    }
+    out
 }
 
 /// Whether `line` holds `port-convention: ignore[...]` naming `rule` (or `*`).

@@ -264,6 +264,33 @@ fn suppression_on_the_line_or_above_counts() {
 }
 
 #[test]
+fn a_suppression_naming_no_rule_is_reported_where_the_id_is() {
+    let text = "const a = 1;\nconst b = 2; // port-convention: ignore[stale-port,  hardcode-port, *]\n// port-convention: ignore[nothing\n// port-convention: ignore[]\n";
+    let scan = scan_source("f.js", SourceKind::Javascript, text.as_bytes(), &index());
+    let unknown: Vec<&Finding> = scan
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::UnknownSuppression)
+        .collect();
+    assert_eq!(unknown.len(), 1, "{:?}", scan.findings);
+    assert_eq!(
+        (unknown[0].line(), unknown[0].column()),
+        (Some(2), Some(54))
+    );
+    assert!(
+        unknown[0].message.contains("hardcode-port")
+            && unknown[0].message.contains("hardcoded-port"),
+        "{}",
+        unknown[0].message
+    );
+    // Many markers stay linear and each is read once.
+    let many = "// port-convention: ignore[x]\n".repeat(20_000);
+    let scan = scan_source("g.js", SourceKind::Javascript, many.as_bytes(), &index());
+    assert_eq!(scan.findings.len(), 20_000);
+    assert_eq!(scan.findings[19_999].line(), Some(20_000));
+}
+
+#[test]
 fn lines_and_columns_count_characters() {
     let text = "x\n// ü\nconst é = process.env.TIMESCALEDB_PORT ?? 5433;\n";
     let f = one(SourceKind::Javascript, text);
