@@ -624,3 +624,58 @@ fn engine_processes_other_than_docker_proxy_hold_for_their_containers() {
         "{held:#?}"
     );
 }
+
+/// A Docker API that answers one byte at a time cannot hold a check past
+/// the deadline; one that answers at once is read whole. A real unix socket.
+#[cfg(unix)]
+#[test]
+fn the_docker_api_exchange_has_one_deadline() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixListener;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |name: &str, drip: bool| {
+        let path = dir.path().join(name);
+        let listener = UnixListener::bind(&path).unwrap();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = conn.read(&mut request);
+            let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[]";
+            if drip {
+                // Each byte well inside a per-read timeout, the whole far past it.
+                for b in answer.bytes().chain(std::iter::repeat_n(b' ', 200)) {
+                    if conn.write_all(&[b]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            } else {
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        });
+        path
+    };
+    let quick = serve("quick.sock", false);
+    let body = port_convention::io::live::http_get_unix(
+        &quick,
+        "/containers/json",
+        Duration::from_millis(2000),
+    )
+    .unwrap();
+    assert_eq!(body, "[]");
+    let slow = serve("slow.sock", true);
+    let started = Instant::now();
+    let err = port_convention::io::live::http_get_unix(
+        &slow,
+        "/containers/json",
+        Duration::from_millis(400),
+    )
+    .unwrap_err();
+    let took = started.elapsed();
+    assert!(err.contains("no complete answer within 400 ms"), "{err}");
+    // The drip would take 12 s; the deadline ends it (generous bound for a
+    // loaded machine, far below the drip).
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}

@@ -23,7 +23,9 @@ pub struct LiveOptions {
     /// a preflight needs only its own ports, and the `/proc/<pid>/fd` walk
     /// is skipped entirely when no socket holds one of them.
     pub ports_of_interest: Option<BTreeSet<(Protocol, u16)>>,
-    /// Connect, read and write timeout for the Docker API.
+    /// The longest a Docker API exchange may take, from connecting to the
+    /// last byte of the answer (a daemon that answers one byte at a time
+    /// cannot hold a check longer).
     pub timeout: Duration,
 }
 
@@ -176,6 +178,7 @@ pub fn http_get_unix(socket: &Path, path: &str, timeout: Duration) -> Result<Str
     use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
 
+    let deadline = std::time::Instant::now() + timeout;
     let mut stream =
         UnixStream::connect(socket).map_err(|e| format!("{}: {e}", socket.display()))?;
     stream
@@ -189,12 +192,39 @@ pub fn http_get_unix(socket: &Path, path: &str, timeout: Duration) -> Result<Str
     stream
         .write_all(request.as_bytes())
         .map_err(|e| format!("{}: {e}", socket.display()))?;
+    // Bounded in size (a container list is kilobytes; 64 MiB is far beyond
+    // any host) and in time: each read may wait only for what is left of
+    // the deadline.
+    const MAX_ANSWER: usize = 64 << 20;
     let mut raw = Vec::new();
-    // Bounded: a container list is kilobytes; 64 MiB is far beyond any host.
-    stream
-        .take(64 << 20)
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("{}: reading the answer: {e}", socket.display()))?;
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(format!(
+                "{}: no complete answer within {} ms",
+                socket.display(),
+                timeout.as_millis()
+            ));
+        }
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| e.to_string())?;
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                raw.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                if raw.len() > MAX_ANSWER {
+                    return Err(format!(
+                        "{}: the answer is larger than {MAX_ANSWER} bytes",
+                        socket.display()
+                    ));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{}: reading the answer: {e}", socket.display())),
+        }
+    }
     parse_http_response(&raw).map_err(|e| format!("{}: {e}", socket.display()))
 }
 
