@@ -199,18 +199,30 @@ pub fn http_get_unix(socket: &Path, path: &str, timeout: Duration) -> Result<Str
     let mut raw = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return Err(format!(
+        let too_slow = || {
+            format!(
                 "{}: no complete answer within {} ms",
                 socket.display(),
                 timeout.as_millis()
-            ));
+            )
+        };
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(too_slow());
         }
         stream
             .set_read_timeout(Some(left))
             .map_err(|e| e.to_string())?;
         match stream.read(&mut chunk) {
+            // The read waited for the rest of the deadline.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(too_slow());
+            }
             Ok(0) => break,
             Ok(n) => {
                 raw.extend_from_slice(chunk.get(..n).unwrap_or_default());
