@@ -170,6 +170,23 @@ const MINIMAL_CONVENTION: &str =
 const COMPOSE_USES_ENV: &str =
     "services:\n  a:\n    image: x\n    ports:\n      - \"${PORT:-7000}:80\"\n";
 
+/// The files of a generated tree (relative names and texts).
+fn generate_tree(name: &str) -> Vec<(String, String)> {
+    match name {
+        // 5,000 projects of one service each on one port: 12.5 million pairs
+        // that only share the port (no host declared), settled as one run.
+        "projects-5000-one-port" => (0..5_000u32)
+            .map(|i| {
+                (
+                    format!("p{i}/compose.yaml"),
+                    "services:\n  web:\n    image: x\n    ports: [\"8080:80\"]\n".to_owned(),
+                )
+            })
+            .collect(),
+        other => panic!("no tree generator {other}"),
+    }
+}
+
 fn generate(name: &str) -> String {
     let mut s = String::new();
     match name {
@@ -199,6 +216,15 @@ fn generate(name: &str) -> String {
                 s.push_str(&format!(
                     "  s{i}:\n    image: x\n    ports: [\"{}:80\"]\n",
                     10_000 + i
+                ));
+            }
+        }
+        "compose-10000-services-one-port" => {
+            // Every pair clashes: 50 million pairs, settled as one run.
+            s.push_str("services:\n");
+            for i in 0..10_000u32 {
+                s.push_str(&format!(
+                    "  s{i}:\n    image: x\n    ports: [\"8080:80\"]\n"
                 ));
             }
         }
@@ -331,10 +357,15 @@ fn set_up(case: &Value) -> tempfile::TempDir {
     }
     if let Some(files) = case.get("generated").and_then(Value::as_object) {
         for (dest, generator) in files {
-            put(
-                dest,
-                generate(generator.as_str().expect("generator")).as_bytes(),
-            );
+            let generator = generator.as_str().expect("generator");
+            // `DIR/*`: a tree of many files under DIR.
+            if let Some(dir) = dest.strip_suffix("/*") {
+                for (name, text) in generate_tree(generator) {
+                    put(&format!("{dir}/{name}"), text.as_bytes());
+                }
+            } else {
+                put(dest, generate(generator).as_bytes());
+            }
         }
     }
     dir

@@ -394,6 +394,16 @@ impl FreePorts {
 /// and file problems only). Returns every finding; the convention's own rules
 /// are included.
 pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Finding> {
+    check_repository_settling(convention, scan, true)
+}
+
+/// [`check_repository`]; with `settle_runs` false every pair of claims is
+/// compared one by one (the reference the settled runs are tested against).
+fn check_repository_settling(
+    convention: Option<&Convention>,
+    scan: &Scan,
+    settle_runs: bool,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some(c) = convention {
         findings.extend(validate_convention(c));
@@ -411,7 +421,7 @@ pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Fin
         }
     }
     let mut free = FreePorts::new(convention, scan);
-    duplicate_host_ports(convention, scan, &mut free, &mut findings);
+    duplicate_host_ports(convention, scan, &mut free, &mut findings, settle_runs);
     if let Some(c) = convention {
         let owners = ClaimOwners::new(&scan.projects.projects);
         for (claim, range) in scan.published() {
@@ -524,8 +534,9 @@ fn same_place(a: &Claim, b: &Claim) -> bool {
         && a.location.column == b.location.column
 }
 
-/// `svc (file:line)`, with the project when it is not `own`'s.
-fn list_places(others: &[&Published<'_>], own: Option<&Project>) -> String {
+/// `svc (file:line)`, with the project when it is not `own`'s, for the
+/// first [`MAX_RELATED`] of `total` others (`others` holds at least those).
+fn list_places(others: &[&Published<'_>], total: usize, own: Option<&Project>) -> String {
     let mut names: Vec<String> = others
         .iter()
         .take(MAX_RELATED)
@@ -543,10 +554,189 @@ fn list_places(others: &[&Published<'_>], own: Option<&Project>) -> String {
             }
         })
         .collect();
-    if others.len() > MAX_RELATED {
-        names.push(format!("and {} more", others.len() - MAX_RELATED));
+    let listed = others.len().min(MAX_RELATED);
+    if total > listed {
+        names.push(format!("and {} more", total - listed));
     }
     names.join(", ")
+}
+
+/// Whom one published claim clashes with, kept bounded: how many, the
+/// first [`MAX_RELATED`] by place, and what their projects share with its own.
+struct Partners {
+    /// Every clashing claim.
+    count: usize,
+    /// Indices of the first [`MAX_RELATED`] of them by place.
+    shown: Vec<usize>,
+    /// Whether all of them are of the claim's own project.
+    all_same_project: bool,
+    /// Per host of the claim's project: whether every partner's project is on it.
+    common_hosts: Vec<bool>,
+}
+
+/// The order partners are listed in: file, line, column, project.
+fn place_key<'a>(p: &'a Published<'_>) -> (&'a str, u32, u32, &'a str) {
+    (
+        p.claim.location.file.as_str(),
+        p.claim.location.line,
+        p.claim.location.column,
+        p.project.id.as_str(),
+    )
+}
+
+/// Records that claim `i` clashes with claim `j`.
+fn add_partner(published: &[Published<'_>], partners: &mut [Option<Partners>], i: usize, j: usize) {
+    let (Some(own), Some(other), Some(slot)) =
+        (published.get(i), published.get(j), partners.get_mut(i))
+    else {
+        return;
+    };
+    let found = slot.get_or_insert_with(|| Partners {
+        count: 0,
+        shown: Vec::new(),
+        all_same_project: true,
+        common_hosts: vec![true; own.project.hosts.len()],
+    });
+    found.count += 1;
+    found.all_same_project &= std::ptr::eq(own.project, other.project);
+    for (host, common) in own.project.hosts.iter().zip(found.common_hosts.iter_mut()) {
+        *common &= other.project.hosts.contains(host);
+    }
+    let key = place_key(other);
+    let at = found
+        .shown
+        .partition_point(|&k| published.get(k).is_some_and(|p| place_key(p) <= key));
+    if at < MAX_RELATED {
+        found.shown.insert(at, j);
+        found.shown.truncate(MAX_RELATED);
+    }
+}
+
+/// Settles the runs of `published` (sorted by protocol and range) whose
+/// claims share protocol, range and host IP, where the clash between two of
+/// them depends on nothing but whether they are of one project: a run of
+/// one project (every pair clashes), or of projects on no host and in no
+/// alternatives group (pairs of one project clash, pairs of two share the
+/// port). Pairs at one place (one entry loaded by two projects) never
+/// clash. Returns, per claim, the end of its settled run (0: not settled).
+fn settle_runs(
+    convention: Option<&Convention>,
+    published: &[Published<'_>],
+    partners: &mut [Option<Partners>],
+    shared: &mut BTreeMap<(crate::Protocol, u16), std::collections::BTreeSet<usize>>,
+) -> Vec<usize> {
+    let mut run_end = vec![0usize; published.len()];
+    let plain = |p: &Project| {
+        p.hosts.is_empty()
+            && convention
+                .is_none_or(|c| p.files.iter().all(|f| c.alternative_group_of(f).is_none()))
+    };
+    let mut lo = 0;
+    while lo < published.len() {
+        let Some(first) = published.get(lo) else {
+            break;
+        };
+        let same_run = |p: &Published<'_>| {
+            p.claim.mapping.protocol == first.claim.mapping.protocol
+                && p.range == first.range
+                && p.claim.mapping.host_ip == first.claim.mapping.host_ip
+        };
+        let mut hi = lo + 1;
+        while published.get(hi).is_some_and(same_run) {
+            hi += 1;
+        }
+        // The sort does not order by host IP: a run ends at the first other
+        // one, and what follows with the same range is compared pair by pair.
+        let run = published.get(lo..hi).unwrap_or_default();
+        let one_project = run.iter().all(|p| std::ptr::eq(p.project, first.project));
+        if run.len() >= 2 && (one_project || run.iter().all(|p| plain(p.project))) {
+            settle_run(lo, run, published, partners, shared);
+            for end in run_end.get_mut(lo..hi).into_iter().flatten() {
+                *end = hi;
+            }
+        }
+        lo = hi;
+    }
+    run_end
+}
+
+/// Where a claim is written: file, line, column.
+type Place<'a> = (&'a str, u32, u32);
+
+/// Where a claim is written.
+fn place_of<'a>(p: &'a Published<'_>) -> Place<'a> {
+    (
+        p.claim.location.file.as_str(),
+        p.claim.location.line,
+        p.claim.location.column,
+    )
+}
+
+/// [`settle_runs`] for one run starting at `lo`.
+fn settle_run(
+    lo: usize,
+    run: &[Published<'_>],
+    published: &[Published<'_>],
+    partners: &mut [Option<Partners>],
+    shared: &mut BTreeMap<(crate::Protocol, u16), std::collections::BTreeSet<usize>>,
+) {
+    // Members by project (in place order), and how many share each place.
+    let mut by_project: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut at_place: BTreeMap<Place<'_>, (usize, BTreeMap<&str, usize>)> = BTreeMap::new();
+    for (k, p) in run.iter().enumerate() {
+        by_project
+            .entry(p.project.id.as_str())
+            .or_default()
+            .push(lo + k);
+        let place = (
+            p.claim.location.file.as_str(),
+            p.claim.location.line,
+            p.claim.location.column,
+        );
+        let entry = at_place.entry(place).or_default();
+        entry.0 += 1;
+        *entry.1.entry(p.project.id.as_str()).or_default() += 1;
+    }
+    for members in by_project.values_mut() {
+        members.sort_by(|&x, &y| {
+            let (px, py) = (published.get(x), published.get(y));
+            px.map(place_key).cmp(&py.map(place_key))
+        });
+    }
+    for (k, x) in run.iter().enumerate() {
+        let i = lo + k;
+        let place = place_of(x);
+        let project = x.project.id.as_str();
+        let (here, here_by_project) = at_place.get(&place).cloned().unwrap_or_default();
+        let here_own = here_by_project.get(project).copied().unwrap_or(0);
+        let own = by_project.get(project).map_or(&[][..], Vec::as_slice);
+        // Error partners: the claims of its own project at another place.
+        let count = own.len() - here_own;
+        if count > 0 {
+            let shown: Vec<usize> = own
+                .iter()
+                .copied()
+                .filter(|&j| published.get(j).is_some_and(|p| place_of(p) != place))
+                .take(MAX_RELATED)
+                .collect();
+            if let Some(slot) = partners.get_mut(i) {
+                *slot = Some(Partners {
+                    count,
+                    shown,
+                    all_same_project: true,
+                    common_hosts: vec![true; x.project.hosts.len()],
+                });
+            }
+        }
+        // Sharing: a claim of another project at another place.
+        let others_elsewhere = run.len() - own.len() - (here - here_own);
+        if others_elsewhere > 0 {
+            shared
+                .entry((x.claim.mapping.protocol, x.range.start()))
+                .or_default()
+                .insert(i);
+        }
+    }
 }
 
 fn duplicate_host_ports(
@@ -554,6 +744,7 @@ fn duplicate_host_ports(
     scan: &Scan,
     free: &mut FreePorts,
     findings: &mut Vec<Finding>,
+    settle: bool,
 ) {
     let mut published: Vec<Published<'_>> = Vec::new();
     for project in scan.projects.projects.iter().filter(|p| p.error.is_none()) {
@@ -584,12 +775,34 @@ fn duplicate_host_ports(
                     .cmp(&(&b.claim.location.file, b.claim.location.line))
             })
     });
-    let mut errors: Vec<Vec<usize>> = vec![Vec::new(); published.len()];
+    let mut partners: Vec<Option<Partners>> = Vec::new();
+    partners.resize_with(published.len(), || None);
     // Undeclared sharing, by protocol and first shared port.
     let mut shared: BTreeMap<(crate::Protocol, u16), std::collections::BTreeSet<usize>> =
         BTreeMap::new();
+    // Runs of claims with one protocol, range and host IP clash with each
+    // other in a way that depends on their projects only: where that is
+    // simple (one project, or projects on no host and in no alternatives),
+    // the run is settled at once, so that a thousand services on one port
+    // cost a sort, not a million comparisons.
+    let run_end = if settle {
+        settle_runs(convention, &published, &mut partners, &mut shared)
+    } else {
+        Vec::new()
+    };
     for (i, a) in published.iter().enumerate() {
-        for (j, b) in published.iter().enumerate().skip(i + 1) {
+        // The rest of a settled run was settled with it.
+        let settled_until = run_end.get(i).copied().filter(|&end| end > i);
+        let mut next = i + 1;
+        while let Some(b) = published.get(next) {
+            if let Some(end) = settled_until
+                && next < end
+            {
+                next = end;
+                continue;
+            }
+            let j = next;
+            next += 1;
             if b.claim.mapping.protocol != a.claim.mapping.protocol
                 || b.range.start() > a.range.end()
             {
@@ -618,12 +831,8 @@ fn duplicate_host_ports(
             };
             match kind {
                 Clash::Error => {
-                    if let Some(list) = errors.get_mut(i) {
-                        list.push(j);
-                    }
-                    if let Some(list) = errors.get_mut(j) {
-                        list.push(i);
-                    }
+                    add_partner(&published, &mut partners, i, j);
+                    add_partner(&published, &mut partners, j, i);
                 }
                 Clash::Undeclared => {
                     let port = a.range.start().max(b.range.start());
@@ -636,42 +845,28 @@ fn duplicate_host_ports(
     }
     let mut emitted: std::collections::BTreeSet<(String, u32, u32, String)> =
         std::collections::BTreeSet::new();
-    for (i, others) in errors.iter_mut().enumerate() {
-        if others.is_empty() {
+    for (i, found) in partners.iter().enumerate() {
+        let Some(found) = found else {
             continue;
-        }
+        };
         let Some(claim) = published.get(i) else {
             continue;
         };
-        others.sort_unstable_by(|&x, &y| {
-            let (px, py) = (published.get(x), published.get(y));
-            px.map(|p| {
-                (
-                    &p.claim.location.file,
-                    p.claim.location.line,
-                    p.claim.location.column,
-                )
-            })
-            .cmp(&py.map(|p| {
-                (
-                    &p.claim.location.file,
-                    p.claim.location.line,
-                    p.claim.location.column,
-                )
-            }))
-        });
-        let others: Vec<&Published<'_>> = others.iter().filter_map(|&j| published.get(j)).collect();
-        let same_project = others
+        let others: Vec<&Published<'_>> = found
+            .shown
             .iter()
-            .all(|o| std::ptr::eq(o.project, claim.project));
-        let host = if same_project {
+            .filter_map(|&j| published.get(j))
+            .collect();
+        let host = if found.all_same_project {
             None
         } else {
             claim
                 .project
                 .hosts
                 .iter()
-                .find(|h| others.iter().all(|o| o.project.hosts.contains(h)))
+                .zip(&found.common_hosts)
+                .find(|(_, common)| **common)
+                .map(|(h, _)| h)
                 .or(claim.project.hosts.first())
                 .cloned()
         };
@@ -684,7 +879,7 @@ fn duplicate_host_ports(
             claim.range,
             claim.claim.mapping.protocol,
             claim.service,
-            list_places(&others, Some(claim.project))
+            list_places(&others, found.count, Some(claim.project))
         );
         let key = (
             claim.claim.location.file.clone(),
@@ -736,7 +931,7 @@ fn duplicate_host_ports(
             projects.len(),
             first.service,
             first.project.id,
-            list_places(rest, None)
+            list_places(rest, rest.len(), None)
         );
         let mut f = Finding::new(Rule::PortSharedAcrossProjects, message);
         f = with_claim(f, first.claim, port).with_project(first.project.id.clone());
@@ -1137,6 +1332,98 @@ mod rule_tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Settled runs give exactly what comparing every pair gives: random
+    /// trees of projects (some on hosts, some alternatives, files loaded by
+    /// two projects through `include`, one entry or several per port, host
+    /// IPs that do and do not overlap), 400 of them.
+    #[test]
+    fn settled_runs_agree_with_comparing_every_pair() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let ips = ["", "127.0.0.1:", "0.0.0.0:", "[::1]:", "10.0.0.2:"];
+        let (mut more, mut clashes, mut shared) = (false, 0, 0);
+        for case in 0..400 {
+            // Every tenth tree is large enough for "and N more" (over MAX_RELATED).
+            let big = case % 10 == 0;
+            let projects = 1 + next(if big { 14 } else { 6 });
+            let mut texts = BTreeMap::new();
+            for p in 0..projects {
+                let mut text = String::from("services:\n");
+                for s in 0..1 + next(if big { 14 } else { 4 }) {
+                    let ip = ips[usize::try_from(next(4)).unwrap_or(0)];
+                    let port = 9000 + next(3);
+                    let range = if next(6) == 0 {
+                        format!("-{}", port + 1)
+                    } else {
+                        String::new()
+                    };
+                    let target = if range.is_empty() {
+                        "80".to_owned()
+                    } else {
+                        "80-81".to_owned()
+                    };
+                    text.push_str(&format!(
+                        "  s{s}:\n    image: x\n    ports: [\"{ip}{port}{range}:{target}\"]\n"
+                    ));
+                }
+                if p > 0 && next(5) == 0 {
+                    // Loads the first project's file too: its entries at one place in two projects.
+                    text = format!("include: [../p0/compose.yml]\n{text}")
+                        .replace("  s", &format!("  q{p}s"));
+                }
+                texts.insert(format!("p{p}/compose.yml"), text);
+            }
+            let mut convention = String::from("version: 1.0.0\n");
+            if next(2) == 0 {
+                convention.push_str("hosts:\n  box:\n    projects: [");
+                let on: Vec<String> = (0..projects)
+                    .filter(|_| next(2) == 0)
+                    .map(|p| format!("p{p}"))
+                    .collect();
+                convention.push_str(&on.join(", "));
+                convention.push_str("]\n");
+            }
+            if projects >= 2 && next(3) == 0 {
+                convention.push_str("alternatives:\n  v: [p0/compose.yml, p1/compose.yml]\n");
+            }
+            let convention = Convention::from_yaml("ports.yaml", &convention).unwrap();
+            let read = TreeTexts {
+                compose: texts.keys().cloned().collect(),
+                texts: texts.clone(),
+                ..TreeTexts::default()
+            };
+            let scan = scan_texts_with(&read, &BTreeMap::new(), None, Some(&convention));
+            let settled = super::check_repository_settling(Some(&convention), &scan, true);
+            let pairwise = super::check_repository_settling(Some(&convention), &scan, false);
+            assert_eq!(settled, pairwise, "case {case}: {texts:#?}");
+            more |= settled.iter().any(|f| f.message.contains(" more"));
+            clashes += settled
+                .iter()
+                .filter(|f| f.rule == Rule::DuplicateHostPort)
+                .count();
+            shared += settled
+                .iter()
+                .filter(|f| f.rule == Rule::PortSharedAcrossProjects)
+                .count();
+            let without = super::check_repository_settling(None, &scan, true);
+            assert_eq!(
+                without,
+                super::check_repository_settling(None, &scan, false),
+                "case {case}"
+            );
+        }
+        // The trees exercise what they are meant to.
+        assert!(
+            more && clashes > 400 && shared > 100,
+            "{more} {clashes} {shared}"
+        );
     }
 
     /// Every rule this module produces has a case.
