@@ -637,20 +637,52 @@ fn settle_runs(
             break;
         };
         let same_run = |p: &Published<'_>| {
-            p.claim.mapping.protocol == first.claim.mapping.protocol
-                && p.range == first.range
-                && p.claim.mapping.host_ip == first.claim.mapping.host_ip
+            p.claim.mapping.protocol == first.claim.mapping.protocol && p.range == first.range
         };
         let mut hi = lo + 1;
         while published.get(hi).is_some_and(same_run) {
             hi += 1;
         }
-        // The sort does not order by host IP: a run ends at the first other
-        // one, and what follows with the same range is compared pair by pair.
         let run = published.get(lo..hi).unwrap_or_default();
+        // Every two claims of the run must be on interfaces that overlap
+        // (all interfaces and one address do; two addresses may not).
+        let mut ips: Vec<&crate::HostIp> = Vec::new();
+        for p in run {
+            if !ips.contains(&&p.claim.mapping.host_ip) {
+                ips.push(&p.claim.mapping.host_ip);
+                if ips.len() > 8 {
+                    break;
+                }
+            }
+        }
+        let overlapping = ips.len() <= 8
+            && ips
+                .iter()
+                .enumerate()
+                .all(|(k, a)| ips.iter().skip(k + 1).all(|b| a.overlaps(b)));
         let one_project = run.iter().all(|p| std::ptr::eq(p.project, first.project));
-        if run.len() >= 2 && (one_project || run.iter().all(|p| plain(p.project))) {
-            settle_run(lo, run, published, partners, shared);
+        let no_alternatives = |p: &Project| {
+            convention.is_none_or(|c| p.files.iter().all(|f| c.alternative_group_of(f).is_none()))
+        };
+        // A host every project of the run is on: then every pair clashes.
+        let one_host = run.iter().all(|p| no_alternatives(p.project))
+            && first
+                .project
+                .hosts
+                .iter()
+                .any(|h| run.iter().all(|p| p.project.hosts.contains(h)));
+        let mode = if one_project || one_host {
+            Some(RunMode::AllClash)
+        } else if run.iter().all(|p| plain(p.project)) {
+            Some(RunMode::ProjectsShare)
+        } else {
+            None
+        };
+        if run.len() >= 2
+            && overlapping
+            && let Some(mode) = mode
+        {
+            settle_run(lo, run, mode, published, partners, shared);
             for end in run_end.get_mut(lo..hi).into_iter().flatten() {
                 *end = hi;
             }
@@ -672,10 +704,22 @@ fn place_of<'a>(p: &'a Published<'_>) -> Place<'a> {
     )
 }
 
+/// How the claims of a settled run relate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RunMode {
+    /// Every two at different places clash: one project, or projects all on
+    /// one host and in no alternatives group.
+    AllClash,
+    /// Two of one project clash; two of different projects (on no host, in
+    /// no alternatives group) share the port.
+    ProjectsShare,
+}
+
 /// [`settle_runs`] for one run starting at `lo`.
 fn settle_run(
     lo: usize,
     run: &[Published<'_>],
+    mode: RunMode,
     published: &[Published<'_>],
     partners: &mut [Option<Partners>],
     shared: &mut BTreeMap<(crate::Protocol, u16), std::collections::BTreeSet<usize>>,
@@ -697,11 +741,29 @@ fn settle_run(
         entry.0 += 1;
         *entry.1.entry(p.project.id.as_str()).or_default() += 1;
     }
-    for members in by_project.values_mut() {
+    let by_place = |members: &mut Vec<usize>| {
         members.sort_by(|&x, &y| {
             let (px, py) = (published.get(x), published.get(y));
             px.map(place_key).cmp(&py.map(place_key))
         });
+    };
+    for members in by_project.values_mut() {
+        by_place(members);
+    }
+    // For every claim clashing with every other: the whole run in place
+    // order, and how many claims (at each place) are on each host.
+    let mut everyone: Vec<usize> = Vec::new();
+    let mut on_host: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut on_host_at: BTreeMap<(Place<'_>, &str), usize> = BTreeMap::new();
+    if mode == RunMode::AllClash {
+        everyone = (lo..lo + run.len()).collect();
+        by_place(&mut everyone);
+        for p in run {
+            for host in &p.project.hosts {
+                *on_host.entry(host.as_str()).or_default() += 1;
+                *on_host_at.entry((place_of(p), host.as_str())).or_default() += 1;
+            }
+        }
     }
     for (k, x) in run.iter().enumerate() {
         let i = lo + k;
@@ -710,31 +772,55 @@ fn settle_run(
         let (here, here_by_project) = at_place.get(&place).cloned().unwrap_or_default();
         let here_own = here_by_project.get(project).copied().unwrap_or(0);
         let own = by_project.get(project).map_or(&[][..], Vec::as_slice);
-        // Error partners: the claims of its own project at another place.
-        let count = own.len() - here_own;
-        if count > 0 {
-            let shown: Vec<usize> = own
+        let elsewhere = |members: &[usize]| -> Vec<usize> {
+            members
                 .iter()
                 .copied()
                 .filter(|&j| published.get(j).is_some_and(|p| place_of(p) != place))
                 .take(MAX_RELATED)
-                .collect();
-            if let Some(slot) = partners.get_mut(i) {
-                *slot = Some(Partners {
+                .collect()
+        };
+        let own_elsewhere = own.len() - here_own;
+        let found = match mode {
+            // Partners: every claim at another place.
+            RunMode::AllClash => {
+                let count = run.len() - here;
+                let common_hosts = x
+                    .project
+                    .hosts
+                    .iter()
+                    .map(|h| {
+                        let with = on_host.get(h.as_str()).copied().unwrap_or(0);
+                        let with_here = on_host_at.get(&(place, h.as_str())).copied().unwrap_or(0);
+                        with - with_here == count
+                    })
+                    .collect();
+                (count > 0).then(|| Partners {
                     count,
-                    shown,
+                    shown: elsewhere(&everyone),
+                    all_same_project: own_elsewhere == count,
+                    common_hosts,
+                })
+            }
+            // Partners: the claims of its own project at another place.
+            RunMode::ProjectsShare => {
+                // Sharing: a claim of another project at another place.
+                if run.len() - own.len() - (here - here_own) > 0 {
+                    shared
+                        .entry((x.claim.mapping.protocol, x.range.start()))
+                        .or_default()
+                        .insert(i);
+                }
+                (own_elsewhere > 0).then(|| Partners {
+                    count: own_elsewhere,
+                    shown: elsewhere(own),
                     all_same_project: true,
                     common_hosts: vec![true; x.project.hosts.len()],
-                });
+                })
             }
-        }
-        // Sharing: a claim of another project at another place.
-        let others_elsewhere = run.len() - own.len() - (here - here_own);
-        if others_elsewhere > 0 {
-            shared
-                .entry((x.claim.mapping.protocol, x.range.start()))
-                .or_default()
-                .insert(i);
+        };
+        if let (Some(found), Some(slot)) = (found, partners.get_mut(i)) {
+            *slot = Some(found);
         }
     }
 }
@@ -1357,8 +1443,8 @@ mod rule_tests {
             for p in 0..projects {
                 let mut text = String::from("services:\n");
                 for s in 0..1 + next(if big { 14 } else { 4 }) {
-                    let ip = ips[usize::try_from(next(4)).unwrap_or(0)];
-                    let port = 9000 + next(3);
+                    let ip = ips[usize::try_from(next(if big { 2 } else { 4 })).unwrap_or(0)];
+                    let port = 9000 + next(if big { 1 } else { 3 });
                     let range = if next(6) == 0 {
                         format!("-{}", port + 1)
                     } else {
@@ -1382,13 +1468,16 @@ mod rule_tests {
             }
             let mut convention = String::from("version: 1.0.0\n");
             if next(2) == 0 {
-                convention.push_str("hosts:\n  box:\n    projects: [");
-                let on: Vec<String> = (0..projects)
-                    .filter(|_| next(2) == 0)
-                    .map(|p| format!("p{p}"))
-                    .collect();
-                convention.push_str(&on.join(", "));
-                convention.push_str("]\n");
+                // Two hosts: most projects on the first (often all of them),
+                // some on the second too.
+                convention.push_str("hosts:\n");
+                for (host, odds) in [("box", 5), ("lab", 2)] {
+                    let on: Vec<String> = (0..projects)
+                        .filter(|_| next(odds) != 0)
+                        .map(|p| format!("p{p}"))
+                        .collect();
+                    convention.push_str(&format!("  {host}:\n    projects: [{}]\n", on.join(", ")));
+                }
             }
             if projects >= 2 && next(3) == 0 {
                 convention.push_str("alternatives:\n  v: [p0/compose.yml, p1/compose.yml]\n");
