@@ -394,15 +394,22 @@ impl FreePorts {
 /// and file problems only). Returns every finding; the convention's own rules
 /// are included.
 pub fn check_repository(convention: Option<&Convention>, scan: &Scan) -> Vec<Finding> {
-    check_repository_settling(convention, scan, true)
+    check_repository_with(convention, scan, true, MAX_PAIR_COMPARISONS)
 }
 
+/// How many pairs of overlapping mappings the clash check compares one by
+/// one before it stops with [`Rule::ClashCheckLimit`] (about half a second;
+/// the 3,000-file bench tree needs 21,000, the trading-system corpus 252).
+pub const MAX_PAIR_COMPARISONS: u64 = 10_000_000;
+
 /// [`check_repository`]; with `settle_runs` false every pair of claims is
-/// compared one by one (the reference the settled runs are tested against).
-fn check_repository_settling(
+/// compared one by one (the reference the settled runs are tested against),
+/// at most `budget` of them.
+fn check_repository_with(
     convention: Option<&Convention>,
     scan: &Scan,
     settle_runs: bool,
+    budget: u64,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some(c) = convention {
@@ -421,7 +428,13 @@ fn check_repository_settling(
         }
     }
     let mut free = FreePorts::new(convention, scan);
-    duplicate_host_ports(convention, scan, &mut free, &mut findings, settle_runs);
+    duplicate_host_ports(
+        convention,
+        scan,
+        &mut free,
+        &mut findings,
+        (settle_runs, budget),
+    );
     if let Some(c) = convention {
         let owners = ClaimOwners::new(&scan.projects.projects);
         for (claim, range) in scan.published() {
@@ -830,7 +843,7 @@ fn duplicate_host_ports(
     scan: &Scan,
     free: &mut FreePorts,
     findings: &mut Vec<Finding>,
-    settle: bool,
+    (settle, budget): (bool, u64),
 ) {
     let mut published: Vec<Published<'_>> = Vec::new();
     for project in scan.projects.projects.iter().filter(|p| p.error.is_none()) {
@@ -876,7 +889,8 @@ fn duplicate_host_ports(
     } else {
         Vec::new()
     };
-    for (i, a) in published.iter().enumerate() {
+    let mut compared = 0u64;
+    'claims: for (i, a) in published.iter().enumerate() {
         // The rest of a settled run was settled with it.
         let settled_until = run_end.get(i).copied().filter(|&end| end > i);
         let mut next = i + 1;
@@ -889,6 +903,27 @@ fn duplicate_host_ports(
             }
             let j = next;
             next += 1;
+            compared += 1;
+            if compared > budget {
+                let rest = published.len() - i;
+                findings.push(
+                    with_claim(
+                        Finding::new(
+                            Rule::ClashCheckLimit,
+                            format!(
+                                "the clash check compared {budget} pairs of overlapping host-port \
+                                 mappings one by one and stopped here ({}/{} of {}): clashes \
+                                 among the {rest} mapping(s) from here on are not reported",
+                                a.range, a.claim.mapping.protocol, a.service
+                            ),
+                        ),
+                        a.claim,
+                        a.range.start(),
+                    )
+                    .with_project(a.project.id.clone()),
+                );
+                break 'claims;
+            }
             if b.claim.mapping.protocol != a.claim.mapping.protocol
                 || b.range.start() > a.range.end()
             {
@@ -1253,7 +1288,7 @@ fn env_files(convention: Option<&Convention>, scan: &Scan, findings: &mut Vec<Fi
 mod rule_tests {
     use std::collections::BTreeMap;
 
-    use super::{TreeTexts, check_repository, scan_texts_with};
+    use super::{TreeTexts, scan_texts_with};
     use crate::{Convention, Rule};
 
     const CONVENTION: &str = "version: 1.0.0\nranges:\n  db:\n    ports: 7000-7099\n    protected: true\n    bind: loopback\n  web: { ports: 8000-8099 }\nservices:\n  pg: { range: db, ports: { sql: { port: 7000, env: PG_PORT, container: 5432 } } }\n  api: { range: web, ports: { http: { port: 8000, env: API_PORT, container: 80 } } }\n";
@@ -1325,6 +1360,41 @@ mod rule_tests {
             &[(Rule::PortSharedAcrossProjects, "a/compose.yml", 3)],
         ),
         (
+            "clash-check-limit (budget 10 here: 6 projects on one port, one on a host)",
+            Some("version: 1.0.0\nhosts:\n  h: { projects: [a] }\n"),
+            &[
+                (
+                    "a/compose.yml",
+                    "services:\n  sa:\n    ports: [\"9200:80\"]\n",
+                ),
+                (
+                    "b/compose.yml",
+                    "services:\n  sb:\n    ports: [\"9200:80\"]\n",
+                ),
+                (
+                    "c/compose.yml",
+                    "services:\n  sc:\n    ports: [\"9200:80\"]\n",
+                ),
+                (
+                    "d/compose.yml",
+                    "services:\n  sd:\n    ports: [\"9200:80\"]\n",
+                ),
+                (
+                    "e/compose.yml",
+                    "services:\n  se:\n    ports: [\"9200:80\"]\n",
+                ),
+                (
+                    "f/compose.yml",
+                    "services:\n  sf:\n    ports: [\"9200:80\"]\n",
+                ),
+            ],
+            // Compared: a with b-f, b with c-f, c with d; stopped at c.
+            &[
+                (Rule::PortSharedAcrossProjects, "a/compose.yml", 3),
+                (Rule::ClashCheckLimit, "c/compose.yml", 3),
+            ],
+        ),
+        (
             "exposed-on-all-interfaces",
             Some(CONVENTION),
             &[("c.yml", "services:\n  pg:\n    ports: [\"7000:5432\"]\n")],
@@ -1392,7 +1462,8 @@ mod rule_tests {
             ..TreeTexts::default()
         };
         let scan = scan_texts_with(&read, &BTreeMap::new(), None, convention.as_ref());
-        check_repository(convention.as_ref(), &scan)
+        // A small budget, so that one case reaches the clash-check limit.
+        super::check_repository_with(convention.as_ref(), &scan, true, 10)
             .into_iter()
             .map(|f| {
                 (
@@ -1489,8 +1560,8 @@ mod rule_tests {
                 ..TreeTexts::default()
             };
             let scan = scan_texts_with(&read, &BTreeMap::new(), None, Some(&convention));
-            let settled = super::check_repository_settling(Some(&convention), &scan, true);
-            let pairwise = super::check_repository_settling(Some(&convention), &scan, false);
+            let settled = super::check_repository_with(Some(&convention), &scan, true, u64::MAX);
+            let pairwise = super::check_repository_with(Some(&convention), &scan, false, u64::MAX);
             assert_eq!(settled, pairwise, "case {case}: {texts:#?}");
             more |= settled.iter().any(|f| f.message.contains(" more"));
             clashes += settled
@@ -1501,10 +1572,10 @@ mod rule_tests {
                 .iter()
                 .filter(|f| f.rule == Rule::PortSharedAcrossProjects)
                 .count();
-            let without = super::check_repository_settling(None, &scan, true);
+            let without = super::check_repository_with(None, &scan, true, u64::MAX);
             assert_eq!(
                 without,
-                super::check_repository_settling(None, &scan, false),
+                super::check_repository_with(None, &scan, false, u64::MAX),
                 "case {case}"
             );
         }

@@ -708,6 +708,23 @@ services:
     ports: 8080:80",
         since: "0.1.0",
     }
+    ClashCheckLimit {
+        id: "clash-check-limit",
+        severity: Error,
+        subject: Compose,
+        summary: "More host-port mappings overlap than the clash check compares one by one; it \
+            stopped, and clashes past that point are not reported.",
+        explanation: "Mappings of one port are compared in groups where their projects allow \
+            it; what is left is compared pair by pair, which takes time growing with the square of \
+            their number. Real trees need a few thousand comparisons; a tree that needs ten \
+            million (thousands of projects on one port, some on hosts and some not) is stopped \
+            there rather than holding a CI job for minutes, and says so instead of passing.",
+        fix: "Check why so many compose files publish one port. If they are real, declare the \
+            projects that run together under one host (or none under any) so that they are \
+            compared as a group.",
+        example: "# 5,000 compose projects publish 8080, one of them on a host",
+        since: "0.1.0",
+    }
     DuplicateEnvKey {
         id: "duplicate-env-key",
         severity: Warning,
