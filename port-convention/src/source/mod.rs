@@ -484,6 +484,15 @@ fn unknown_suppressions(file: &str, text: &[u8]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut lines = LineCounter::default();
     for at in memchr::memmem::find_iter(text, marker) {
+        // Documentation quoting the syntax (`port-convention: ignore[rule]`)
+        // is not a suppression.
+        if at
+            .checked_sub(1)
+            .and_then(|i| text.get(i))
+            .is_some_and(|b| matches!(b, b'`' | b'"' | b'\''))
+        {
+            continue;
+        }
         let list_start = at + marker.len();
         let rest = text.get(list_start..).unwrap_or_default();
         let window = rest
@@ -505,7 +514,13 @@ fn unknown_suppressions(file: &str, text: &[u8]) -> Vec<Finding> {
             let id = String::from_utf8_lossy(part).trim().to_owned();
             let id_at = offset + trimmed_start;
             offset += part.len() + 1;
-            if id.is_empty() || id == "*" || Rule::from_id(&id).is_some() {
+            // Only what reads as a rule id (`hardcode-port`), not a
+            // placeholder (`rule`, `RULE`, `<id>`, `...`).
+            let id_like = id.contains('-')
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !id_like || Rule::from_id(&id).is_some() {
                 continue;
             }
             let (line, _) = lines.line_of(text, id_at);
