@@ -569,13 +569,13 @@ include:
     }
     AmbiguousProjectName {
         id: "ambiguous-project-name",
-        severity: Error,
+        severity: Warning,
         subject: Convention,
         summary: "A declared project has the id of another project of the tree.",
-        explanation: "Projects are named by id everywhere: in `hosts`, in findings, in \
-            `projects`. A declared project whose name is also the directory of a default project \
-            (or the file of a file project) makes every one of those mean two projects, so a host \
-            entry and the project a finding names cannot be told apart.",
+        explanation: "Projects are named by id in findings and in `projects`. A declared project \
+            whose name is also the directory of a default project (or the file of a file project) \
+            makes both show under one name, so the project a finding names cannot be told apart. \
+            A host entry with that name means the declared project only.",
         fix: "Rename the declared project (`api-prod` rather than `api`).",
         example: "# api/compose.yml exists: the default project of api/ has the id `api`
 projects:

@@ -1087,14 +1087,16 @@ pub fn resolve_projects(input: ProjectInput<'_>) -> Projects {
                     Finding::new(
                         Rule::AmbiguousProjectName,
                         format!(
-                            "project {} has the id of the {} project {}: a host or a finding \
-                             naming {} would mean both; rename the declared project",
+                            "project {} has the id of the {} project {}: findings naming {} \
+                             cannot tell them apart (a host entry {} means the declared one); \
+                             rename the declared project",
                             decl.name,
                             match other.kind {
                                 ProjectKind::File => "file",
                                 _ => "default",
                             },
                             other.describe(),
+                            decl.name,
                             decl.name
                         ),
                     )
