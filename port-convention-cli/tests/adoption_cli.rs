@@ -15,36 +15,14 @@
 //! The assignments are compared with the team's intended table (the corpus
 //! README) below; `examples/adoption/README.md` explains each difference.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{corpus, ok_stdout as ok, output_text as text, repo, run_clean as run};
+use common::{corpus, ok_stdout as ok, output_text as text, repo, run_clean as run, snapshot};
 
 const SNAPSHOT: &str = "2025-11-02-before-migration";
-
-/// Every file under `dir` but `.port-convention/`, with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_name() == ".port-convention" {
-                continue;
-            }
-            let path = entry.path();
-            if entry.file_type().unwrap().is_dir() {
-                walk(root, &path, out);
-            } else {
-                let name = path.strip_prefix(root).unwrap().display().to_string();
-                out.insert(name, fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
 
 /// Copies `from` to `to`, every file writable (the corpus is read-only).
 fn writable_copy(from: &Path, to: &Path) {

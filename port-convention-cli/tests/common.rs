@@ -142,3 +142,35 @@ pub fn ok_stdout(out: &Output) -> String {
     assert!(out.status.success(), "{}", output_text(out));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Every file under `dir` but `.port-convention/`, by relative name with `/`
+/// separators, with its bytes; a symbolic link is listed with its target,
+/// not followed (what a migration or an `init` must leave as it was).
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() == ".port-convention" {
+                continue;
+            }
+            let path = entry.path();
+            let name = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let kind = entry.file_type().unwrap();
+            if kind.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                out.insert(name, format!("-> {}", target.display()).into_bytes());
+            } else if kind.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}

@@ -18,38 +18,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_port-convention");
 mod common;
 use common::{
     copy_dir, migrate_fixture as fixture, ok_stdout as ok, output_text as text, run_clean as run,
+    snapshot,
 };
-
-/// Every regular file under `dir` but `.port-convention/`, by relative name
-/// (symbolic links are listed with their target, not followed).
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_name() == ".port-convention" {
-                continue;
-            }
-            let path = entry.path();
-            let name = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let kind = entry.file_type().unwrap();
-            if kind.is_symlink() {
-                let target = fs::read_link(&path).unwrap();
-                out.insert(name, format!("-> {}", target.display()).into_bytes());
-            } else if kind.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.insert(name, fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
 
 /// A temporary copy of the fixture: `<tmp>/tree` (the root), its convention
 /// at `<tmp>/ports.yaml`, and `<tmp>/outside/` for victims.

@@ -1016,7 +1016,7 @@ fn duplicate_host_ports(
         f.service = Some(claim.service.to_owned());
         f.host = host;
         for other in others.iter().take(MAX_RELATED) {
-            f = f.with_related(&other.claim.location(), Some(other.service.to_owned()));
+            f = f.with_related(&other.claim.location, Some(other.service.to_owned()));
             if let Some(last) = f.related.last_mut() {
                 last.project = Some(other.project.id.clone());
             }
@@ -1058,7 +1058,7 @@ fn duplicate_host_ports(
         f = with_claim(f, first.claim, port).with_project(first.project.id.clone());
         f.service = Some(first.service.to_owned());
         for other in rest.iter().take(MAX_RELATED) {
-            f = f.with_related(&other.claim.location(), Some(other.service.to_owned()));
+            f = f.with_related(&other.claim.location, Some(other.service.to_owned()));
             if let Some(last) = f.related.last_mut() {
                 last.project = Some(other.project.id.clone());
             }
@@ -1069,7 +1069,7 @@ fn duplicate_host_ports(
 
 fn with_claim(mut finding: Finding, claim: &Claim, port: u16) -> Finding {
     finding = finding
-        .at(&claim.location())
+        .at(&claim.location)
         .with_service(&claim.service)
         .with_port(port);
     finding.protocol = Some(claim.mapping.protocol);

@@ -92,15 +92,6 @@ impl Claim {
             m
         })
     }
-
-    /// Where the claim is.
-    pub fn location(&self) -> Location {
-        Location::new(
-            self.location.file.clone(),
-            self.location.line,
-            self.location.column,
-        )
-    }
 }
 
 /// A compose file read for ports.

@@ -989,7 +989,7 @@ fn port_taken(
                 held.endpoint(),
             ),
         )
-        .at(&claim.location())
+        .at(&claim.location)
         .with_service(service)
         .with_port(held.port);
         f.protocol = Some(claim.mapping.protocol);

@@ -423,7 +423,10 @@ pub struct ScanOptions {
     pub discovery: crate::Discovery,
 }
 
-fn build_globs(globs: &[String], root: &Path) -> Result<globset::GlobSet, Error> {
+/// One glob set from the globs of the convention (`discovery.*` or
+/// `source.*`, matched against `/`-separated names relative to the root);
+/// `set` names them in the error when the set as a whole cannot be built.
+pub(crate) fn build_globs(globs: &[String], set: &str) -> Result<globset::GlobSet, Error> {
     let mut builder = globset::GlobSetBuilder::new();
     for glob in globs {
         let parsed = globset::GlobBuilder::new(glob)
@@ -436,7 +439,7 @@ fn build_globs(globs: &[String], root: &Path) -> Result<globset::GlobSet, Error>
         builder.add(parsed);
     }
     builder.build().map_err(|err| Error::InvalidGlob {
-        glob: format!("(the globs under {})", root.display()),
+        glob: set.to_owned(),
         reason: err.to_string(),
     })
 }
@@ -483,8 +486,9 @@ pub fn read_tree_texts(
         });
     }
     let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    let include = build_globs(&discovery.include, root)?;
-    let exclude = build_globs(&discovery.exclude, root)?;
+    let set = format!("(the discovery globs under {})", root.display());
+    let include = build_globs(&discovery.include, &set)?;
+    let exclude = build_globs(&discovery.exclude, &set)?;
     let mut tree = crate::check::TreeTexts {
         root_name: canonical_root
             .file_name()

@@ -46,8 +46,9 @@ pub fn source_files(
     candidates: &[String],
 ) -> Result<Vec<SourceFileRef>, Error> {
     let settings = &convention.source;
-    let include = globs(&settings.include)?;
-    let exclude = globs(&settings.exclude)?;
+    let set = "(the source globs of ports.yaml)";
+    let include = super::build_globs(&settings.include, set)?;
+    let exclude = super::build_globs(&settings.exclude, set)?;
     let kinds: BTreeSet<SourceKind> = settings.kinds.iter().copied().collect();
     let mut taken: BTreeSet<&str> = scan.compose_files.iter().map(|f| f.file.as_str()).collect();
     let project_envs: Vec<String> = scan
@@ -84,24 +85,6 @@ pub fn source_files(
         .collect();
     files.sort();
     Ok(files)
-}
-
-fn globs(globs: &[String]) -> Result<globset::GlobSet, Error> {
-    let mut builder = globset::GlobSetBuilder::new();
-    for glob in globs {
-        let parsed = globset::GlobBuilder::new(glob)
-            .literal_separator(false)
-            .build()
-            .map_err(|err| Error::InvalidGlob {
-                glob: glob.clone(),
-                reason: err.to_string(),
-            })?;
-        builder.add(parsed);
-    }
-    builder.build().map_err(|err| Error::InvalidGlob {
-        glob: "(the source globs of ports.yaml)".to_owned(),
-        reason: err.to_string(),
-    })
 }
 
 /// Reads and scans `files` in parallel.
@@ -205,21 +188,6 @@ pub fn add_source_edits(
         texts.insert(name, text);
     }
     plan.files.sort_by(|a, b| a.file.cmp(&b.file));
-    plan.changes.sort_by(|a, b| {
-        (
-            &a.service,
-            &a.port_name,
-            &a.location.file,
-            a.location.line,
-            a.location.column,
-        )
-            .cmp(&(
-                &b.service,
-                &b.port_name,
-                &b.location.file,
-                b.location.line,
-                b.location.column,
-            ))
-    });
+    crate::migrate::sort_changes(&mut plan.changes);
     Ok(())
 }

@@ -170,6 +170,13 @@ pub struct Change {
     pub to: String,
 }
 
+/// Orders changes as a plan lists them: by service, port name and place.
+pub fn sort_changes(changes: &mut [Change]) {
+    changes.sort_by(|a, b| {
+        (&a.service, &a.port_name, &a.location).cmp(&(&b.service, &b.port_name, &b.location))
+    });
+}
+
 /// A convention service (or one of its ports) the tree does not have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotFound {

@@ -62,22 +62,7 @@ pub(super) fn finish(tree: &Tree<'_>, options: &PlanOptions, mut p: Planner) -> 
         });
         new_texts.insert(file, new_text);
     }
-    p.changes.sort_by(|a, b| {
-        (
-            &a.service,
-            &a.port_name,
-            &a.location.file,
-            a.location.line,
-            a.location.column,
-        )
-            .cmp(&(
-                &b.service,
-                &b.port_name,
-                &b.location.file,
-                b.location.line,
-                b.location.column,
-            ))
-    });
+    crate::migrate::sort_changes(&mut p.changes);
     p.targets.sort_by(|a, b| {
         (&a.location.file, a.location.line, a.location.column, a.port).cmp(&(
             &b.location.file,
