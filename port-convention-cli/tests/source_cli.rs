@@ -201,12 +201,34 @@ fn kinds_globs_and_gitignore_decide_what_is_scanned() {
         all
     );
     assert!(scanned("source: { enabled: false }\n").is_empty());
-    // A glob that is not one is an error of its own code.
+    // A glob that is not one is a convention error at its place (so
+    // `check --convention-only` finds it too).
     let dir = files("source: { include: [\"a/{b\"] }\n");
-    let out = run_clean(dir.path(), &["check", ".", "--format", "json"], &[]);
+    for args in [
+        &["check", ".", "--format", "json"][..],
+        &["check", "--convention-only", "-c", "ports.yaml"],
+    ] {
+        let out = run_clean(dir.path(), args, &[]);
+        assert_eq!(code(&out), 2, "{}", output_text(&out));
+        let err = stderr(&out);
+        assert!(err.contains("error[invalid-convention]"), "{err}");
+        let line = convention.lines().count() + 1;
+        assert!(err.contains(&format!("ports.yaml:{line}:")), "{err}");
+        assert!(err.contains("invalid glob \"a/{b\""), "{err}");
+    }
+    let dir = files("discovery: { exclude: [\"gen/[x\"] }\n");
+    let out = run_clean(dir.path(), &["check", "."], &[]);
     assert_eq!(code(&out), 2, "{}", output_text(&out));
-    assert!(stderr(&out).contains("invalid-glob"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("a/{b"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[invalid-convention]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("invalid glob \"gen/[x\""),
+        "{}",
+        stderr(&out)
+    );
     // An unknown kind is a convention error with its place.
     let dir = files("source: { kinds: [cobol] }\n");
     let out = run_clean(dir.path(), &["check", "."], &[]);

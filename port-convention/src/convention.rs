@@ -245,10 +245,12 @@ struct PortFile {
 struct DiscoveryFile {
     /// Extra compose files to read (beyond Docker Compose's file names).
     #[serde(default)]
-    include: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    include: Vec<Spanned<String>>,
     /// Files or directories to skip.
     #[serde(default)]
-    exclude: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    exclude: Vec<Spanned<String>>,
     /// Names of directories whose compose files are not deployments
     /// (dependencies, test data); default: `node_modules`, `vendor`,
     /// `third_party`, `testdata`, `bower_components`, `.venv`, `venv`,
@@ -270,12 +272,14 @@ struct SourceFile {
     /// When given, only files matching one of these globs (relative to the
     /// scanned root) are scanned.
     #[serde(default)]
-    include: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    include: Vec<Spanned<String>>,
     /// Files or directories not scanned, as globs (beyond `.gitignore`,
     /// `discovery.exclude` and `discovery.skip_dirs`); default: minified
     /// JavaScript and npm lock files.
     #[serde(default)]
-    exclude: Option<Vec<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
+    exclude: Option<Vec<Spanned<String>>>,
 }
 
 /// A kind of source or configuration file, by its name.
@@ -738,6 +742,30 @@ impl ConventionIndex {
 /// The version of this library, which conventions' `requires` is checked against.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The globs of `discovery` or `source`, each checked where it is written:
+/// a glob that is not one is an error at its place, not later during the walk.
+fn checked_globs(file: &str, globs: Vec<Spanned<String>>) -> Result<Vec<String>, Error> {
+    globs
+        .into_iter()
+        .map(|glob| {
+            match globset::GlobBuilder::new(&glob.value)
+                .literal_separator(false)
+                .build()
+            {
+                Ok(_) => Ok(glob.value),
+                Err(err) => Err(Error::InvalidConvention {
+                    location: location_of(file, &glob.referenced),
+                    message: format!(
+                        "invalid glob {:?}: {}",
+                        crate::error::excerpt(&glob.value, 80),
+                        crate::report::escape_text(&err.kind().to_string())
+                    ),
+                }),
+            }
+        })
+        .collect()
+}
+
 fn location_of(file: &str, location: &serde_saphyr::Location) -> Location {
     Location::new(
         file,
@@ -1007,28 +1035,31 @@ fn resolve(file: &str, raw: ConventionFile) -> Result<Convention, Error> {
         })
         .collect();
 
-    let discovery = raw
-        .discovery
-        .map(|d| Discovery {
-            include: d.include,
-            exclude: d.exclude,
+    let discovery = match raw.discovery {
+        Some(d) => Discovery {
+            include: checked_globs(file, d.include)?,
+            exclude: checked_globs(file, d.exclude)?,
             skip_dirs: d
                 .skip_dirs
                 .unwrap_or_else(|| Discovery::default().skip_dirs),
-        })
-        .unwrap_or_default();
-    let source = raw
-        .source
-        .map(|s| {
+        },
+        None => Discovery::default(),
+    };
+    let source = match raw.source {
+        Some(s) => {
             let defaults = SourceSettings::default();
             SourceSettings {
                 enabled: s.enabled.unwrap_or(true),
                 kinds: s.kinds.unwrap_or(defaults.kinds),
-                include: s.include,
-                exclude: s.exclude.unwrap_or(defaults.exclude),
+                include: checked_globs(file, s.include)?,
+                exclude: match s.exclude {
+                    Some(globs) => checked_globs(file, globs)?,
+                    None => defaults.exclude,
+                },
             }
-        })
-        .unwrap_or_default();
+        }
+        None => SourceSettings::default(),
+    };
 
     let projects = raw
         .projects
