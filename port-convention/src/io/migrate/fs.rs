@@ -256,7 +256,10 @@ pub(super) fn resolve_inside(root: &Path, entry: &str, what: &str) -> Result<Pat
     let unsafe_path = |problem: crate::PathProblem, advice: &str| Error::UnsafePath {
         path: entry.to_owned(),
         problem,
-        context: format!("{advice} ({what}); nothing was read or written"),
+        context: format!(
+            "{advice} ({}); nothing was read or written",
+            crate::report::escape_text(what)
+        ),
     };
     if let Some(problem) = migrate::unsafe_path_reason(entry) {
         return Err(unsafe_path(problem, ""));
