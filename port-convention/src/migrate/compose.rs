@@ -358,27 +358,16 @@ fn plan_entry(
                     }
                 }
             }
-            (None, true) => {
-                p.notes.push(problem(
-                    Code::NoConventionVariable,
-                    format!(
-                        "{}/{} has no `env:` in the convention; the literal stays a literal",
-                        service.name, assignment.name
-                    ),
-                ));
-                p.edit(file, text, range.clone(), &new_value);
-                p.change(
-                    &key,
-                    file,
-                    text,
-                    range.start,
-                    ChangeKind::Literal,
-                    None,
-                    host_text,
-                    &new_value,
-                );
-            }
-            _ => {
+            (env, use_env_vars) => {
+                if env.is_none() && use_env_vars {
+                    p.notes.push(problem(
+                        Code::NoConventionVariable,
+                        format!(
+                            "{}/{} has no `env:` in the convention; the literal stays a literal",
+                            service.name, assignment.name
+                        ),
+                    ));
+                }
                 p.edit(file, text, range.clone(), &new_value);
                 p.change(
                     &key,
