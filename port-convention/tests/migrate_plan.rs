@@ -250,6 +250,51 @@ fn ambiguous_service_names_need_a_file_unless_alternatives() {
     assert_eq!(names, ["b/compose.yml"]);
 }
 
+/// `--use-env-vars` on a port without `env:`: the literal moves and stays
+/// a literal, and the plan says why.
+#[test]
+fn a_port_without_a_variable_stays_a_literal_with_a_note() {
+    let convention = SMALL_CONVENTION.replace(", env: DB_PORT", "");
+    let (_dir, planned) = small(
+        &[(
+            "compose.yml",
+            "services:\n  db:\n    ports:\n      - \"5433:5432\"\n",
+        )],
+        &convention,
+        PlanOptions {
+            use_env_vars: true,
+            ..PlanOptions::default()
+        },
+    );
+    let notes: Vec<_> = planned
+        .plan
+        .notes
+        .iter()
+        .filter(|n| n.code == Code::NoConventionVariable)
+        .collect();
+    assert_eq!(notes.len(), 1, "{:?}", planned.plan.notes);
+    let kinds: Vec<ChangeKind> = planned.plan.changes.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [ChangeKind::Literal]);
+    assert_eq!(planned.plan.files[0].edits[0].new, "7000");
+    // Without the option there is nothing to say.
+    let (_dir, planned) = small(
+        &[(
+            "compose.yml",
+            "services:\n  db:\n    ports:\n      - \"5433:5432\"\n",
+        )],
+        &convention,
+        PlanOptions::default(),
+    );
+    assert!(
+        planned
+            .plan
+            .notes
+            .iter()
+            .all(|n| n.code != Code::NoConventionVariable)
+    );
+    assert_eq!(planned.plan.files[0].edits[0].new, "7000");
+}
+
 #[test]
 fn aliased_entries_are_refused_with_a_message() {
     let compose = "x-ports: &ports \"5433:5432\"\nservices:\n  db:\n    ports:\n      - *ports\n";
